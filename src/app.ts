@@ -1,0 +1,161 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Authenticator } from './auth/authenticator';
+import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
+import { createServices, type ChatServices } from './chat/chat-services';
+import type { Config } from './config';
+import { openDataSource } from './db/data-source';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import { createErrorFormatter } from './graphql/format-error';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
+import { buildChatSchema } from './graphql/schema';
+import type { Logger } from './logger';
+import { ChatStreams } from './realtime/chat-streams';
+import { EventBus, type ChatEventTarget } from './realtime/event-bus';
+import { createHttpApp } from './transport/http';
+import { attachWebSocketServer } from './transport/websocket';
+
+export interface AppOptions {
+  config: Config;
+  logger: Logger;
+  /** Query limits. @default DEFAULT_QUERY_LIMITS */
+  limits?: Partial<QueryLimits>;
+  /** Adds `extensions.sqlStatements` to HTTP responses (tests). @default false */
+  reportStatements?: boolean;
+  /** Per-socket and per-user WebSocket limits (tests lower them). */
+  maxSubscriptionsPerSocket?: number;
+  maxSocketsPerUser?: number;
+}
+
+export interface App {
+  url: string;
+  port: number;
+  httpServer: Server;
+  dataSource: DataSource;
+  repos: ChatRepositories;
+  services: ChatServices;
+  bus: EventBus;
+  /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: data source, repositories, services, schema, Apollo, graphql-ws. */
+export async function createApp({ config, logger, ...options }: AppOptions): Promise<App> {
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    logger.info({ dataDir: config.embeddedDataDir }, 'DATABASE_URL is not set: starting an embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir });
+    databaseUrl = embedded.url;
+  }
+  if (config.jwtSecretIsDefault) {
+    logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
+  }
+
+  const dataSource = await openDataSource({
+    url: databaseUrl,
+    onQueryError: (message) => logger.debug({ message }, 'statement failed'),
+    onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+  });
+
+  let redis: { publish: Redis; subscribe: Redis } | null = null;
+  let target: ChatEventTarget;
+  if (config.redisUrl) {
+    const connect = () => {
+      const client = new Redis(config.redisUrl as string, { maxRetriesPerRequest: 3, lazyConnect: false });
+      // Without a listener an unreachable Redis would crash the process; ioredis reconnects by itself.
+      client.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+      return client;
+    };
+    redis = { publish: connect(), subscribe: connect() };
+    target = createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as unknown as ChatEventTarget;
+  } else {
+    target = new EventTarget();
+  }
+  const bus = new EventBus(target);
+  // Wait for the channel so events published right after start are not missed; a down Redis is logged, not fatal.
+  if (redis) await redis.subscribe.subscribe('chat-events').catch((error) => logger.warn({ err: error }, 'redis subscribe failed'));
+
+  const repos = createRepositories(dataSource);
+  const services = createServices(repos, bus, config);
+  const streams = new ChatStreams(repos, bus);
+  const authenticator = new Authenticator(config.jwtSecret, repos.users);
+  const schema = buildChatSchema();
+  const formatError = createErrorFormatter({ logger, production: config.production });
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const sources = { services, streams, repos };
+
+  const httpServer = createServer();
+  const ws = attachWebSocketServer({
+    schema,
+    httpServer,
+    authenticator,
+    sources,
+    formatError,
+    limits,
+    production: config.production,
+    corsOrigins: config.corsOrigins,
+    logger,
+    maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
+    maxSocketsPerUser: options.maxSocketsPerUser,
+  });
+  const { app, apollo } = await createHttpApp({
+    schema,
+    httpServer,
+    authenticator,
+    sources,
+    formatError,
+    limits,
+    production: config.production,
+    corsOrigins: config.corsOrigins,
+    reportStatements: options.reportStatements,
+    ready: async () => {
+      const database = await dataSource.query('SELECT 1').then(() => true, () => false);
+      const checks: Record<string, boolean> = { database };
+      if (redis) checks.redis = await redis.publish.ping().then(() => true, () => false);
+      return checks;
+    },
+    plugins: [
+      {
+        async serverWillStart() {
+          return { drainServer: () => ws.close() };
+        },
+      },
+    ],
+  });
+  httpServer.on('request', app);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, resolve);
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
+      await apollo.stop();
+      bus.close();
+      if (redis) {
+        await Promise.allSettled([redis.publish.quit(), redis.subscribe.quit()]);
+      }
+      await dataSource.destroy();
+      if (embedded) await embedded.stop();
+    })());
+
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    httpServer,
+    dataSource,
+    repos,
+    services,
+    bus,
+    stop,
+  };
+}

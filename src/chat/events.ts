@@ -1,0 +1,25 @@
+import type { MembershipEventKind } from './types';
+
+/**
+ * What services announce after a change commits. Records are small and
+ * serialisable (ids, ISO dates): they cross Redis between instances, and every
+ * subscriber re-reads what it may see.
+ */
+export type ChatEvent =
+  | { kind: 'messageAdded'; roomId: string; messageId: string; seq: number }
+  | { kind: 'messageUpdated'; roomId: string; messageId: string }
+  | {
+      kind: 'membershipChanged';
+      change: MembershipEventKind;
+      roomId: string;
+      memberId: string;
+      userId: string;
+    }
+  | { kind: 'typing'; roomId: string; userId: string; isTyping: boolean; at: string };
+
+export type ChatEventKind = ChatEvent['kind'];
+
+/** The one way services publish; in-process or Redis behind it (src/realtime). */
+export interface ChatEventPublisher {
+  publish(event: ChatEvent): void;
+}

@@ -1,0 +1,121 @@
+import type { Actor } from '../actor';
+import type { ChatRepositories } from '../chat-repositories';
+import { BadInputError, ForbiddenError, NotFoundError, roomNotFound, UnreachableCaseError } from '../errors';
+import type { ChatEventPublisher } from '../events';
+import type { Room } from '../rooms/room.entity';
+import { MAX_USERS_PER_CALL, type RoomService } from '../rooms/room.service';
+import { MemberRole, MembershipEventKind, RoomType } from '../types';
+import { requireUuid, requireUuids, requireValidDate } from '../validation';
+import type { Member } from './member.entity';
+
+/** May a member with role `actor` remove a member with role `target`? (Removing oneself is leaving, handled apart.) */
+function mayRemove(actor: MemberRole, target: MemberRole): boolean {
+  switch (actor) {
+    case MemberRole.OWNER:
+      return true;
+    case MemberRole.ADMIN:
+      return target === MemberRole.MEMBER;
+    case MemberRole.MEMBER:
+      return false;
+    default:
+      throw new UnreachableCaseError(actor);
+  }
+}
+
+export class MemberService {
+  constructor(
+    private readonly repos: ChatRepositories,
+    private readonly rooms: RoomService,
+    private readonly events: ChatEventPublisher,
+  ) {}
+
+  /** The room and the actor's active membership; NOT_FOUND for anyone else, as for a room that does not exist. */
+  async requireMembership(actor: Actor, roomId: string): Promise<{ room: Room; me: Member }> {
+    const id = requireUuid('roomId', roomId);
+    const me = await this.repos.members.findByRoomAndUser(id, actor.id);
+    if (!me?.isActive) throw roomNotFound();
+    return { room: await this.repos.rooms.ensureExists(id), me };
+  }
+
+  /**
+   * OWNER and ADMIN add MEMBERs; only the OWNER adds ADMINs; OWNER is never
+   * granted here. Active members are skipped, removed ones come back.
+   */
+  async addMembers(actor: Actor, roomId: string, userIds: string[], role: MemberRole): Promise<Member[]> {
+    const ids = requireUuids('userIds', userIds, MAX_USERS_PER_CALL);
+    const { room, me } = await this.requireMembership(actor, roomId);
+    if (room.type !== RoomType.GROUP) throw new BadInputError('Members can only be added to GROUP rooms');
+    if (role === MemberRole.OWNER) {
+      throw new BadInputError('Role OWNER cannot be granted by addMembers; use updateMemberRole to hand ownership over');
+    }
+    if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Only the OWNER or an ADMIN can add members');
+    if (role === MemberRole.ADMIN && me.role !== MemberRole.OWNER) {
+      throw new ForbiddenError('Only the OWNER can add members as ADMIN');
+    }
+    await this.repos.users.ensureKnown(ids);
+    await this.rooms.requireSameCompany(actor, ids);
+    const added = await this.repos.rooms.addMembers(room.id, ids, role, actor.id);
+    for (const m of added) this.announce(MembershipEventKind.ADDED, m);
+    return added;
+  }
+
+  /**
+   * Removing yourself is leaving (the OWNER hands over first). The OWNER removes
+   * anyone, an ADMIN removes MEMBERs, a MEMBER nobody else. False when the user
+   * was not an active member.
+   */
+  async removeMember(actor: Actor, roomId: string, userId: string): Promise<boolean> {
+    const targetId = requireUuid('userId', userId);
+    const { room, me } = await this.requireMembership(actor, roomId);
+    if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no removal');
+    if (targetId === actor.id) {
+      if (me.role === MemberRole.OWNER) {
+        throw new BadInputError('The OWNER cannot leave; hand ownership over with updateMemberRole first');
+      }
+    } else {
+      const target = await this.repos.members.findByRoomAndUser(room.id, targetId);
+      if (!target?.isActive) {
+        if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Members cannot remove other members');
+        return false;
+      }
+      if (!mayRemove(me.role, target.role)) {
+        throw new ForbiddenError(`An ${me.role} cannot remove an ${target.role}`);
+      }
+    }
+    const removed = await this.repos.members.removeMember(room.id, targetId, actor.id);
+    if (!removed) return false;
+    this.announce(MembershipEventKind.REMOVED, removed);
+    return true;
+  }
+
+  /** OWNER only. Giving OWNER hands ownership over; the previous owner becomes ADMIN. */
+  async updateMemberRole(actor: Actor, roomId: string, userId: string, role: MemberRole): Promise<Member> {
+    const targetId = requireUuid('userId', userId);
+    const { room, me } = await this.requireMembership(actor, roomId);
+    if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no roles to change');
+    if (me.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
+    if (targetId === actor.id && role !== MemberRole.OWNER) {
+      throw new BadInputError('The OWNER cannot step down; give OWNER to another member instead');
+    }
+    const target = await this.repos.members.findByRoomAndUser(room.id, targetId);
+    if (!target?.isActive) throw new NotFoundError('Member not found');
+    if (target.role === role) return target;
+    const { member, previousOwner } = await this.repos.members.updateRole(room.id, targetId, role, actor.id);
+    this.announce(MembershipEventKind.ROLE_CHANGED, member);
+    if (previousOwner) this.announce(MembershipEventKind.ROLE_CHANGED, previousOwner);
+    return member;
+  }
+
+  /** Moves the actor's lastReadAt forward (never back, never past now). */
+  async markRoomRead(actor: Actor, roomId: string, at: Date | null): Promise<Member> {
+    if (at !== null) requireValidDate('at', at);
+    const { room } = await this.requireMembership(actor, roomId);
+    const member = await this.repos.members.updateLastRead(room.id, actor.id, at);
+    if (!member) throw roomNotFound();
+    return member;
+  }
+
+  private announce(change: MembershipEventKind, m: Member): void {
+    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId });
+  }
+}

@@ -1,0 +1,40 @@
+/** The domain's enums, shared by entities, services and (re-registered) by the GraphQL layer. */
+
+export enum RoomType {
+  DIRECT = 'DIRECT',
+  GROUP = 'GROUP',
+}
+
+export enum MemberRole {
+  OWNER = 'OWNER',
+  ADMIN = 'ADMIN',
+  MEMBER = 'MEMBER',
+}
+
+export enum MessageType {
+  TEXT = 'TEXT',
+  IMAGE = 'IMAGE',
+  FILE = 'FILE',
+  SYSTEM = 'SYSTEM',
+}
+
+export enum MembershipEventKind {
+  ADDED = 'ADDED',
+  REMOVED = 'REMOVED',
+  ROLE_CHANGED = 'ROLE_CHANGED',
+}
+
+/** Rate-limited actions, as stored in `rate_limit_log.event_type`. */
+export enum RateLimitedAction {
+  MESSAGE = 'MESSAGE',
+  REACTION = 'REACTION',
+}
+
+/** A page of rows with the numbers a client needs to page on. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pages: number;
+}

@@ -1,0 +1,84 @@
+/** The only reader of process.env: typed, validated, with the defaults BEHAVIOUR.md gives. */
+
+export interface RateLimit {
+  /** How many events are admitted per window. */
+  max: number;
+  /** The window's length in seconds. */
+  windowSeconds: number;
+}
+
+export interface Config {
+  /** @default 4000 */
+  port: number;
+  /** Unset: an embedded PostgreSQL with its data under `./data`. */
+  databaseUrl: string | undefined;
+  /** Unset: in-process pub/sub. */
+  redisUrl: string | undefined;
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given (a development secret is used). */
+  jwtSecretIsDefault: boolean;
+  production: boolean;
+  /** @default 20/10 */
+  messageRateLimit: RateLimit;
+  /** @default 60/10 */
+  reactionRateLimit: RateLimit;
+  /** Unset: any origin outside production. */
+  corsOrigins: string[] | undefined;
+  /** @default info */
+  logLevel: string;
+  /** Where the embedded PostgreSQL keeps its data. @default ./data */
+  embeddedDataDir: string;
+}
+
+export const DEVELOPMENT_JWT_SECRET = 'development-secret-do-not-use-in-production';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseRateLimit(name: string, raw: string | undefined, fallback: RateLimit): RateLimit {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new ConfigError(`${name} must look like <count>/<seconds> with both at least 1, e.g. 20/10; got "${raw}"`);
+  }
+  return { max: Number(match[1]), windowSeconds: Number(match[2]) };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 4000;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be an integer between 0 and 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+function nonEmpty(raw: string | undefined): string | undefined {
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const jwtSecret = nonEmpty(env.JWT_SECRET);
+  if (production && !jwtSecret) {
+    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  }
+  const origins = nonEmpty(env.CORS_ORIGINS)
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return {
+    port: parsePort(env.PORT),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    redisUrl: nonEmpty(env.REDIS_URL),
+    jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
+    jwtSecretIsDefault: !jwtSecret,
+    production,
+    messageRateLimit: parseRateLimit('MESSAGE_RATE_LIMIT', env.MESSAGE_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
+    reactionRateLimit: parseRateLimit('REACTION_RATE_LIMIT', env.REACTION_RATE_LIMIT, { max: 60, windowSeconds: 10 }),
+    corsOrigins: origins,
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
+  };
+}

@@ -1,0 +1,48 @@
+import type { Authenticated } from '../auth/authenticator';
+import type { Actor } from '../chat/actor';
+import type { ChatRepositories } from '../chat/chat-repositories';
+import type { ChatServices } from '../chat/chat-services';
+import { UnauthenticatedError } from '../chat/errors';
+import { ChatReader } from '../chat/reading/chat-reader';
+import type { ChatStreams } from '../realtime/chat-streams';
+
+/** What every resolver gets. Made per HTTP request, and per event inside a subscription. */
+export interface GraphQLContext {
+  services: ChatServices;
+  streams: ChatStreams;
+  /** The caller; throws UNAUTHENTICATED when the request carried no valid token. */
+  actor(): Actor;
+  /** The caller's batched, visibility-checked reads; fresh per request. */
+  reader(): ChatReader;
+  /** Starts a fresh reader: a subscription's context lives long, its loaders must not. */
+  renewReader(): ChatReader;
+  /** When the caller's token expires (WebSocket connections close then). */
+  expiresAt: Date | null;
+}
+
+export interface ContextSources {
+  services: ChatServices;
+  streams: ChatStreams;
+  repos: ChatRepositories;
+  /** Null without a token. */
+  auth: Authenticated | null;
+  /** Why the token was refused, if it was: thrown when a resolver needs the caller. */
+  authError?: Error | null;
+}
+
+export function createContext({ services, streams, repos, auth, authError }: ContextSources): GraphQLContext {
+  let reader: ChatReader | null = null;
+  const actor = (): Actor => {
+    if (authError) throw authError;
+    if (!auth) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>');
+    return auth.actor;
+  };
+  return {
+    services,
+    streams,
+    actor,
+    reader: () => (reader ??= new ChatReader(repos, actor())),
+    renewReader: () => (reader = new ChatReader(repos, actor())),
+    expiresAt: auth?.expiresAt ?? null,
+  };
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ChatError, ChatErrorCode, RateLimitedError, UnreachableCaseError } from '../chat/errors';
+import type { Logger } from '../logger';
+
+/** Codes a client may see with the server's own message. */
+const PUBLIC_CODES = new Set<string>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'RATE_LIMITED',
+  'GRAPHQL_VALIDATION_FAILED',
+]);
+
+/** Apollo's own request-level codes, folded into the contract's list. */
+const FOLDED_CODES: Record<string, string> = {
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  BAD_REQUEST: 'BAD_USER_INPUT',
+  OPERATION_RESOLUTION_FAILURE: 'BAD_USER_INPUT',
+  PERSISTED_QUERY_NOT_FOUND: 'BAD_USER_INPUT',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'BAD_USER_INPUT',
+};
+
+function codeOf(error: ChatError): string {
+  switch (error.code) {
+    case ChatErrorCode.Unauthenticated:
+    case ChatErrorCode.Forbidden:
+    case ChatErrorCode.NotFound:
+    case ChatErrorCode.BadInput:
+    case ChatErrorCode.RateLimited:
+      return error.code;
+    default:
+      throw new UnreachableCaseError(error.code);
+  }
+}
+
+/** "Did you mean ...?" names schema members; production hides them. */
+const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean .*\?$/s, '');
+
+export interface ErrorFormatterOptions {
+  logger: Logger;
+  production: boolean;
+}
+
+/**
+ * The one place errors are shaped for clients, on HTTP and WebSocket alike:
+ * domain errors keep their message and get their code; GraphQL's request errors
+ * keep theirs; everything else is masked to a reference id that the log also has,
+ * with the whole error.
+ */
+export function createErrorFormatter({ logger, production }: ErrorFormatterOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+
+    if (original instanceof ChatError) {
+      return {
+        ...base,
+        message: original.message,
+        extensions: {
+          code: codeOf(original),
+          ...(original instanceof RateLimitedError && { retryAfter: original.retryAfter }),
+        },
+      };
+    }
+    if (original instanceof GraphQLError) {
+      const raw = String(formatted.extensions?.code ?? original.extensions?.code ?? 'BAD_USER_INPUT');
+      const code = FOLDED_CODES[raw] ?? raw;
+      if (PUBLIC_CODES.has(code)) {
+        const message = production ? withoutSuggestions(formatted.message) : formatted.message;
+        return { ...base, message, extensions: { code } };
+      }
+    }
+    const errorId = randomUUID();
+    logger.error({ errorId, err: original, path: formatted.path }, 'unexpected error while serving a request');
+    return {
+      ...base,
+      message: `Internal server error (ref ${errorId})`,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
+    };
+  };
+}
+
+export type ErrorFormatter = ReturnType<typeof createErrorFormatter>;

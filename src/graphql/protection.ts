@@ -1,0 +1,72 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  type GraphQLSchema,
+  type ValidationRule,
+  isListType,
+  getNullableType,
+} from 'graphql';
+import { createComplexityRule, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+
+/** Limits on what one GraphQL document may ask; the same on HTTP and WebSocket. */
+export interface QueryLimits {
+  /** @default 8 */
+  maxDepth: number;
+  /** @default 20 */
+  maxAliases: number;
+  /** Weighted field count: a list costs its `limit`/`pageSize` times its items. @default 50000 */
+  maxCost: number;
+  /** Bytes of query text. @default 20000 */
+  maxDocumentBytes: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 8,
+  maxAliases: 20,
+  maxCost: 50_000,
+  maxDocumentBytes: 20_000,
+};
+
+/** A list without a size argument (members, reactions, users) is taken to hold this many items. */
+const UNSIZED_LIST_WEIGHT = 5;
+
+/**
+ * Lists weigh what their size argument asks for: `messages(limit: 200)` costs
+ * 200 times its selection. Arguments that fail validation weigh the maximum.
+ */
+const listEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!isListType(getNullableType(field.type))) return undefined;
+  const requested = Number(args.limit ?? args.pageSize ?? UNSIZED_LIST_WEIGHT);
+  const size = Number.isFinite(requested) && requested > 0 ? Math.min(requested, 200) : UNSIZED_LIST_WEIGHT;
+  return size * (1 + childComplexity);
+};
+
+/** The validation rules added to graphql's own, for both transports. */
+export function protectionRules(limits: QueryLimits, production: boolean): ValidationRule[] {
+  const rules: ValidationRule[] = [
+    maxDepthRule({ n: limits.maxDepth, exposeLimits: true, flattenFragments: true }) as unknown as ValidationRule,
+    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true }) as unknown as ValidationRule,
+    createComplexityRule({
+      maximumComplexity: limits.maxCost,
+      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      createError: (max, actual) =>
+        new GraphQLError(`Query cost must be at most ${max}, got ${actual}: ask for fewer or smaller lists`),
+    }),
+  ];
+  if (production) rules.push(NoSchemaIntrospectionCustomRule);
+  return rules;
+}
+
+/** Refuses a query text over the size limit before it is parsed. */
+export function documentSizeError(query: unknown, limits: QueryLimits): GraphQLError | null {
+  if (typeof query !== 'string') return null;
+  const bytes = Buffer.byteLength(query, 'utf8');
+  if (bytes <= limits.maxDocumentBytes) return null;
+  return new GraphQLError(`Query documents must be at most ${limits.maxDocumentBytes} bytes, got ${bytes}`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+}
+
+export type { GraphQLSchema };

@@ -1,0 +1,35 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { MessageObject, ReactionSummaryObject, RoomObject, UserObject } from '../types/object-types';
+import { required } from './required';
+
+@Resolver(() => MessageObject)
+export class MessageFieldsResolver {
+  @FieldResolver(() => RoomObject)
+  async room(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+    return required(await ctx.reader().roomById(message.roomId), 'room', message.roomId);
+  }
+
+  @FieldResolver(() => UserObject, { nullable: true, description: 'Null for SYSTEM messages.' })
+  sender(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<UserObject | null> | null {
+    return message.senderId ? ctx.reader().user(message.senderId) : null;
+  }
+
+  @FieldResolver(() => Boolean)
+  isEdited(@Root() message: MessageObject): boolean {
+    return message.editedAt !== null;
+  }
+
+  @FieldResolver(() => [ReactionSummaryObject])
+  reactions(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<ReactionSummaryObject[]> {
+    return ctx.reader().reactionSummaries(message.id);
+  }
+}
+
+@Resolver(() => ReactionSummaryObject)
+export class ReactionSummaryFieldsResolver {
+  @FieldResolver(() => [UserObject])
+  users(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): Promise<UserObject[]> {
+    return ctx.reader().usersByIds(summary.userIds);
+  }
+}

@@ -1,0 +1,92 @@
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { MemberRole, MessageType } from '../types/enums';
+import { CreateGroupChatInput, SendMessageInput } from '../types/inputs';
+import { MemberObject, MessageObject, RoomObject } from '../types/object-types';
+
+@Resolver()
+export class MutationResolver {
+  @Mutation(() => RoomObject, { description: 'Returns the existing DIRECT room between the two users if there is one.' })
+  createDirectChat(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+    return ctx.services.rooms.createDirectChat(ctx.actor(), userId);
+  }
+
+  @Mutation(() => RoomObject)
+  createGroupChat(@Arg('input', () => CreateGroupChatInput) input: CreateGroupChatInput, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+    return ctx.services.rooms.createGroupChat(ctx.actor(), input.name, input.memberIds);
+  }
+
+  @Mutation(() => [MemberObject])
+  addMembers(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('userIds', () => [ID]) userIds: string[],
+    @Arg('role', () => MemberRole, { nullable: true, defaultValue: MemberRole.MEMBER }) role: MemberRole | null,
+  ): Promise<MemberObject[]> {
+    return ctx.services.members.addMembers(ctx.actor(), roomId, userIds, role ?? MemberRole.MEMBER);
+  }
+
+  @Mutation(() => Boolean, { description: 'Removing yourself is leaving the room.' })
+  removeMember(@Arg('roomId', () => ID) roomId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return ctx.services.members.removeMember(ctx.actor(), roomId, userId);
+  }
+
+  @Mutation(() => MemberObject)
+  updateMemberRole(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => MemberRole) role: MemberRole,
+  ): Promise<MemberObject> {
+    return ctx.services.members.updateMemberRole(ctx.actor(), roomId, userId, role);
+  }
+
+  @Mutation(() => MemberObject, { description: "Moves the caller's lastReadAt forward (never back); `at` defaults to now." })
+  markRoomRead(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('at', () => Date, { nullable: true }) at: Date | null,
+  ): Promise<MemberObject> {
+    return ctx.services.members.markRoomRead(ctx.actor(), roomId, at ?? null);
+  }
+
+  @Mutation(() => MessageObject)
+  sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.messages.sendMessage(ctx.actor(), {
+      roomId: input.roomId,
+      content: input.content,
+      type: input.type ?? MessageType.TEXT,
+      metadata: input.metadata ?? null,
+      clientId: input.clientId ?? null,
+    });
+  }
+
+  @Mutation(() => MessageObject)
+  editMessage(@Arg('id', () => ID) id: string, @Arg('content', () => String) content: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.messages.editMessage(ctx.actor(), id, content);
+  }
+
+  @Mutation(() => MessageObject)
+  deleteMessage(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.messages.deleteMessage(ctx.actor(), id);
+  }
+
+  @Mutation(() => MessageObject)
+  addReaction(@Arg('messageId', () => ID) messageId: string, @Arg('reaction', () => String) reaction: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.reactions.addReaction(ctx.actor(), messageId, reaction);
+  }
+
+  @Mutation(() => MessageObject)
+  removeReaction(@Arg('messageId', () => ID) messageId: string, @Arg('reaction', () => String) reaction: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.reactions.removeReaction(ctx.actor(), messageId, reaction);
+  }
+
+  @Mutation(() => Boolean)
+  setTyping(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('isTyping', () => Boolean, { nullable: true, defaultValue: true }) isTyping: boolean | null,
+  ): Promise<boolean> {
+    return ctx.services.typing.setTyping(ctx.actor(), roomId, isTyping ?? true);
+  }
+}

@@ -1,0 +1,57 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { RoomType } from '../types/enums';
+import { MessageObject, RoomObject, RoomPageObject, UserObject } from '../types/object-types';
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => UserObject)
+  async me(@Ctx() ctx: GraphQLContext): Promise<UserObject> {
+    return (await ctx.reader().user(ctx.actor().id)) ?? { ...ctx.actor() };
+  }
+
+  @Query(() => RoomObject)
+  room(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+    return ctx.reader().requireRoom(id);
+  }
+
+  @Query(() => RoomPageObject, { description: 'Rooms the caller is an active member of, most recent activity first.' })
+  rooms(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('type', () => RoomType, { nullable: true }) type: RoomType | null,
+    @Arg('page', () => Int, { nullable: true, defaultValue: 1 }) page: number | null,
+    @Arg('pageSize', () => Int, { nullable: true, defaultValue: 20 }) pageSize: number | null,
+  ): Promise<RoomPageObject> {
+    return ctx.reader().inbox(type ?? null, page ?? 1, pageSize ?? 20);
+  }
+
+  @Query(() => RoomPageObject, { description: "GROUP rooms of the caller's company." })
+  companyRooms(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('page', () => Int, { nullable: true, defaultValue: 1 }) page: number | null,
+    @Arg('pageSize', () => Int, { nullable: true, defaultValue: 20 }) pageSize: number | null,
+  ): Promise<RoomPageObject> {
+    return ctx.reader().companyRooms(page ?? 1, pageSize ?? 20);
+  }
+
+  @Query(() => RoomObject, { nullable: true, description: 'The DIRECT room between the caller and userId, if there is one.' })
+  directChat(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject | null> {
+    return ctx.reader().directChat(userId);
+  }
+
+  @Query(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
+  messages(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+    @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
+  ): Promise<MessageObject[]> {
+    return ctx.reader().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false);
+  }
+
+  @Query(() => MessageObject)
+  message(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.reader().message(id);
+  }
+}

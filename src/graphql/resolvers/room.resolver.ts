@@ -1,0 +1,51 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
+
+@Resolver(() => RoomObject)
+export class RoomFieldsResolver {
+  @FieldResolver(() => UserObject, { nullable: true })
+  createdBy(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<UserObject | null> | null {
+    return room.createdById ? ctx.reader().user(room.createdById) : null;
+  }
+
+  @FieldResolver(() => [MemberObject])
+  members(
+    @Root() room: RoomObject,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('activeOnly', () => Boolean, { nullable: true, defaultValue: true }) activeOnly: boolean | null,
+  ): Promise<MemberObject[]> {
+    return ctx.reader().members(room.id, activeOnly ?? true);
+  }
+
+  @FieldResolver(() => Int)
+  memberCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.reader().memberCount(room.id);
+  }
+
+  @FieldResolver(() => MemberObject, { nullable: true, description: "The caller's own membership." })
+  myMembership(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MemberObject | null> {
+    return ctx.reader().myMembership(room.id);
+  }
+
+  @FieldResolver(() => MessageObject, { nullable: true })
+  lastMessage(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MessageObject | null> {
+    return ctx.reader().lastMessage(room.id);
+  }
+
+  @FieldResolver(() => Int, { description: "Messages after the caller's lastReadAt, not sent by the caller, not deleted." })
+  unreadCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.reader().unreadCount(room.id);
+  }
+
+  @FieldResolver(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
+  messages(
+    @Root() room: RoomObject,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+    @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
+  ): Promise<MessageObject[]> {
+    return ctx.reader().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false);
+  }
+}

@@ -1,0 +1,66 @@
+import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import type { ChatEvent } from '../../chat/events';
+import type { Message } from '../../chat/messages/message.entity';
+import type { GraphQLContext } from '../context';
+import { MembershipEventObject, MessageObject, TypingEventObject } from '../types/object-types';
+
+type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
+
+/**
+ * Each method runs once per delivered event: it renews the context's reader so
+ * the event's fields are read with fresh loaders, then returns the payload.
+ */
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => MessageObject, {
+    description:
+      'New messages in one room, or in every room the caller belongs to when roomId is omitted. With `since` (a message id) the messages after it are replayed first, with no gap and no duplicate.',
+    subscribe: ({ args, context }) =>
+      (context as GraphQLContext).streams.messageAdded((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
+  })
+  messageAdded(
+    @Root() message: Message,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
+    @Arg('since', () => ID, { nullable: true }) _since: string | null,
+  ): MessageObject {
+    ctx.renewReader().primeMessage(message);
+    return message;
+  }
+
+  @Subscription(() => MessageObject, {
+    description: 'Edits, deletions and reaction changes.',
+    subscribe: ({ args, context }) =>
+      (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null),
+  })
+  messageUpdated(
+    @Root() message: Message,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
+  ): MessageObject {
+    ctx.renewReader().primeMessage(message);
+    return message;
+  }
+
+  @Subscription(() => MembershipEventObject, {
+    description: "Changes to the caller's memberships and to the members of rooms the caller belongs to.",
+    subscribe: ({ context }) => (context as GraphQLContext).streams.membershipChanged((context as GraphQLContext).actor()),
+  })
+  membershipChanged(@Root() event: EventOf<'membershipChanged'>, @Ctx() ctx: GraphQLContext): MembershipEventObject {
+    ctx.renewReader();
+    return { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
+  }
+
+  @Subscription(() => TypingEventObject, {
+    subscribe: ({ args, context }) =>
+      (context as GraphQLContext).streams.typing((context as GraphQLContext).actor(), args.roomId),
+  })
+  typing(
+    @Root() event: EventOf<'typing'>,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) _roomId: string,
+  ): TypingEventObject {
+    ctx.renewReader();
+    return { roomId: event.roomId, userId: event.userId, isTyping: event.isTyping, at: new Date(event.at) };
+  }
+}

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { buildSchemaSync, type MiddlewareFn } from 'type-graphql';
+import type { GraphQLContext } from './context';
+import { MembershipEventFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
+import { MemberFieldsResolver } from './resolvers/member.resolver';
+import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
+import { MutationResolver } from './resolvers/mutation.resolver';
+import { QueryResolver } from './resolvers/query.resolver';
+import { RoomFieldsResolver } from './resolvers/room.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
+
+/** A mutation's result must show the state after it: forget what earlier fields of the request read. */
+const freshReadsAfterMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
+  if (info.parentType.name === 'Mutation') {
+    const result = await next();
+    context.reader().clear();
+    return result;
+  }
+  return next();
+};
+
+/**
+ * type-graphql insists on a PubSub, but every subscription here brings its own
+ * `subscribe` (src/realtime/chat-streams.ts), so this one is never used.
+ */
+const unusedPubSub = {
+  publish: () => {
+    throw new Error('Publish through the EventBus, not type-graphql');
+  },
+  subscribe: () => {
+    throw new Error('Subscriptions use their own subscribe function');
+  },
+};
+
+let built: GraphQLSchema | null = null;
+
+/** The executable schema; built once per process (type-graphql's metadata is global). */
+export function buildChatSchema(): GraphQLSchema {
+  built ??= buildSchemaSync({
+    resolvers: [
+      QueryResolver,
+      MutationResolver,
+      SubscriptionResolver,
+      RoomFieldsResolver,
+      MemberFieldsResolver,
+      MessageFieldsResolver,
+      ReactionSummaryFieldsResolver,
+      MembershipEventFieldsResolver,
+      TypingEventFieldsResolver,
+    ],
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    // Rules live in the services; class-validator is used there, not on GraphQL args.
+    validate: false,
+    pubSub: unusedPubSub,
+    globalMiddlewares: [freshReadsAfterMutations],
+  });
+  return built;
+}
+
+/** The SDL committed as schema.graphql: sorted, so it changes only when the API does. */
+export function printChatSchema(): string {
+  return `${printSchema(lexicographicSortSchema(buildChatSchema()))}\n`;
+}

@@ -1,0 +1,36 @@
+/** Process entry: config, createApp(), listen; SIGTERM/SIGINT stop it cleanly within 10 s. */
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const app = await createApp({ config, logger });
+  logger.info({ url: app.url, production: config.production }, `chat API ready at ${app.url}`);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  const message = error instanceof ConfigError ? error.message : (error as Error)?.stack ?? String(error);
+  process.stderr.write(`chat API failed to start: ${message}\n`);
+  process.exit(1);
+});

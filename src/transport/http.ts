@@ -1,0 +1,155 @@
+import type { Server } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { Authenticator } from '../auth/authenticator';
+import { RateLimitedError } from '../chat/errors';
+import { countStatements, currentStatementTally } from '../db/statement-counter';
+import { createContext, type ContextSources, type GraphQLContext } from '../graphql/context';
+import type { ErrorFormatter } from '../graphql/format-error';
+import { documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
+
+export interface HttpOptions {
+  schema: GraphQLSchema;
+  httpServer: Server;
+  authenticator: Authenticator;
+  sources: Omit<ContextSources, 'auth' | 'authError'>;
+  formatError: ErrorFormatter;
+  limits: QueryLimits;
+  production: boolean;
+  corsOrigins: string[] | undefined;
+  /** Answers /ready: true when the database (and Redis, if used) answer. */
+  ready: () => Promise<Record<string, boolean>>;
+  /** Adds `extensions.sqlStatements` to responses (tests measure statement budgets with it). */
+  reportStatements?: boolean;
+  /** Apollo plugins that must join the drain (the WebSocket server's). */
+  plugins?: ApolloServerPlugin<GraphQLContext>[];
+}
+
+/** RATE_LIMITED over HTTP is also a 429 with Retry-After. */
+const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, errors }) {
+        const limited = errors?.map((e) => e.originalError).find((e) => e instanceof RateLimitedError);
+        if (!limited) return;
+        response.http.status = 429;
+        response.http.headers.set('retry-after', String(limited.retryAfter));
+      },
+    };
+  },
+};
+
+/** Refuses oversize query text before parsing. */
+function documentSizeLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ request }) {
+      const error = documentSizeError(request.query, limits);
+      if (error) throw error;
+    },
+  };
+}
+
+/** Origins allowed by CORS_ORIGINS; unset means any outside production and none (same-origin only) in it. */
+export function originAllowed(origin: string | undefined, allowed: string[] | undefined, production: boolean): boolean {
+  if (origin === undefined) return true; // not a browser: nothing cross-site to protect
+  if (allowed === undefined) return !production;
+  return allowed.includes(origin);
+}
+
+export async function createHttpApp(options: HttpOptions): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: options.schema,
+    introspection: !options.production,
+    hideSchemaDetailsFromClientErrors: options.production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    validationRules: protectionRules(options.limits, options.production),
+    formatError: options.formatError,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      options.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      rateLimitStatus,
+      documentSizeLimit(options.limits),
+      ...(options.reportStatements ? [statementReport] : []),
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const checks = await options.ready();
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
+  });
+  app.use(
+    '/graphql',
+    cors<cors.CorsRequest>({
+      origin: (origin, done) => done(null, originAllowed(origin, options.corsOrigins, options.production)),
+      credentials: true,
+    }),
+    express.json({ limit: '1mb' }),
+    (req, _res, next) => {
+      // Count the statements each request sends, from the server side.
+      countStatements(() => next());
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        let auth = null;
+        let authError: Error | null = null;
+        try {
+          auth = await options.authenticator.authenticate(req.headers.authorization);
+        } catch (error) {
+          authError = error as Error;
+        }
+        return createContext({ ...options.sources, auth, authError });
+      },
+    }),
+  );
+  app.use(bodyErrors);
+  return { app, apollo };
+}
+
+/** Body parser failures (too large, not JSON) answered as GraphQL errors, not HTML. */
+const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) return next(error);
+  const status = Number((error as { status?: number }).status) || 500;
+  const tooLarge = status === 413;
+  res.status(status >= 400 && status < 500 ? status : 400).json({
+    errors: [
+      {
+        message: tooLarge ? 'Request body must be at most 1 MiB' : 'Request body is not valid JSON',
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    ],
+  });
+};
+
+const statementReport: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const tally = currentStatementTally();
+        if (tally && response.body.kind === 'single') {
+          response.body.singleResult.extensions = {
+            ...response.body.singleResult.extensions,
+            sqlStatements: tally.count,
+          };
+        }
+      },
+    };
+  },
+};
