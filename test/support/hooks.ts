@@ -1,0 +1,25 @@
+import { createTestDatabase, type TestDatabase } from './database';
+import { disposeLeftovers } from './server';
+
+let database: TestDatabase | null = null;
+
+/** The run's database URL, set before any test runs. */
+export function testDatabaseUrl(): string {
+  if (!database) throw new Error('The test database is not ready: tests must run under mocha with test/support/hooks.ts');
+  return database.url;
+}
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(120_000);
+    database = await createTestDatabase();
+  },
+  async afterEach() {
+    await disposeLeftovers();
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    await disposeLeftovers();
+    await database?.drop();
+  },
+};
