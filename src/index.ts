@@ -30,7 +30,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  const message = error instanceof ConfigError ? error.message : (error as Error)?.stack ?? String(error);
+  const message = error instanceof ConfigError ? error.message : ((error as Error)?.stack ?? JSON.stringify(error) ?? String(error));
   process.stderr.write(`chat API failed to start: ${message}\n`);
   process.exit(1);
 });

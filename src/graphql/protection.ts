@@ -1,6 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
+  type DocumentNode,
   GraphQLError,
   NoSchemaIntrospectionCustomRule,
   type GraphQLSchema,
@@ -8,7 +9,7 @@ import {
   isListType,
   getNullableType,
 } from 'graphql';
-import { createComplexityRule, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 
 /** Limits on what one GraphQL document may ask; the same on HTTP and WebSocket. */
 export interface QueryLimits {
@@ -48,15 +49,39 @@ export function protectionRules(limits: QueryLimits, production: boolean): Valid
   const rules: ValidationRule[] = [
     maxDepthRule({ n: limits.maxDepth, exposeLimits: true, flattenFragments: true }) as unknown as ValidationRule,
     maxAliasesRule({ n: limits.maxAliases, exposeLimits: true }) as unknown as ValidationRule,
-    createComplexityRule({
-      maximumComplexity: limits.maxCost,
-      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
-      createError: (max, actual) =>
-        new GraphQLError(`Query cost must be at most ${max}, got ${actual}: ask for fewer or smaller lists`),
-    }),
   ];
   if (production) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;
+}
+
+/**
+ * The query's cost, checked once variables are known (a `limit: $n` weighs what
+ * $n says), so it runs after validation rather than as a validation rule.
+ */
+export function costError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  limits: QueryLimits,
+): GraphQLError | null {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch {
+    // Bad variables: execution reports them with their own error.
+    return null;
+  }
+  if (cost <= limits.maxCost) return null;
+  return new GraphQLError(`Query cost must be at most ${limits.maxCost}, got ${cost}: ask for fewer or smaller lists`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+  });
 }
 
 /** Refuses a query text over the size limit before it is parsed. */

@@ -12,7 +12,7 @@ import { RateLimitedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type ContextSources, type GraphQLContext } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
-import { documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
+import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -45,12 +45,18 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Refuses oversize query text before parsing. */
-function documentSizeLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+/** Refuses oversize query text before parsing, and costly operations before any resolver runs. */
+function queryLimits(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart({ request }) {
       const error = documentSizeError(request.query, limits);
       if (error) throw error;
+      return {
+        async didResolveOperation({ schema, document, request: { variables }, operationName }) {
+          const tooCostly = costError(schema, document, variables, operationName, limits);
+          if (tooCostly) throw tooCostly;
+        },
+      };
     },
   };
 }
@@ -78,7 +84,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       rateLimitStatus,
-      documentSizeLimit(options.limits),
+      queryLimits(options.limits),
       ...(options.reportStatements ? [statementReport] : []),
       ...(options.plugins ?? []),
     ],

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { Authenticated, Authenticator } from '../auth/authenticator';
 import { createContext, type ContextSources } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
-import { documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
+import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
 import type { Logger } from '../logger';
 import { originAllowed } from './http';
 
@@ -129,6 +129,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         if (!getOperationAST(document, payload.operationName)) {
           return [new GraphQLError('Unable to identify operation', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
+        const tooCostly = costError(options.schema, document, payload.variables ?? undefined, payload.operationName, options.limits);
+        if (tooCostly) return [tooCostly];
         const state = (ctx.extra as { state: ConnectionState }).state;
         return {
           schema: options.schema,

@@ -1,0 +1,210 @@
+import { expect } from 'chai';
+import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { groupRoom, send, staffedRoom } from './support/factories';
+import { startServer, type TestServer } from './support/server';
+
+const HISTORY = `query($roomId: ID!, $limit: Int, $before: ID, $includeDeleted: Boolean) {
+  messages(roomId: $roomId, limit: $limit, before: $before, includeDeleted: $includeDeleted) {
+    id seq content isDeleted sender { id displayName } reactions { reaction count reactedByMe users { id displayName } }
+  }
+}`;
+
+type HistoryMessage = { id: string; seq: number; content: string | null; isDeleted: boolean };
+
+async function history(server: TestServer, user: TestUser, roomId: string, args: Record<string, unknown> = {}): Promise<HistoryMessage[]> {
+  return (await ok<{ messages: HistoryMessage[] }>(server.url, HISTORY, { roomId, ...args }, user.token)).messages;
+}
+
+const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content clientId type metadata sender { id } } }`;
+
+describe('messages', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    // Most tests send more than the default 20 per 10 s; the limit itself has its own tests.
+    server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10' } });
+  });
+
+  it('gives each message the room\'s next seq and moves lastMessageAt', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const first = await send(server.url, owner, roomId, 'one');
+    const second = await send(server.url, member, roomId, 'two');
+    expect([first.seq, second.seq]).to.deep.equal([1, 2]);
+    const { room } = await ok(server.url, `query($id: ID!) { room(id: $id) { lastMessageAt lastMessage { id } } }`, { id: roomId }, owner.token);
+    expect(room.lastMessage.id).to.equal(second.id);
+    expect(room.lastMessageAt).to.be.a('string');
+  });
+
+  it('stores type, metadata and clientId as sent', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const { sendMessage } = await ok(server.url, SEND, { input: { roomId, content: 'pic', type: 'IMAGE', metadata: { url: 'https://x.test/a.png', w: 10 }, clientId: 'c-1' } }, owner.token);
+    expect(sendMessage).to.include({ type: 'IMAGE', clientId: 'c-1', content: 'pic' });
+    expect(sendMessage.metadata).to.deep.equal({ url: 'https://x.test/a.png', w: 10 });
+  });
+
+  it('refuses non-members with NOT_FOUND, as for a room that does not exist', async () => {
+    const { stranger, outsider, roomId } = await staffedRoom(server.url);
+    const input = (id: string) => ({ input: { roomId: id, content: 'hi' } });
+    const nonMember = await gql(server.url, SEND, input(roomId), stranger.token);
+    const missing = await gql(server.url, SEND, input('00000000-0000-4000-8000-000000000000'), stranger.token);
+    expect(nonMember.errors?.[0].extensions.code).to.equal('NOT_FOUND');
+    expect(nonMember.errors?.[0].message).to.equal(missing.errors?.[0].message);
+    expect(await errorCode(server.url, SEND, input(roomId), outsider.token)).to.equal('NOT_FOUND');
+    expect(await errorCode(server.url, HISTORY, { roomId }, stranger.token)).to.equal('NOT_FOUND');
+  });
+
+  it('lets only the sender edit, sets editedAt, and refuses deleted and foreign messages', async () => {
+    const { owner, admin, member, roomId } = await staffedRoom(server.url);
+    const message = await send(server.url, member, roomId, 'draft');
+    const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { content isEdited editedAt } }`;
+    expect(await errorCode(server.url, EDIT, { id: message.id, c: 'x' }, owner.token)).to.equal('FORBIDDEN');
+    expect(await errorCode(server.url, EDIT, { id: message.id, c: 'x' }, admin.token)).to.equal('FORBIDDEN');
+    const { editMessage } = await ok(server.url, EDIT, { id: message.id, c: 'final' }, member.token);
+    expect(editMessage).to.include({ content: 'final', isEdited: true });
+    expect(editMessage.editedAt).to.be.a('string');
+    await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: message.id }, member.token);
+    expect(await errorCode(server.url, EDIT, { id: message.id, c: 'again' }, member.token)).to.equal('BAD_USER_INPUT');
+  });
+
+  it('lets the sender, the OWNER and an ADMIN delete, not another MEMBER; deleting twice is fine', async () => {
+    const { owner, admin, member, roomId } = await staffedRoom(server.url);
+    const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { isDeleted deletedAt content metadata } }`;
+    const byOwner = await send(server.url, owner, roomId, 'o', { metadata: { a: 1 } });
+    expect(await errorCode(server.url, DELETE, { id: byOwner.id }, member.token)).to.equal('FORBIDDEN');
+    const { deleteMessage } = await ok(server.url, DELETE, { id: byOwner.id }, admin.token);
+    expect(deleteMessage).to.include({ isDeleted: true, content: null, metadata: null });
+    const again = await ok(server.url, DELETE, { id: byOwner.id }, owner.token);
+    expect(again.deleteMessage.deletedAt).to.equal(deleteMessage.deletedAt);
+    const byMember = await send(server.url, member, roomId, 'm');
+    await ok(server.url, DELETE, { id: byMember.id }, member.token);
+    const byMember2 = await send(server.url, member, roomId, 'm2');
+    await ok(server.url, DELETE, { id: byMember2.id }, owner.token);
+  });
+
+  it('pages history newest first by `before` with no message twice and none skipped', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    for (let i = 1; i <= 25; i++) await send(server.url, owner, roomId, `m${i}`);
+    const seen: number[] = [];
+    let before: string | null = null;
+    for (;;) {
+      const page: HistoryMessage[] = await history(server, owner, roomId, { limit: 7, before });
+      if (page.length === 0) break;
+      seen.push(...page.map((m) => m.seq));
+      before = page[page.length - 1].id;
+    }
+    expect(seen).to.deep.equal(Array.from({ length: 25 }, (_, i) => 25 - i));
+  });
+
+  it('leaves deleted messages out unless includeDeleted, and shows them without content', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const a = await send(server.url, owner, roomId, 'a');
+    const b = await send(server.url, owner, roomId, 'b');
+    await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: a.id }, owner.token);
+    expect((await history(server, owner, roomId)).map((m) => m.id)).to.deep.equal([b.id]);
+    const all = await history(server, owner, roomId, { includeDeleted: true });
+    expect(all.map((m) => [m.id, m.isDeleted, m.content])).to.deep.equal([[b.id, false, 'b'], [a.id, true, null]]);
+    const { message } = await ok(server.url, `query($id: ID!) { message(id: $id) { isDeleted content } }`, { id: a.id }, owner.token);
+    expect(message).to.deep.equal({ isDeleted: true, content: null });
+  });
+
+  it('refuses a `before` that names a message of another room', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const other = await groupRoom(server.url, owner, [], 'Other');
+    const foreign = await send(server.url, owner, other, 'x');
+    expect(await errorCode(server.url, HISTORY, { roomId, before: foreign.id }, owner.token)).to.equal('BAD_USER_INPUT');
+  });
+
+  it('gives 20 concurrent senders x 50 messages the seqs 1..1000 exactly', async function () {
+    this.timeout(120_000);
+    const owner = await signIn(server.url, await makeUser());
+    const senders = await Promise.all(Array.from({ length: 20 }, async () => signIn(server.url, await makeUser())));
+    const roomId = await groupRoom(server.url, owner, senders);
+    await Promise.all(
+      senders.map(async (sender, s) => {
+        for (let i = 0; i < 50; i++) {
+          const res = await gql(server.url, SEND, { input: { roomId, content: `${s}-${i}` } }, sender.token);
+          expect(res.errors, JSON.stringify(res.errors)).to.equal(undefined);
+        }
+      }),
+    );
+    const rows = await server.app.dataSource.query(`SELECT seq FROM messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
+    expect(rows.map((r: { seq: number }) => r.seq)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('stores one message for 20 parallel sends with one clientId and returns it to all', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ok(server.url, SEND, { input: { roomId, content: 'once', clientId: 'retry-1' } }, owner.token)),
+    );
+    const ids = new Set(results.map((r) => r.sendMessage.id));
+    expect(ids.size).to.equal(1);
+    const rows = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE room_id = $1`, [roomId]);
+    expect(rows[0].n).to.equal(1);
+    const retry = await ok(server.url, SEND, { input: { roomId, content: 'changed', clientId: 'retry-1' } }, owner.token);
+    expect(retry.sendMessage).to.include({ id: [...ids][0], content: 'once', seq: 1 });
+  });
+
+  it('applies the default limit of 20 messages per 10 s per user and room', async () => {
+    const defaults = await startServer();
+    const { owner, member, roomId } = await staffedRoom(defaults.url);
+    for (let i = 0; i < 20; i++) await send(defaults.url, owner, roomId, `n${i}`);
+    expect(await errorCode(defaults.url, SEND, { input: { roomId, content: 'one too many' } }, owner.token)).to.equal('RATE_LIMITED');
+    // The limit is per user: another member still sends.
+    await send(defaults.url, member, roomId, 'mine');
+  });
+
+  it('admits exactly the limit of 50 parallel sends and answers the rest RATE_LIMITED with 429', async () => {
+    const limited = await startServer({ env: { MESSAGE_RATE_LIMIT: '10/60' } });
+    const { owner, roomId } = await staffedRoom(limited.url);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => gql(limited.url, SEND, { input: { roomId, content: `n${i}` } }, owner.token)),
+    );
+    const admitted = results.filter((r) => !r.errors);
+    const refused = results.filter((r) => r.errors);
+    expect(admitted).to.have.length(10);
+    for (const r of refused) {
+      expect(r.errors?.[0].extensions.code).to.equal('RATE_LIMITED');
+      expect(r.errors?.[0].extensions.retryAfter).to.be.a('number').above(0);
+      expect(r.status).to.equal(429);
+      expect(Number(r.headers.get('retry-after'))).to.be.above(0);
+    }
+    expect(admitted.map((r) => r.data?.sendMessage.seq).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('reads a history page of 50 messages with senders and reactions in at most 3 statements, at any page size', async () => {
+    const { owner, admin, member, roomId } = await staffedRoom(server.url);
+    const users = [owner, admin, member];
+    for (let i = 0; i < 60; i++) {
+      const m = await send(server.url, users[i % 3], roomId, `m${i}`);
+      if (i % 2 === 0) await ok(server.url, `mutation($id: ID!) { addReaction(messageId: $id, reaction: ":+1:") { id } }`, { id: m.id }, users[(i + 1) % 3].token);
+    }
+    for (const limit of [10, 50]) {
+      const res = await gql(server.url, HISTORY, { roomId, limit }, owner.token);
+      expect(res.errors).to.equal(undefined);
+      expect(res.data?.messages).to.have.length(limit);
+      expect(res.extensions?.sqlStatements, `limit ${limit}`).to.be.at.most(3);
+    }
+    const first = await history(server, owner, roomId, { limit: 10 });
+    const deep = await gql(server.url, HISTORY, { roomId, limit: 50, before: first[9].id }, owner.token);
+    expect(deep.extensions?.sqlStatements).to.be.at.most(3);
+  });
+
+  it('reads the rooms list with last message, sender, unread and member counts in at most 5 statements, at any page size', async () => {
+    const me = await signIn(server.url, await makeUser());
+    const friend = await signIn(server.url, await makeUser());
+    for (let i = 0; i < 12; i++) {
+      const roomId = await groupRoom(server.url, me, [friend], `R${i}`);
+      await send(server.url, friend, roomId, `hi ${i}`);
+    }
+    const ROOMS = `query($n: Int) { rooms(pageSize: $n) { total items { id name memberCount unreadCount lastMessage { content sender { displayName } } } } }`;
+    const counts: number[] = [];
+    for (const n of [5, 12]) {
+      const res = await gql(server.url, ROOMS, { n }, me.token);
+      expect(res.errors).to.equal(undefined);
+      expect(res.data?.rooms.items).to.have.length(n);
+      expect(res.data?.rooms.items[0]).to.deep.include({ memberCount: 2, unreadCount: 1 });
+      counts.push(res.extensions?.sqlStatements as number);
+    }
+    expect(counts[0]).to.be.at.most(5);
+    expect(counts[1]).to.equal(counts[0]);
+  });
+});

@@ -1,0 +1,362 @@
+import { expect } from 'chai';
+import { gql, makeUser, ok, signIn, type GraphQLResponse, type TestUser } from './support/client';
+import { groupRoom, send } from './support/factories';
+import { startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
+
+/** A raw POST, for bodies and headers the gql helper does not send. */
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Asserts a request was refused by validation, before any resolver ran. */
+function expectRefusedBeforeResolvers(res: GraphQLResponse, pattern?: RegExp): void {
+  expect(res.status, `status of ${JSON.stringify(res.errors)}`).to.be.within(400, 499);
+  expect(res.errors, 'errors').to.be.an('array').that.is.not.empty;
+  expect(res.errors![0].extensions.code, JSON.stringify(res.errors)).to.equal('GRAPHQL_VALIDATION_FAILED');
+  if (pattern) expect(res.errors![0].message).to.match(pattern);
+  expect(res.data ?? null, 'no data').to.equal(null);
+  expect(res.extensions?.sqlStatements ?? 0, 'no statement was sent').to.equal(0);
+}
+
+/** `message(id)` nested through single objects only (no lists, so cost stays tiny): `levels` field levels. */
+function deepQuery(levels: number): string {
+  const fields = ['message(id: $id)'];
+  while (fields.length < levels - 1) fields.push(fields.length % 2 === 1 ? 'room' : 'lastMessage');
+  return `query($id: ID!) { ${fields.join(' { ')} { id${' }'.repeat(fields.length)} }`;
+}
+
+function aliases(n: number): string {
+  return `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+}
+
+describe('Protection', () => {
+  describe('query limits', () => {
+    let server: TestServer;
+    let user: TestUser;
+    let messageId: string;
+
+    beforeEach(async () => {
+      server = await startServer();
+      user = await signIn(server.url, await makeUser({ name: 'Quinn' }));
+      const roomId = await groupRoom(server.url, user);
+      messageId = (await send(server.url, user, roomId, 'deep')).id;
+    });
+
+    it('answers a query 8 levels deep', async () => {
+      const data = await ok<{ message: { id: string } }>(server.url, deepQuery(8), { id: messageId }, user.token);
+      expect(data.message.id).to.equal(messageId);
+    });
+
+    for (const levels of [9, 12, 40]) {
+      it(`refuses a query ${levels} levels deep before any resolver runs`, async () => {
+        expectRefusedBeforeResolvers(await gql(server.url, deepQuery(levels), { id: messageId }, user.token), /depth/i);
+      });
+    }
+
+    it('refuses depth hidden in fragments', async () => {
+      const query = `query($id: ID!) { message(id: $id) { ...A } }
+        fragment A on Message { room { lastMessage { ...B } } }
+        fragment B on Message { room { lastMessage { ...C } } }
+        fragment C on Message { room { lastMessage { room { lastMessage { id } } } } }`;
+      expectRefusedBeforeResolvers(await gql(server.url, query, { id: messageId }, user.token));
+    });
+
+    it('answers 20 aliases and refuses 21', async () => {
+      const data = await ok<Record<string, { id: string }>>(server.url, aliases(20), {}, user.token);
+      expect(Object.keys(data)).to.have.length(20);
+      expectRefusedBeforeResolvers(await gql(server.url, aliases(21), {}, user.token), /alias/i);
+    });
+
+    it('refuses a query whose lists multiply past the cost limit', async () => {
+      const query = `{ rooms(pageSize: 100) { items { messages(limit: 200) { reactions { users { id } } } } } }`;
+      expectRefusedBeforeResolvers(await gql(server.url, query, {}, user.token), /cost/i);
+    });
+
+    it('weighs lists by the sizes given in variables too', async () => {
+      const query = `query($p: Int, $l: Int) { rooms(pageSize: $p) { items { messages(limit: $l) { reactions { users { id } } } } } }`;
+      expectRefusedBeforeResolvers(await gql(server.url, query, { p: 100, l: 200 }, user.token), /cost/i);
+      const small = await gql(server.url, query, { p: 5, l: 5 }, user.token);
+      expect(small.errors).to.equal(undefined);
+    });
+
+    it('refuses a document over 20000 bytes and answers one just under', async () => {
+      const base = '{ me { id } }\n#';
+      const under = base + 'x'.repeat(20_000 - Buffer.byteLength(base));
+      expect(Buffer.byteLength(under)).to.equal(20_000);
+      const data = await ok<{ me: { id: string } }>(server.url, under, {}, user.token);
+      expect(data.me.id).to.equal(user.id);
+
+      const over = base + 'x'.repeat(20_001 - Buffer.byteLength(base));
+      expectRefusedBeforeResolvers(await gql(server.url, over, {}, user.token));
+    });
+
+    it('counts document size in bytes, not characters', async () => {
+      const query = `{ me { id } }\n#${'é'.repeat(10_100)}`;
+      expect(query.length).to.be.below(20_000);
+      expectRefusedBeforeResolvers(await gql(server.url, query, {}, user.token));
+    });
+
+    it('allows introspection outside production, with suggestions for misspelled fields', async () => {
+      const data = await ok<{ __schema: { queryType: { name: string } }; __type: { fields: { name: string }[] } }>(
+        server.url,
+        `{ __schema { queryType { name } } __type(name: "Message") { fields { name } } }`,
+        {},
+        user.token,
+      );
+      expect(data.__schema.queryType.name).to.equal('Query');
+      expect(data.__type.fields.map((f) => f.name)).to.include('reactions');
+
+      const res = await gql(server.url, `{ me { displayNam } }`, {}, user.token);
+      expect(res.errors?.[0].extensions.code).to.equal('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors?.[0].message).to.match(/Did you mean/);
+    });
+
+    it('serves Apollo Sandbox to a browser outside production', async () => {
+      const res = await fetch(server.url, { headers: { accept: 'text/html' } });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.match(/text\/html/);
+      expect(await res.text()).to.match(/sandbox/i);
+    });
+  });
+
+  describe('in production (NODE_ENV=production)', () => {
+    let server: TestServer;
+    let user: TestUser;
+
+    beforeEach(async () => {
+      server = await startServer({ env: { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET } });
+      user = await signIn(server.url, await makeUser({ name: 'Prod' }));
+    });
+
+    it('refuses introspection', async () => {
+      for (const query of [`{ __schema { types { name } } }`, `{ __type(name: "Message") { fields { name } } }`]) {
+        const res = await gql(server.url, query, {}, user.token);
+        expect(res.errors?.[0].extensions.code, query).to.equal('GRAPHQL_VALIDATION_FAILED');
+        expect(res.data ?? null).to.equal(null);
+        expect(res.status).to.be.below(500);
+      }
+    });
+
+    it('gives no "Did you mean" suggestion for a misspelled field or argument', async () => {
+      for (const query of [`{ me { displayNam } }`, `{ rooms(pageSiz: 5) { total } }`, `{ rooms(type: GROPU) { total } }`]) {
+        const res = await gql(server.url, query, {}, user.token);
+        expect(res.errors?.[0].extensions.code, query).to.equal('GRAPHQL_VALIDATION_FAILED');
+        for (const error of res.errors ?? []) expect(error.message, query).not.to.match(/did you mean/i);
+      }
+    });
+
+    it('does not serve Apollo Sandbox to a browser', async () => {
+      const res = await fetch(server.url, { headers: { accept: 'text/html' } });
+      const text = await res.text();
+      expect(text).not.to.match(/sandbox/i);
+      expect(res.headers.get('content-type') ?? '').not.to.match(/text\/html/);
+    });
+
+    it('still answers ordinary queries', async () => {
+      const data = await ok<{ me: { displayName: string } }>(server.url, `{ me { displayName } }`, {}, user.token);
+      expect(data.me.displayName).to.equal('Prod');
+    });
+  });
+
+  describe('HTTP', () => {
+    let server: TestServer;
+    let user: TestUser;
+    let roomId: string;
+
+    beforeEach(async () => {
+      server = await startServer();
+      user = await signIn(server.url, await makeUser({ name: 'Http' }));
+      roomId = await groupRoom(server.url, user);
+    });
+
+    async function messageCount(): Promise<number> {
+      const data = await ok<{ messages: unknown[] }>(server.url, `query($r: ID!) { messages(roomId: $r, limit: 200, includeDeleted: true) { id } }`, { r: roomId }, user.token);
+      return data.messages.length;
+    }
+
+    const sendBody = () =>
+      JSON.stringify({ query: `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, variables: { input: { roomId, content: 'sneaky' } } });
+
+    it('refuses batched requests (a JSON array body) and runs none of them', async () => {
+      const body = JSON.stringify([JSON.parse(sendBody()), JSON.parse(sendBody())]);
+      const res = await post(server.url, body, { 'content-type': 'application/json', authorization: `Bearer ${user.token}` });
+      expect(res.status).to.be.within(400, 499);
+      expect(res.text).not.to.match(/"data"\s*:\s*\{/);
+      expect(await messageCount()).to.equal(0);
+    });
+
+    it('refuses a text/plain POST as CSRF and does not run it', async () => {
+      const res = await post(server.url, sendBody(), { 'content-type': 'text/plain', authorization: `Bearer ${user.token}` });
+      expect(res.status).to.be.within(400, 499);
+      expect(res.json?.data ?? null).to.equal(null);
+      expect(res.text).to.match(/CSRF|Cross-Site/i);
+      expect(await messageCount()).to.equal(0);
+    });
+
+    it('refuses a GET without a preflight header, and answers it with one', async () => {
+      const url = `${server.url}?query=${encodeURIComponent('{ me { id } }')}`;
+      const refused = await fetch(url, { headers: { authorization: `Bearer ${user.token}` } });
+      expect(refused.status).to.be.within(400, 499);
+      const refusedBody = (await refused.json()) as { data?: unknown };
+      expect(refusedBody.data ?? null).to.equal(null);
+
+      const allowed = await fetch(url, { headers: { authorization: `Bearer ${user.token}`, 'apollo-require-preflight': 'true' } });
+      expect(allowed.status).to.equal(200);
+      expect(((await allowed.json()) as { data: { me: { id: string } } }).data.me.id).to.equal(user.id);
+    });
+
+    it('refuses a 1.5 MiB body with 413', async () => {
+      const body = JSON.stringify({
+        query: `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+        variables: { input: { roomId, content: 'big', metadata: { pad: 'x'.repeat(1.5 * 1024 * 1024) } } },
+      });
+      const res = await post(server.url, body, { 'content-type': 'application/json', authorization: `Bearer ${user.token}` });
+      expect(res.status).to.equal(413);
+      expect(await messageCount()).to.equal(0);
+    });
+
+    it('answers /health with 200', async () => {
+      const res = await fetch(new URL('/health', server.url));
+      expect(res.status).to.equal(200);
+    });
+
+    it('answers /ready with 200 and a working database', async () => {
+      const res = await fetch(new URL('/ready', server.url));
+      expect(res.status).to.equal(200);
+      const body = (await res.json()) as { checks: { database: boolean } };
+      expect(body.checks.database).to.equal(true);
+    });
+  });
+
+  describe('CORS', () => {
+    const allowed = 'https://chat.example.com';
+
+    async function preflight(url: string, origin: string): Promise<Response> {
+      return fetch(url, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      });
+    }
+
+    it('grants an origin listed in CORS_ORIGINS and no other', async () => {
+      const server = await startServer({ env: { CORS_ORIGINS: `${allowed}, https://admin.example.com` } });
+      const good = await preflight(server.url, allowed);
+      expect(good.headers.get('access-control-allow-origin')).to.equal(allowed);
+
+      const evil = await preflight(server.url, 'https://evil.example.net');
+      expect(evil.headers.get('access-control-allow-origin')).to.equal(null);
+
+      const lookalike = await preflight(server.url, 'https://chat.example.com.evil.example.net');
+      expect(lookalike.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+
+    it('does not grant a foreign origin on an actual POST either', async () => {
+      const server = await startServer({ env: { CORS_ORIGINS: allowed } });
+      const user = await makeUser();
+      const res = await gql(server.url, `{ me { id } }`, {}, user.token, { origin: 'https://evil.example.net' });
+      expect(res.headers.get('access-control-allow-origin')).to.equal(null);
+      const good = await gql(server.url, `{ me { id } }`, {}, user.token, { origin: allowed });
+      expect(good.headers.get('access-control-allow-origin')).to.equal(allowed);
+    });
+  });
+
+  describe('rate limits', () => {
+    it('admits exactly MESSAGE_RATE_LIMIT of 50 parallel sends; the rest get 429 with Retry-After', async () => {
+      const server = await startServer({ env: { MESSAGE_RATE_LIMIT: '10/60' } });
+      const user = await signIn(server.url, await makeUser({ name: 'Spammer' }));
+      const roomId = await groupRoom(server.url, user);
+
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          gql(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId, content: `burst ${i}` } }, user.token),
+        ),
+      );
+      const admitted = results.filter((r) => !r.errors && r.data?.sendMessage?.id);
+      const refused = results.filter((r) => r.errors);
+      expect(admitted).to.have.length(10);
+      expect(refused).to.have.length(40);
+      for (const r of refused) {
+        expect(r.errors![0].extensions.code, JSON.stringify(r.errors)).to.equal('RATE_LIMITED');
+        expect(r.status).to.equal(429);
+        const header = r.headers.get('retry-after');
+        expect(header, 'Retry-After').to.match(/^[1-9]\d*$/);
+        expect(Number(header)).to.be.at.most(60);
+        const retryAfter = r.errors![0].extensions.retryAfter;
+        expect(retryAfter).to.be.a('number');
+        expect(Number.isInteger(retryAfter) && (retryAfter as number) > 0, `retryAfter ${retryAfter}`).to.equal(true);
+      }
+
+      const stored = await ok<{ messages: { seq: number }[] }>(
+        server.url,
+        `query($r: ID!) { messages(roomId: $r, limit: 200, includeDeleted: true) { seq } }`,
+        { r: roomId },
+        user.token,
+      );
+      expect(stored.messages).to.have.length(10);
+      expect(stored.messages.map((m) => m.seq).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('counts per user: another member of the room may still send', async () => {
+      const server = await startServer({ env: { MESSAGE_RATE_LIMIT: '2/60' } });
+      const a = await signIn(server.url, await makeUser());
+      const b = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, a, [b]);
+      await send(server.url, a, roomId, '1');
+      await send(server.url, a, roomId, '2');
+      const third = await gql(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId, content: '3' } }, a.token);
+      expect(third.errors?.[0].extensions.code).to.equal('RATE_LIMITED');
+      await send(server.url, b, roomId, 'mine');
+    });
+
+    it('refuses the 6th distinct reaction with REACTION_RATE_LIMIT 5/60', async () => {
+      const server = await startServer({ env: { REACTION_RATE_LIMIT: '5/60' } });
+      const user = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, user);
+      const messageId = (await send(server.url, user, roomId, 'react to me')).id;
+      const react = (reaction: string) =>
+        gql<{ addReaction: { reactions: { reaction: string }[] } }>(
+          server.url,
+          `mutation($m: ID!, $r: String!) { addReaction(messageId: $m, reaction: $r) { reactions { reaction } } }`,
+          { m: messageId, r: reaction },
+          user.token,
+        );
+      for (const reaction of ['👍', '❤️', '😂', ':tada:', ':eyes:']) {
+        const res = await react(reaction);
+        expect(res.errors, reaction).to.equal(undefined);
+      }
+      const sixth = await react(':rocket:');
+      expect(sixth.errors?.[0].extensions.code).to.equal('RATE_LIMITED');
+      expect(sixth.status).to.equal(429);
+      expect(sixth.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+
+      const after = await ok<{ message: { reactions: { reaction: string }[] } }>(server.url, `query($id: ID!) { message(id: $id) { reactions { reaction } } }`, { id: messageId }, user.token);
+      expect(after.message.reactions.map((r) => r.reaction)).to.deep.equal(['👍', '❤️', '😂', ':tada:', ':eyes:']);
+    });
+  });
+
+  describe('masked errors', () => {
+    it('never show SQL or stack traces for refused requests', async () => {
+      const server = await startServer();
+      const user = await signIn(server.url, await makeUser());
+      const responses = await Promise.all([
+        gql(server.url, `{ message(id: "00000000-0000-0000-0000-00000000000z") { id } }`, {}, user.token),
+        gql(server.url, deepQuery(20), { id: '00000000-0000-0000-0000-000000000000' }, user.token),
+        gql(server.url, aliases(30), {}, user.token),
+      ]);
+      for (const res of responses) {
+        const text = JSON.stringify(res.errors);
+        expect(text).not.to.match(/SELECT|INSERT|relation|QueryFailedError|\bat .*\.ts:\d+/);
+        expect(res.errors?.[0].extensions).not.to.have.property('stacktrace');
+        expect(res.errors?.[0].extensions.code).not.to.equal('INTERNAL_SERVER_ERROR');
+      }
+    });
+  });
+});
