@@ -72,7 +72,16 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       return client;
     };
     redis = { publish: connect(), subscribe: connect() };
-    target = createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) as unknown as ChatEventTarget;
+    const publisher = redis.publish;
+    // The event target fires publish() and forgets the promise: a Redis outage must cost the event, not the process.
+    const publishClient = {
+      publish: (channel: string, message: string) =>
+        publisher.publish(channel, message).catch((error: Error) => {
+          logger.warn({ err: error, channel }, 'event not published: redis unavailable');
+          return 0;
+        }),
+    } as unknown as Redis;
+    target = createRedisEventTarget({ publishClient, subscribeClient: redis.subscribe }) as unknown as ChatEventTarget;
   } else {
     target = new EventTarget();
   }

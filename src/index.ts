@@ -25,6 +25,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A last line of defence: log, never die, for a promise some library left unhandled.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }

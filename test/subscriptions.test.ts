@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { createClient, type Client } from 'graphql-ws';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token';
-import { makeUser, ok, signIn, type TestUser } from './support/client';
+import { gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { onCleanup, startServer, wsClient, TEST_JWT_SECRET, type TestServer } from './support/server';
 
@@ -651,18 +651,46 @@ describe('subscriptions (graphql-ws)', () => {
       expect(await closed).to.equal(1009);
     });
 
-    it('refuses a depth-bomb subscription with GRAPHQL_VALIDATION_FAILED and accepts a shallow one', async () => {
+    it('refuses a depth-bomb subscription with GRAPHQL_VALIDATION_FAILED, alone: the socket and its other subscriptions live on', async () => {
       const server = await startServer();
       const [alice, bob] = await users(server, 2);
       const roomId = await groupRoom(server.url, alice, [bob]);
       const client = wsClient(server, bob.token);
+      let closedCode: number | null = null;
+      client.on('closed', (event) => (closedCode = (event as { code: number }).code));
+      const shallow = collect<{ messageAdded: Msg }>(client, MESSAGE_ADDED, { roomId });
+      await ready([shallow], () => send(server.url, alice, roomId, 'probe'));
+
       const bomb = `subscription($roomId: ID) { messageAdded(roomId: $roomId) { room { members { room { members { room { members { room { members { room { id } } } } } } } } } } }`;
       const refused = collect(client, bomb, { roomId });
       expect(await refusal(refused)).to.deep.equal(['GRAPHQL_VALIDATION_FAILED']);
 
-      const shallow = collect<{ messageAdded: Msg }>(client, MESSAGE_ADDED, { roomId });
-      await ready([shallow], () => send(server.url, alice, roomId, 'probe'));
+      const sent = await send(server.url, alice, roomId, 'after the bomb');
+      await waitFor(() => shallow.data.some((d) => d.messageAdded.id === sent.id), 5000, 'the other subscription to keep receiving');
       expect(refused.data).to.deep.equal([]);
+      expect(closedCode, 'the socket stays open').to.equal(null);
+    });
+
+    it('refuses an alias-bomb subscription with GRAPHQL_VALIDATION_FAILED', async () => {
+      const server = await startServer();
+      const [alice] = await users(server, 1);
+      const roomId = await groupRoom(server.url, alice, []);
+      const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: id`).join(' ');
+      const refused = collect(wsClient(server, alice.token), `subscription($roomId: ID) { messageAdded(roomId: $roomId) { ${aliases} } }`, { roomId });
+      expect(await refusal(refused)).to.deep.equal(['GRAPHQL_VALIDATION_FAILED']);
+    });
+
+    it('refuses a subscription over the query cost limit, as HTTP refuses the same selection', async () => {
+      const server = await startServer();
+      const [alice] = await users(server, 1);
+      const roomId = await groupRoom(server.url, alice, []);
+      // Within depth 8, but members x messages(limit: 200) x reactions x users weighs over 50 000.
+      const costly = 'room { members { room { messages(limit: 200) { reactions { users { id } } } } } }';
+      const overHttp = await gql(server.url, `query($r: ID!) { room(id: $r) { id ${costly.slice('room {'.length, -1)} } }`, { r: roomId }, alice.token);
+      expect(overHttp.errors?.map((e) => e.extensions.code)).to.deep.equal(['GRAPHQL_VALIDATION_FAILED']);
+
+      const refused = collect(wsClient(server, alice.token), `subscription($roomId: ID) { messageAdded(roomId: $roomId) { ${costly} } }`, { roomId });
+      expect(await refusal(refused)).to.deep.equal(['GRAPHQL_VALIDATION_FAILED']);
     });
 
     it('refuses a forbidden Origin when CORS_ORIGINS is set and accepts an allowed one', async () => {

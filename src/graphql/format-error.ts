@@ -35,6 +35,17 @@ function codeOf(error: ChatError): string {
   }
 }
 
+/** Errors that mean the database cannot be reached right now (connection refused, terminated, shutting down). */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; driverError?: { code?: string; message?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  const message = `${e?.message ?? ''} ${e?.driverError?.message ?? ''}`;
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(String(code)) ||
+    /Connection terminated|timeout exceeded when trying to connect|connection is closed|Client has encountered a connection error/i.test(message)
+  );
+}
+
 /** "Did you mean ...?" names schema members; production hides them. */
 const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean .*\?$/s, '');
 
@@ -73,10 +84,13 @@ export function createErrorFormatter({ logger, production }: ErrorFormatterOptio
       }
     }
     const errorId = randomUUID();
-    logger.error({ errorId, err: original, path: formatted.path }, 'unexpected error while serving a request');
+    const unavailable = isDatabaseUnavailable(original);
+    logger.error({ errorId, err: original, path: formatted.path }, unavailable ? 'database unavailable' : 'unexpected error while serving a request');
     return {
       ...base,
-      message: `Internal server error (ref ${errorId})`,
+      message: unavailable
+        ? `Service temporarily unavailable: the database cannot be reached; retry shortly (ref ${errorId})`
+        : `Internal server error (ref ${errorId})`,
       extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
     };
   };

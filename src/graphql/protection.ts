@@ -5,6 +5,7 @@ import {
   GraphQLError,
   NoSchemaIntrospectionCustomRule,
   type GraphQLSchema,
+  type ValidationContext,
   type ValidationRule,
   isListType,
   getNullableType,
@@ -44,11 +45,23 @@ const listEstimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
   return size * (1 + childComplexity);
 };
 
+/**
+ * graphql-armor throws from inside validation by default, which servers answer
+ * as a crash (500); reporting instead makes it an ordinary validation error.
+ */
+const reportInstead = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+  ],
+};
+
 /** The validation rules added to graphql's own, for both transports. */
 export function protectionRules(limits: QueryLimits, production: boolean): ValidationRule[] {
   const rules: ValidationRule[] = [
-    maxDepthRule({ n: limits.maxDepth, exposeLimits: true, flattenFragments: true }) as unknown as ValidationRule,
-    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true }) as unknown as ValidationRule,
+    maxDepthRule({ n: limits.maxDepth, exposeLimits: true, flattenFragments: true, ...reportInstead }) as unknown as ValidationRule,
+    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, ...reportInstead }) as unknown as ValidationRule,
   ];
   if (production) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;

@@ -45,12 +45,10 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Refuses oversize query text before parsing, and costly operations before any resolver runs. */
-function queryLimits(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+/** Refuses costly operations once variables are known, before any resolver runs. */
+function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
   return {
-    async requestDidStart({ request }) {
-      const error = documentSizeError(request.query, limits);
-      if (error) throw error;
+    async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request: { variables }, operationName }) {
           const tooCostly = costError(schema, document, variables, operationName, limits);
@@ -84,7 +82,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       rateLimitStatus,
-      queryLimits(options.limits),
+      queryCostLimit(options.limits),
       ...(options.reportStatements ? [statementReport] : []),
       ...(options.plugins ?? []),
     ],
@@ -108,6 +106,12 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       credentials: true,
     }),
     express.json({ limit: '1mb' }),
+    (req, res, next) => {
+      // Oversize query text is refused before Apollo parses it.
+      const tooLarge = documentSizeError((req.body as { query?: unknown } | undefined)?.query, options.limits);
+      if (!tooLarge) return next();
+      res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    },
     (req, _res, next) => {
       // Count the statements each request sends, from the server side.
       countStatements(() => next());
