@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { NotFoundError } from '../errors';
+import { ForbiddenError, NotFoundError } from '../errors';
 import { queryOne, queryRows } from '../../db/sql';
 import { MemberRole } from '../types';
 import { Member } from './member.entity';
@@ -144,9 +144,16 @@ export class MemberRepository {
    * current owner becomes ADMIN in the same transaction, under the room's row
    * lock, so there is exactly one active OWNER whatever runs concurrently.
    */
-  async updateRole(roomId: string, userId: string, newRole: MemberRole, _updatedById: string): Promise<RoleChange> {
+  async updateRole(roomId: string, userId: string, newRole: MemberRole, updatedById: string): Promise<RoleChange> {
     return this.db.transaction(async (tx: EntityManager) => {
       await tx.query(`SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE`, [roomId]);
+      // Checked again under the lock: a concurrent hand-over may have made the caller an ADMIN.
+      const updater = await queryOne<{ role: MemberRole }>(
+        tx,
+        `SELECT role FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active`,
+        [roomId, updatedById],
+      );
+      if (updater?.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
       let previousOwner: Member | null = null;
       if (newRole === MemberRole.OWNER) {
         const demoted = await queryOne<MemberRow>(
