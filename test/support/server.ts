@@ -30,6 +30,8 @@ export interface TestServer {
 
 export interface ServerOverrides extends Omit<AppOptions, 'config' | 'logger'> {
   env?: Record<string, string>;
+  /** Where the server logs; silent unless TEST_LOG_LEVEL is set. */
+  logger?: AppOptions['logger'];
   /** Stop it yourself (the SIGTERM tests); otherwise it is stopped after the test. */
   keep?: boolean;
 }
@@ -42,8 +44,7 @@ export async function startServer(overrides: ServerOverrides = {}): Promise<Test
     PORT: '0',
     ...overrides.env,
   });
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const { env: _env, keep, ...options } = overrides;
+  const { env: _env, keep, logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...options } = overrides;
   const app = await createApp({ config, logger, reportStatements: true, ...options });
   if (!keep) onCleanup(() => app.stop());
   return { app, url: app.url, wsUrl: app.url.replace(/^http/, 'ws'), config };
