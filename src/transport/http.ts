@@ -74,6 +74,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
+    // src/index.ts owns SIGTERM: Apollo's own handler would re-raise the signal and kill the process mid-drain.
+    stopOnTerminationSignals: false,
     validationRules: protectionRules(options.limits, options.production),
     formatError: options.formatError,
     plugins: [

@@ -58,6 +58,8 @@ export function wsClient(server: { wsUrl: string }, token: string | null, option
     connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
     retryAttempts: 0,
     lazy: false,
+    // Tests assert on closes and errors themselves; the default prints them.
+    onNonLazyError: () => {},
     ...options,
   });
   onCleanup(() => client.dispose());

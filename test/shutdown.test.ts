@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { gql, makeUser, signIn } from './support/client';
+import { groupRoom } from './support/factories';
+import { testDatabaseUrl } from './support/hooks';
+import { onCleanup, TEST_JWT_SECRET, wsClient } from './support/server';
+
+const root = resolve(__dirname, '..');
+
+/** The real entry point (src/index.ts) in its own process, as `npm start` runs it. */
+async function startProcess(): Promise<{ url: string; wsUrl: string; child: ReturnType<typeof spawn> }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/index.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: testDatabaseUrl(),
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      MESSAGE_RATE_LIMIT: '100000/10',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onCleanup(() => child.exitCode === null && child.kill('SIGKILL'));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const ready = /"url":"(http:[^"]+)"/.exec(out);
+      if (ready) resolveUrl(ready[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
+    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
+  });
+  return { url, wsUrl: url.replace(/^http/, 'ws'), child };
+}
+
+describe('shutdown on SIGTERM', () => {
+  it('finishes in-flight requests, closes sockets so clients reconnect, and exits within 10 s', async function () {
+    this.timeout(60_000);
+    const server = await startProcess();
+    const owner = await signIn(server.url, await makeUser());
+    const roomId = await groupRoom(server.url, owner);
+
+    const closes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const client = wsClient(server, owner.token, { on: { closed: (event) => closes.push((event as { code: number }).code) } });
+      client.subscribe({ query: `subscription($r: ID) { messageAdded(roomId: $r) { id } }`, variables: { r: roomId } }, { next: () => {}, error: () => {}, complete: () => {} });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Hold the room's row lock so the sends are provably in flight (waiting inside the server) at SIGTERM.
+    const locker = new Client({ connectionString: testDatabaseUrl() });
+    await locker.connect();
+    onCleanup(() => locker.end());
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [roomId]);
+    const inFlight = Array.from({ length: 15 }, (_, i) =>
+      gql(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq } }`, { input: { roomId, content: `last words ${i}` } }, owner.token),
+    );
+    // Watched from a connection outside the locking transaction: pg_stat_activity is a per-transaction snapshot.
+    const watcher = new Client({ connectionString: testDatabaseUrl() });
+    await watcher.connect();
+    onCleanup(() => watcher.end());
+    for (let waited = 0; ; waited += 50) {
+      const { rows } = await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      if (rows[0].n === 15) break;
+      if (waited > 10_000) throw new Error(`only ${rows[0].n} of 15 sends reached the lock`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await locker.query('COMMIT');
+
+    const responses = await Promise.all(inFlight);
+    for (const res of responses) {
+      expect(res.errors, JSON.stringify(res.errors)).to.equal(undefined);
+      expect(res.data?.sendMessage.seq).to.be.a('number');
+    }
+    const exitCode = await new Promise<number | null>((r) => (server.child.exitCode !== null ? r(server.child.exitCode) : server.child.once('exit', r)));
+    expect(exitCode).to.equal(0);
+    expect(Date.now() - signalledAt).to.be.below(10_000);
+    // graphql-ws closes each socket with 1001 Going Away, which clients treat as "reconnect".
+    expect(closes).to.deep.equal([1001, 1001, 1001]);
+    // New connections are refused once it is gone.
+    const after = await fetch(server.url.replace('/graphql', '/health')).then(() => 'answered', () => 'refused');
+    expect(after).to.equal('refused');
+  });
+});
