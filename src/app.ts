@@ -5,6 +5,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
+import { mintDevelopmentToken } from './auth/dev-tokens';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
@@ -122,6 +123,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     production: config.production,
     corsOrigins: config.corsOrigins,
     reportStatements: options.reportStatements,
+    devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
+    exampleDir: config.exampleDir,
     ready: async () => {
       const database = await dataSource.query('SELECT 1').then(() => true, () => false);
       const checks: Record<string, boolean> = { database };

@@ -28,6 +28,13 @@ export interface Config {
   logLevel: string;
   /** Where the embedded PostgreSQL keeps its data. @default ./data */
   embeddedDataDir: string;
+  /**
+   * Serve POST /dev/token (mints tokens for development users). Never in
+   * production; on by default only with the development secret, or DEV_TOKENS=true.
+   */
+  devTokens: boolean;
+  /** A built web client to serve at `/` (the React example). */
+  exampleDir: string | undefined;
 }
 
 export const DEVELOPMENT_JWT_SECRET = 'development-secret-do-not-use-in-production';
@@ -80,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
+    devTokens: !production && (!jwtSecret || env.DEV_TOKENS === 'true'),
+    exampleDir: nonEmpty(env.EXAMPLE_DIR),
   };
 }

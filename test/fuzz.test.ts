@@ -19,8 +19,10 @@ import { startServer, wsClient, TEST_JWT_SECRET, type TestServer } from './suppo
  * error coded, nothing leaked; a batch in which nothing was accepted leaves the
  * stored rows exactly as they were.
  *
- * Replay a failure with FUZZ_SEED=<seed> (fast-check prints it); scale with
- * FUZZ_HTTP_RUNS / FUZZ_WS_RUNS.
+ * Replay a failure with FUZZ_SEED=<seed> (fast-check prints it; the server's
+ * state differs between runs, so a replay is close, not exact); scale with
+ * FUZZ_HTTP_RUNS / FUZZ_WS_RUNS; FUZZ_SKIP=http-subs,bad-extensions leaves out
+ * categories, only to look past a known defect.
  */
 
 const HTTP_BATCH = 9;
@@ -28,6 +30,8 @@ const HTTP_RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 1000); // 9,000 operation
 const WS_BATCH = 10;
 const WS_RUNS = Number(process.env.FUZZ_WS_RUNS ?? 220); // 2,200 operations
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
+/** Categories left out, to look past a known defect: `http-subs` (subscriptions over HTTP) and HTTP wire shapes such as `bad-extensions`. */
+const skipped = (category: string) => (process.env.FUZZ_SKIP ?? '').split(',').includes(category);
 
 /** Under the 1 MiB HTTP body limit, and under the 64 KiB WebSocket frame limit. */
 const MAX_HTTP_BODY = 900 * 1024;
@@ -830,7 +834,9 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
       await send(server.url, owner, otherRoomId, 'elsewhere'),
       await send(server.url, member, directId, 'just us'),
     ];
+    const emptyFp = await fingerprint(server);
     const doomed = await send(server.url, member, roomId, 'to be deleted');
+    expect(await fingerprint(server), 'the fingerprint sees a new message').not.to.equal(emptyFp);
     await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: doomed.id }, member.token);
     await ok(server.url, `mutation($m: ID!) { addReaction(messageId: $m, reaction: "👍") { id } }`, { m: messages[0].id }, member.token);
     const encoder = new TextEncoder();
@@ -882,24 +888,45 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
     );
     const wire: fc.Arbitrary<Wire> = fc.oneof(
       { weight: 40, arbitrary: fc.constant<Wire>('json') },
-      { weight: 1, arbitrary: fc.constantFrom<Wire>(...(['get', 'text-plain', 'query-not-string', 'variables-not-object', 'bad-operation-name', 'bad-extensions', 'invalid-json', 'batch', 'empty-body'] as Wire[]).filter((w) => !(process.env.FUZZ_SKIP ?? '').includes(w))) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<Wire>(
+          ...(['get', 'text-plain', 'query-not-string', 'variables-not-object', 'bad-operation-name', 'bad-extensions', 'invalid-json', 'batch', 'empty-body'] as Wire[]).filter(
+            (w) => !skipped(w),
+          ),
+        ),
+      },
     );
     const all = [...arb.mutations, ...arb.queries];
-    const shape = fc.oneof(
-      { weight: 4, arbitrary: arb.fieldOp(all, true) },
-      { weight: 7, arbitrary: arb.fieldOp(all, false) },
-      ...((process.env.FUZZ_SKIP ?? '').includes('http-subs') ? [] : [{ weight: 1, arbitrary: arb.fieldOp(arb.subscriptions, false) }]),
-      { weight: 2, arbitrary: arb.broken([...all, ...((process.env.FUZZ_SKIP ?? '').includes('http-subs') ? [] : arb.subscriptions)]) },
+    const subscriptions = skipped('http-subs') ? [] : arb.subscriptions;
+    const subscriptionOps = subscriptions.length ? [{ weight: 1, arbitrary: arb.fieldOp(subscriptions, false) }] : [];
+    const withActorAndWire = (shape: fc.Arbitrary<Omit<Op, 'actor' | 'token' | 'wire'>>): fc.Arbitrary<Op> =>
+      fc
+        .tuple(shape, actor, wire)
+        .map(([o, a, w]): Op => ({ ...o, ...a, wire: w }))
+        .filter((op) => {
+          const req = httpRequest(op);
+          return Buffer.byteLength(req.body ?? '') < MAX_HTTP_BODY && (op.wire !== 'get' || req.search.length < 6000);
+        })
+        .map((op) => withToString(op, () => describeOp(op)));
+    // Mixed batches change the state (valid operations from every role); hostile
+    // ones are mostly refused, so the unchanged-rows check bites more often.
+    const mixed = withActorAndWire(
+      fc.oneof(
+        { weight: 4, arbitrary: arb.fieldOp(all, true) },
+        { weight: 7, arbitrary: arb.fieldOp(all, false) },
+        ...subscriptionOps,
+        { weight: 2, arbitrary: arb.broken([...all, ...subscriptions]) },
+      ),
     );
-    const opArb: fc.Arbitrary<Op> = fc
-      .tuple(shape, actor, wire)
-      .map(([o, a, w]) => ({ ...o, ...a, wire: w }))
-      .filter((op) => (httpRequest(op).body?.length ?? 0) + httpRequest(op).search.length < MAX_HTTP_BODY && (op.wire !== 'get' || op.query.length < 4000))
-      .map((op) => withToString(op, () => describeOp(op)));
+    const hostile = withActorAndWire(
+      fc.oneof({ weight: 6, arbitrary: arb.fieldOp(arb.mutations, false) }, { weight: 2, arbitrary: arb.fieldOp(all, false) }, ...subscriptionOps, { weight: 1, arbitrary: arb.broken([...all, ...subscriptions]) }),
+    );
+    const batch = fc.oneof(fc.array(mixed, { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }), fc.array(hostile, { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }));
 
     let lastFp = await fingerprint(server);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }), async (ops) => {
+      fc.asyncProperty(batch, async (ops) => {
         const responses = await Promise.all(
           ops.map((op) => sendHttp(server.url, httpRequest(op)).catch((error: unknown) => ({ failed: String(error) }))),
         );

@@ -29,6 +29,10 @@ export interface HttpOptions {
   reportStatements?: boolean;
   /** Apollo plugins that must join the drain (the WebSocket server's). */
   plugins?: ApolloServerPlugin<GraphQLContext>[];
+  /** Mints development tokens at POST /dev/token when set (never in production). */
+  devTokens?: (claims: { userId?: unknown; name?: unknown; companyId?: unknown }) => Promise<{ token: string; userId: string }>;
+  /** A built web client served at `/`. */
+  exampleDir?: string;
 }
 
 /** RATE_LIMITED over HTTP is also a 429 with Retry-After. */
@@ -101,6 +105,17 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
+  if (options.devTokens) {
+    const mint = options.devTokens;
+    app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res) => {
+      try {
+        res.json(await mint((req.body ?? {}) as Record<string, unknown>));
+      } catch (error) {
+        res.status(400).json({ error: (error as Error).message });
+      }
+    });
+  }
+  if (options.exampleDir) app.use(express.static(options.exampleDir));
   app.use(
     '/graphql',
     cors<cors.CorsRequest>({
