@@ -62,21 +62,42 @@ class EnumValue {
 
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
-/** The value as a GraphQL literal (wrong types included: that is the point). */
-function literal(v: unknown): string {
-  if (v instanceof EnumValue) return NAME.test(v.name) ? v.name : JSON.stringify(v.name);
-  if (v === null || v === undefined || v === MISSING) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '0';
-  if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.map(literal).join(', ')}]`;
-  if (typeof v === 'object') {
-    const fields = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== MISSING)
-      .map(([k, x]) => `${NAME.test(k) ? k : JSON.stringify(k)}: ${literal(x)}`);
-    return `{${fields.join(', ')}}`;
+/**
+ * The value as a GraphQL literal (wrong types included: that is the point).
+ * Iterative, so values nested thousands deep print without a stack overflow.
+ */
+function literal(root: unknown): string {
+  type Item = { text: string } | { value: unknown };
+  const out: string[] = [];
+  const stack: Item[] = [{ value: root }];
+  while (stack.length > 0) {
+    const item = stack.pop() as Item;
+    if ('text' in item) {
+      out.push(item.text);
+      continue;
+    }
+    const v = item.value;
+    if (v instanceof EnumValue) out.push(NAME.test(v.name) ? v.name : JSON.stringify(v.name));
+    else if (v === null || v === undefined || v === MISSING) out.push('null');
+    else if (typeof v === 'string') out.push(JSON.stringify(v));
+    else if (typeof v === 'number') out.push(Number.isFinite(v) ? String(v) : '0');
+    else if (typeof v === 'boolean') out.push(String(v));
+    else if (typeof v === 'object') {
+      const isList = Array.isArray(v);
+      const entries = isList
+        ? (v as unknown[]).map((x): [string | null, unknown] => [null, x])
+        : Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== MISSING);
+      stack.push({ text: isList ? ']' : '}' });
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, x] = entries[i];
+        stack.push({ value: x });
+        if (key !== null) stack.push({ text: `${NAME.test(key) ? key : JSON.stringify(key)}: ` });
+        if (i > 0) stack.push({ text: ', ' });
+      }
+      stack.push({ text: isList ? '[' : '{' });
+    } else out.push('null');
   }
-  return 'null';
+  return out.join('');
 }
 
 /** A value short enough to print: long strings summarised. */

@@ -25,6 +25,22 @@ describe('reactions', () => {
     expect(addReaction.reactions[0].users.map((u: { id: string }) => u.id)).to.deep.equal([admin.id, member.id]);
   });
 
+  it('shows each mutation\'s own result when one request runs several', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const m = await send(server.url, owner, roomId);
+    const data = await ok(
+      server.url,
+      `mutation($id: ID!) {
+        a: addReaction(messageId: $id, reaction: "👍") { reactions { reaction count } }
+        b: addReaction(messageId: $id, reaction: "🎉") { reactions { reaction count } }
+      }`,
+      { id: m.id },
+      member.token,
+    );
+    expect(data.a.reactions).to.deep.equal([{ reaction: '👍', count: 1 }]);
+    expect(data.b.reactions).to.deep.equal([{ reaction: '👍', count: 1 }, { reaction: '🎉', count: 1 }]);
+  });
+
   it('is idempotent both ways', async () => {
     const { owner, member, roomId } = await staffedRoom(server.url);
     const m = await send(server.url, owner, roomId);

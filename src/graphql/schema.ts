@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { buildSchemaSync, type MiddlewareFn } from 'type-graphql';
-import type { GraphQLContext } from './context';
+import { buildSchemaSync } from 'type-graphql';
 import { MembershipEventFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
 import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
@@ -10,16 +9,6 @@ import { MutationResolver } from './resolvers/mutation.resolver';
 import { QueryResolver } from './resolvers/query.resolver';
 import { RoomFieldsResolver } from './resolvers/room.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
-
-/** A mutation's result must show the state after it: forget what earlier fields of the request read. */
-const freshReadsAfterMutations: MiddlewareFn<GraphQLContext> = async ({ info, context }, next) => {
-  if (info.parentType.name === 'Mutation') {
-    const result = await next();
-    context.reader().clear();
-    return result;
-  }
-  return next();
-};
 
 /**
  * type-graphql insists on a PubSub, but every subscription here brings its own
@@ -54,7 +43,6 @@ export function buildChatSchema(): GraphQLSchema {
     // Rules live in the services; class-validator is used there, not on GraphQL args.
     validate: false,
     pubSub: unusedPubSub,
-    globalMiddlewares: [freshReadsAfterMutations],
   });
   return built;
 }

@@ -1,10 +1,22 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { MemberRole, MessageType } from '../types/enums';
 import { CreateGroupChatInput, SendMessageInput } from '../types/inputs';
 import { MemberObject, MessageObject, RoomObject } from '../types/object-types';
 
+/**
+ * A mutation's result must show the state after it: the request's reads so far
+ * are forgotten once it has run. On the mutations only: a global middleware
+ * would wrap every field of every query.
+ */
+const freshReadsAfter: MiddlewareFn<GraphQLContext> = async ({ context }, next) => {
+  const result = await next();
+  context.reader().clear();
+  return result;
+};
+
 @Resolver()
+@UseMiddleware(freshReadsAfter)
 export class MutationResolver {
   @Mutation(() => RoomObject, { description: 'Returns the existing DIRECT room between the two users if there is one.' })
   createDirectChat(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
