@@ -4,6 +4,7 @@ import type { ChatRepositories } from '../chat/chat-repositories';
 import type { ChatServices } from '../chat/chat-services';
 import { UnauthenticatedError } from '../chat/errors';
 import { ChatReader } from '../chat/reading/chat-reader';
+import type { RowSource } from '../chat/reading/row-source';
 import type { ChatStreams } from '../realtime/chat-streams';
 
 /** What every resolver gets. Made per HTTP request, and per event inside a subscription. */
@@ -14,8 +15,11 @@ export interface GraphQLContext {
   actor(): Actor;
   /** The caller's batched, visibility-checked reads; fresh per request. */
   reader(): ChatReader;
-  /** Starts a fresh reader: a subscription's context lives long, its loaders must not. */
-  renewReader(): ChatReader;
+  /**
+   * Starts a fresh reader: a subscription's context lives long, its loaders must
+   * not. `rows` are the event's rows, shared with its other subscribers.
+   */
+  renewReader(rows?: RowSource): ChatReader;
   /** When the caller's token expires (WebSocket connections close then). */
   expiresAt: Date | null;
 }
@@ -42,7 +46,7 @@ export function createContext({ services, streams, repos, auth, authError }: Con
     streams,
     actor,
     reader: () => (reader ??= new ChatReader(repos, actor())),
-    renewReader: () => (reader = new ChatReader(repos, actor())),
+    renewReader: (rows?: RowSource) => (reader = new ChatReader(repos, actor(), rows)),
     expiresAt: auth?.expiresAt ?? null,
   };
 }

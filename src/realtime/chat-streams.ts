@@ -3,11 +3,18 @@ import type { ChatRepositories } from '../chat/chat-repositories';
 import { BadInputError, roomNotFound } from '../chat/errors';
 import type { ChatEvent } from '../chat/events';
 import type { Message } from '../chat/messages/message.entity';
+import { EventRows, repositoryRows, type RowSource } from '../chat/reading/row-source';
 import { requireUuid } from '../chat/validation';
 import type { EventBus } from './event-bus';
 import { cancellable, EventQueue } from './event-queue';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
+
+/** What a stream yields: the payload, and the rows its subscribers share for this event. */
+export interface Delivery<T> {
+  payload: T;
+  rows: RowSource;
+}
 
 /** How many stored messages one replay read brings. */
 const REPLAY_BATCH = 200;
@@ -20,6 +27,7 @@ const REPLAY_BATCH = 200;
 export class ChatStreams {
   private readonly activeMembers = new WeakMap<object, Promise<Set<string>>>();
   private readonly messages = new WeakMap<object, Promise<Message | null>>();
+  private readonly rows = new WeakMap<object, EventRows>();
 
   constructor(
     private readonly repos: ChatRepositories,
@@ -34,6 +42,20 @@ export class ChatStreams {
       this.activeMembers.set(event, members);
     }
     return members;
+  }
+
+  /** The rows every subscriber of this instance reads for `event`, fetched once. */
+  private rowsOf(event: object): EventRows {
+    let rows = this.rows.get(event);
+    if (!rows) {
+      rows = new EventRows(repositoryRows(this.repos));
+      this.rows.set(event, rows);
+    }
+    return rows;
+  }
+
+  private deliver<T>(event: object, payload: T): Delivery<T> {
+    return { payload, rows: this.rowsOf(event) };
   }
 
   private messageOf(event: { messageId: string }): Promise<Message | null> {
@@ -67,7 +89,7 @@ export class ChatStreams {
    * skips ahead is filled from storage), or of every room the actor is in.
    * With `since`, the stored messages after it come first.
    */
-  async messageAdded(actor: Actor, roomId: string | null, since: string | null): Promise<AsyncGenerator<Message>> {
+  async messageAdded(actor: Actor, roomId: string | null, since: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
     if (since !== null && roomId === null) throw new BadInputError('since needs roomId');
     if (roomId === null) return this.messagesOfAllRooms(actor);
     const id = await this.requireMember(actor, roomId);
@@ -95,7 +117,7 @@ export class ChatStreams {
     fromSeq: number,
     replay: boolean,
     queue: EventQueue<EventOf<'messageAdded'>>,
-  ): AsyncGenerator<Message> {
+  ): AsyncGenerator<Delivery<Message>> {
     let lastSeq = fromSeq;
     try {
       if (replay) lastSeq = yield* this.storedAfter(actor, roomId, lastSeq, Number.MAX_SAFE_INTEGER);
@@ -105,7 +127,7 @@ export class ChatStreams {
         if (event.seq === lastSeq + 1) {
           const message = await this.messageOf(event);
           lastSeq = event.seq;
-          if (message && !message.isDeleted) yield message;
+          if (message && !message.isDeleted) yield this.deliver(event, message);
         } else {
           // Events of concurrent senders can arrive out of order: read the gap, in order, from storage.
           lastSeq = yield* this.storedAfter(actor, roomId, lastSeq, event.seq);
@@ -117,7 +139,7 @@ export class ChatStreams {
   }
 
   /** Stored messages with lastSeq < seq <= untilSeq, oldest first; returns the last seq passed. */
-  private async *storedAfter(actor: Actor, roomId: string, lastSeq: number, untilSeq: number): AsyncGenerator<Message, number> {
+  private async *storedAfter(actor: Actor, roomId: string, lastSeq: number, untilSeq: number): AsyncGenerator<Delivery<Message>, number> {
     let seq = lastSeq;
     for (;;) {
       const batch = (await this.repos.messages.getMessagesAfter(roomId, seq, REPLAY_BATCH)).filter((m) => m.seq <= untilSeq);
@@ -126,65 +148,65 @@ export class ChatStreams {
       if (!me?.isActive) return Number.MAX_SAFE_INTEGER;
       for (const message of batch) {
         seq = message.seq;
-        if (!message.isDeleted) yield message;
+        if (!message.isDeleted) yield this.deliver(batch, message);
       }
       if (batch.length < REPLAY_BATCH || seq >= untilSeq) return seq;
     }
   }
 
-  private messagesOfAllRooms(actor: Actor): AsyncGenerator<Message> {
+  private messagesOfAllRooms(actor: Actor): AsyncGenerator<Delivery<Message>> {
     const queue = this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded');
     const self = this;
-    async function* run(): AsyncGenerator<Message> {
+    async function* run(): AsyncGenerator<Delivery<Message>> {
       for await (const event of queue) {
         if (!(await self.membersAt(event)).has(actor.id)) continue;
         const message = await self.messageOf(event);
-        if (message) yield message;
+        if (message) yield self.deliver(event, message);
       }
     }
     return cancellable(run(), queue);
   }
 
   /** Edits, deletions and reaction changes, of one room or of every room the actor is in. */
-  async messageUpdated(actor: Actor, roomId: string | null): Promise<AsyncGenerator<Message>> {
+  async messageUpdated(actor: Actor, roomId: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
     const id = roomId === null ? null : await this.requireMember(actor, roomId);
     const queue = this.queue(
       (e): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated' && (id === null || e.roomId === id),
     );
     const self = this;
-    async function* run(): AsyncGenerator<Message> {
+    async function* run(): AsyncGenerator<Delivery<Message>> {
       for await (const event of queue) {
         if (!(await self.membersAt(event)).has(actor.id)) continue;
-        // Re-read per subscriber-instance event: the state after the change, deleted content already wiped.
+        // Read once per event and instance: the state after the change, deleted content already wiped.
         const message = await self.messageOf(event);
-        if (message) yield message;
+        if (message) yield self.deliver(event, message);
       }
     }
     return cancellable(run(), queue);
   }
 
   /** The actor's own membership changes, and changes to the members of rooms the actor is in. */
-  async membershipChanged(actor: Actor): Promise<AsyncGenerator<EventOf<'membershipChanged'>>> {
+  async membershipChanged(actor: Actor): Promise<AsyncGenerator<Delivery<EventOf<'membershipChanged'>>>> {
     const queue = this.queue((e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
     const self = this;
-    async function* run(): AsyncGenerator<EventOf<'membershipChanged'>> {
+    async function* run(): AsyncGenerator<Delivery<EventOf<'membershipChanged'>>> {
       for await (const event of queue) {
-        if (event.userId === actor.id || (await self.membersAt(event)).has(actor.id)) yield event;
+        if (event.userId === actor.id || (await self.membersAt(event)).has(actor.id)) yield self.deliver(event, event);
       }
     }
     return cancellable(run(), queue);
   }
 
   /** Typing in a room, from its other members; never stored, never echoed to the typist. */
-  async typing(actor: Actor, roomId: string): Promise<AsyncGenerator<EventOf<'typing'>>> {
+  async typing(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'typing'>>>> {
     const id = await this.requireMember(actor, roomId);
     const queue = this.queue(
       (e): e is EventOf<'typing'> => e.kind === 'typing' && e.roomId === id && e.userId !== actor.id,
     );
     const self = this;
-    async function* run(): AsyncGenerator<EventOf<'typing'>> {
+    async function* run(): AsyncGenerator<Delivery<EventOf<'typing'>>> {
       for await (const event of queue) {
-        if ((await self.membersAt(event)).has(actor.id)) yield event;
+        if ((await self.membersAt(event)).has(actor.id)) yield self.deliver(event, event);
       }
     }
     return cancellable(run(), queue);

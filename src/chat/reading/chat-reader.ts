@@ -9,6 +9,7 @@ import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import type { User } from '../users/user.entity';
 import { requireIntInRange, requireUuid } from '../validation';
+import { repositoryRows, type RowSource } from './row-source';
 
 /** One reaction on a message, summed up for the reader. */
 export interface ReactionSummary {
@@ -45,15 +46,17 @@ export class ChatReader {
   private readonly messages: DataLoader<string, Message | null>;
   private readonly reactions: DataLoader<string, ReactionSummary[]>;
 
+  /** @param rows where actor-independent rows come from; an event's subscribers share one (EventRows). */
   constructor(
     private readonly repos: ChatRepositories,
     readonly actor: Actor,
+    rows: RowSource = repositoryRows(repos),
   ) {
-    this.users = new DataLoader(async (ids) => byKey(ids, await repos.users.findByIds(ids), (u) => u.id));
-    this.rooms = new DataLoader(async (ids) => byKey(ids, await repos.rooms.findByIds(ids), (r) => r.id));
+    this.users = new DataLoader(async (ids) => byKey(ids, await rows.users(ids), (u) => u.id));
+    this.rooms = new DataLoader(async (ids) => byKey(ids, await rows.rooms(ids), (r) => r.id));
     this.memberships = new DataLoader(
       async (pairs) => {
-        const found = await repos.members.findByRoomAndUsers(pairs);
+        const found = await rows.memberships(pairs);
         return byKey(pairs.map((p) => pairKey(p.roomId, p.userId)), found, (m) => pairKey(m.roomId, m.userId));
       },
       { cacheKeyFn: (p) => pairKey(p.roomId, p.userId) },
@@ -81,7 +84,7 @@ export class ChatReader {
     });
     this.messages = new DataLoader(async (ids) => byKey(ids, await repos.messages.findByIds(ids), (m) => m.id));
     this.reactions = new DataLoader(async (messageIds) => {
-      const { reactions, users } = await repos.reactions.getByMessages(messageIds);
+      const { reactions, users } = await rows.reactions(messageIds);
       this.primeUsers(users);
       return messageIds.map((messageId) => {
         const summaries = new Map<string, ReactionSummary>();

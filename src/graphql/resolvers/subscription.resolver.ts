@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { ChatEvent } from '../../chat/events';
 import type { Message } from '../../chat/messages/message.entity';
+import type { Delivery } from '../../realtime/chat-streams';
 import type { GraphQLContext } from '../context';
 import { MembershipEventObject, MessageObject, TypingEventObject } from '../types/object-types';
 
@@ -19,12 +20,12 @@ export class SubscriptionResolver {
       (context as GraphQLContext).streams.messageAdded((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
   })
   messageAdded(
-    @Root() message: Message,
+    @Root() { payload: message, rows }: Delivery<Message>,
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
     @Arg('since', () => ID, { nullable: true }) _since: string | null,
   ): MessageObject {
-    ctx.renewReader().primeMessage(message);
+    ctx.renewReader(rows).primeMessage(message);
     return message;
   }
 
@@ -34,11 +35,11 @@ export class SubscriptionResolver {
       (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null),
   })
   messageUpdated(
-    @Root() message: Message,
+    @Root() { payload: message, rows }: Delivery<Message>,
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
   ): MessageObject {
-    ctx.renewReader().primeMessage(message);
+    ctx.renewReader(rows).primeMessage(message);
     return message;
   }
 
@@ -46,8 +47,8 @@ export class SubscriptionResolver {
     description: "Changes to the caller's memberships and to the members of rooms the caller belongs to.",
     subscribe: ({ context }) => (context as GraphQLContext).streams.membershipChanged((context as GraphQLContext).actor()),
   })
-  membershipChanged(@Root() event: EventOf<'membershipChanged'>, @Ctx() ctx: GraphQLContext): MembershipEventObject {
-    ctx.renewReader();
+  membershipChanged(@Root() { payload: event, rows }: Delivery<EventOf<'membershipChanged'>>, @Ctx() ctx: GraphQLContext): MembershipEventObject {
+    ctx.renewReader(rows);
     return { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
   }
 
@@ -56,11 +57,11 @@ export class SubscriptionResolver {
       (context as GraphQLContext).streams.typing((context as GraphQLContext).actor(), args.roomId),
   })
   typing(
-    @Root() event: EventOf<'typing'>,
+    @Root() { payload: event, rows }: Delivery<EventOf<'typing'>>,
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID) _roomId: string,
   ): TypingEventObject {
-    ctx.renewReader();
+    ctx.renewReader(rows);
     return { roomId: event.roomId, userId: event.userId, isTyping: event.isTyping, at: new Date(event.at) };
   }
 }

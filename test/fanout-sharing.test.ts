@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { makeUser, ok, signIn } from './support/client';
+import { groupRoom, send } from './support/factories';
+import { startServer, wsClient } from './support/server';
+
+/** Counts calls of an object's method, keeping its behaviour. */
+function countCalls<T extends object>(target: T, method: keyof T): { calls: number } {
+  const counter = { calls: 0 };
+  const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
+  (target as Record<keyof T, unknown>)[method] = (...args: unknown[]) => {
+    counter.calls += 1;
+    return original(...args);
+  };
+  return counter;
+}
+
+describe('fan-out of one event to many subscribers', () => {
+  it('reads the shared rows once per event, whatever the number of subscribers', async () => {
+    const server = await startServer();
+    const owner = await signIn(server.url, await makeUser());
+    const members = await Promise.all(Array.from({ length: 10 }, async () => makeUser()));
+    const roomId = await groupRoom(server.url, owner, members);
+
+    const received: string[] = [];
+    for (const member of members) {
+      wsClient(server, member.token).subscribe(
+        {
+          query: `subscription($r: ID) { messageAdded(roomId: $r) { id content sender { displayName } reactions { count } room { name } } }`,
+          variables: { r: roomId },
+        },
+        { next: (v) => received.push((v.data as { messageAdded: { content: string } }).messageAdded.content), error: () => {}, complete: () => {} },
+      );
+    }
+    // Wait until every subscription is live: a warm-up message reaches all ten.
+    for (let i = 0; received.filter((c) => c === 'warm-up').length < members.length; i++) {
+      if (i === 0 || i % 10 === 0) await send(server.url, owner, roomId, 'warm-up');
+      if (i > 100) throw new Error('subscriptions did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+
+    const { repos } = server.app;
+    const users = countCalls(repos.users, 'findByIds');
+    const reactions = countCalls(repos.reactions, 'getByMessages');
+    const membersAt = countCalls(repos.members, 'getByRoom');
+    const messages = countCalls(repos.messages, 'findById');
+    await send(server.url, owner, roomId, 'counted');
+    for (let i = 0; received.filter((c) => c === 'counted').length < members.length; i++) {
+      if (i > 100) throw new Error('not every subscriber received the message');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect({ users: users.calls, reactions: reactions.calls, membersAt: membersAt.calls, messages: messages.calls }).to.deep.equal({
+      users: 1,
+      reactions: 1,
+      membersAt: 1,
+      messages: 1,
+    });
+    const { messages: history } = await ok(server.url, `query($r: ID!) { messages(roomId: $r, limit: 1) { content } }`, { r: roomId }, owner.token);
+    expect(history[0].content).to.equal('counted');
+  });
+});
