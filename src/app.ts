@@ -99,6 +99,13 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const sources = { services, streams, repos };
 
+  // checkRateLimit prunes the keys it checks; this sweeps the ones nobody checks any more.
+  const longestWindow = Math.max(config.messageRateLimit.windowSeconds, config.reactionRateLimit.windowSeconds);
+  const sweeper = setInterval(() => {
+    repos.messages.pruneRateLimitLog(longestWindow).catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
+  }, 60_000);
+  sweeper.unref();
+
   const httpServer = createServer();
   const ws = attachWebSocketServer({
     schema,
@@ -151,6 +158,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const stop = () =>
     (stopping ??= (async () => {
       // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
+      clearInterval(sweeper);
       await apollo.stop();
       bus.close();
       if (redis) {

@@ -61,6 +61,14 @@ function parsePort(raw: string | undefined): number {
   return port;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(raw: string | undefined): string {
+  const level = nonEmpty(raw)?.toLowerCase() ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+  return level;
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
@@ -85,7 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRateLimit: parseRateLimit('MESSAGE_RATE_LIMIT', env.MESSAGE_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
     reactionRateLimit: parseRateLimit('REACTION_RATE_LIMIT', env.REACTION_RATE_LIMIT, { max: 60, windowSeconds: 10 }),
     corsOrigins: origins,
-    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
     devTokens: !production && (!jwtSecret || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),

@@ -152,6 +152,18 @@ describe('messages', () => {
     await send(defaults.url, member, roomId, 'mine');
   });
 
+  it('sweeps rate-limit log rows older than the window, for keys nobody checks any more', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    await send(server.url, owner, roomId, 'fresh');
+    await server.app.dataSource.query(
+      `INSERT INTO rate_limit_log (user_id, room_id, event_type, created_at) VALUES ($1, $2, 'MESSAGE', now() - interval '1 hour')`,
+      [owner.id, roomId],
+    );
+    expect(await server.app.repos.messages.pruneRateLimitLog(10)).to.equal(1);
+    const rows = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM rate_limit_log WHERE user_id = $1`, [owner.id]);
+    expect(rows[0].n).to.equal(1);
+  });
+
   it('admits exactly the limit of 50 parallel sends and answers the rest RATE_LIMITED with 429', async () => {
     const limited = await startServer({ env: { MESSAGE_RATE_LIMIT: '10/60' } });
     const { owner, roomId } = await staffedRoom(limited.url);

@@ -222,6 +222,16 @@ export class MessageRepository {
     return row ? toMessage(row) : null;
   }
 
+  /** Drops log rows older than `windowSeconds` for every key, including keys nobody checks any more. */
+  async pruneRateLimitLog(windowSeconds: number): Promise<number> {
+    const rows = await queryRows(
+      this.db.manager,
+      `DELETE FROM rate_limit_log WHERE created_at <= clock_timestamp() - make_interval(secs => $1) RETURNING 1`,
+      [windowSeconds],
+    );
+    return rows.length;
+  }
+
   /**
    * Admits one event of `eventType` for (user, room) or throws RateLimitedError.
    * A per-key advisory lock serialises the count and the insert, so parallel

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config';
+
+describe('configuration', () => {
+  it('uses the documented defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).to.deep.include({
+      port: 4000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      jwtSecretIsDefault: true,
+      production: false,
+      messageRateLimit: { max: 20, windowSeconds: 10 },
+      reactionRateLimit: { max: 60, windowSeconds: 10 },
+      corsOrigins: undefined,
+      logLevel: 'info',
+      embeddedDataDir: './data',
+      devTokens: true,
+    });
+  });
+
+  it('reads rate limits as <count>/<seconds> and origins as a comma list', () => {
+    const config = loadConfig({ MESSAGE_RATE_LIMIT: '5/60', REACTION_RATE_LIMIT: ' 7 / 3 ', CORS_ORIGINS: 'http://a.test, http://b.test' });
+    expect(config.messageRateLimit).to.deep.equal({ max: 5, windowSeconds: 60 });
+    expect(config.reactionRateLimit).to.deep.equal({ max: 7, windowSeconds: 3 });
+    expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
+  });
+
+  for (const [name, env, message] of [
+    ['a production server without JWT_SECRET', { NODE_ENV: 'production' }, 'JWT_SECRET is required'],
+    ['a malformed rate limit', { MESSAGE_RATE_LIMIT: 'twenty' }, 'MESSAGE_RATE_LIMIT must look like'],
+    ['a zero rate limit', { REACTION_RATE_LIMIT: '0/10' }, 'REACTION_RATE_LIMIT must look like'],
+    ['a port out of range', { PORT: '70000' }, 'PORT must be an integer'],
+    ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  ] as const) {
+    it(`refuses ${name} with a message that names the setting`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, message);
+    });
+  }
+
+  it('never serves development tokens in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's', DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+  });
+});
