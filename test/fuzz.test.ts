@@ -543,18 +543,22 @@ function arbitraries(fx: Fixture, maxHuge: number) {
 
   const WRONG_DECLARED = ['ID', 'ID!', 'String', 'String!', 'Int', 'Int!', 'Float', 'Boolean!', 'JSON', '[ID!]', '[[ID]]', 'MemberRole', 'DateTime', 'SendMessageInput', 'Nope', '[String!]!'];
 
-  const argChoice = (arg: ArgSpec, clean: boolean): fc.Arbitrary<ArgChoice> =>
-    fc.record({
-      value: clean ? arg.valid : fc.oneof({ weight: 3, arbitrary: arg.valid }, { weight: 2, arbitrary: arg.bad }),
+  /** `clean`: valid arguments only; `fuzzed`: a mix; `hostile`: mostly mutated. */
+  type Mode = 'clean' | 'fuzzed' | 'hostile';
+  const argChoice = (arg: ArgSpec, mode: Mode): fc.Arbitrary<ArgChoice> => {
+    const clean = mode === 'clean';
+    return fc.record({
+      value: clean ? arg.valid : fc.oneof({ weight: mode === 'fuzzed' ? 3 : 1, arbitrary: arg.valid }, { weight: mode === 'fuzzed' ? 2 : 4, arbitrary: arg.bad }),
       how: clean
         ? fc.constantFrom<ArgChoice['how']>(...(arg.optional ? (['var', 'var', 'inline', 'omit'] as const) : (['var', 'var', 'inline'] as const)))
-        : fc.constantFrom<ArgChoice['how']>('var', 'var', 'var', 'inline', 'omit'),
-      declared: clean ? fc.constant(arg.type) : fc.oneof({ weight: 10, arbitrary: fc.constant(arg.type) }, { weight: 1, arbitrary: fc.constantFrom(...WRONG_DECLARED) }),
+        : fc.oneof({ weight: 6, arbitrary: fc.constant<ArgChoice['how']>('var') }, { weight: 1, arbitrary: fc.constantFrom<ArgChoice['how']>('inline', 'omit') }),
+      declared: clean ? fc.constant(arg.type) : fc.oneof({ weight: 20, arbitrary: fc.constant(arg.type) }, { weight: 1, arbitrary: fc.constantFrom(...WRONG_DECLARED) }),
     });
+  };
 
-  const fieldOp = (specs: FieldSpec[], clean: boolean) =>
+  const fieldOp = (specs: FieldSpec[], mode: Mode) =>
     fc.constantFrom(...specs).chain((spec) =>
-      fc.tuple(...spec.args.map((a) => argChoice(a, clean))).map((choices) => buildOp(spec, choices as ArgChoice[], `${clean ? 'valid' : 'fuzzed'} ${spec.field}`)),
+      fc.tuple(...spec.args.map((a) => argChoice(a, mode))).map((choices) => buildOp(spec, choices as ArgChoice[], `${mode} ${spec.field}`)),
     );
 
   const depthBomb = (n: number) => `query Fuzz { rooms { items { ${'lastMessage { room { '.repeat(n)} id ${'} } '.repeat(n)} } } }`;
@@ -604,7 +608,7 @@ function arbitraries(fx: Fixture, maxHuge: number) {
     fc.integer({ min: 20_001, max: Math.max(20_002, maxHuge) }).map((n) => (q: string) => `${q}\n#${'x'.repeat(n)}`),
     fc.integer({ min: 100, max: 6000 }).map((n) => () => `${'{'.repeat(n)}${'}'.repeat(n)}`),
   );
-  const broken = (specs: FieldSpec[]) => fc.tuple(fieldOp(specs, false), breakage).map(([op, brk]) => ({
+  const broken = (specs: FieldSpec[]) => fc.tuple(fieldOp(specs, 'fuzzed'), breakage).map(([op, brk]) => ({
     ...op,
     query: brk(op.query),
     label: `broken ${op.field}`,
@@ -920,7 +924,7 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
     );
     const all = [...arb.mutations, ...arb.queries];
     const subscriptions = skipped('http-subs') ? [] : arb.subscriptions;
-    const subscriptionOps = subscriptions.length ? [{ weight: 1, arbitrary: arb.fieldOp(subscriptions, false) }] : [];
+    const subscriptionOps = subscriptions.length ? [{ weight: 1, arbitrary: arb.fieldOp(subscriptions, 'fuzzed') }] : [];
     const withActorAndWire = (shape: fc.Arbitrary<Omit<Op, 'actor' | 'token' | 'wire'>>): fc.Arbitrary<Op> =>
       fc
         .tuple(shape, actor, wire)
@@ -934,14 +938,14 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
     // ones are mostly refused, so the unchanged-rows check bites more often.
     const mixed = withActorAndWire(
       fc.oneof(
-        { weight: 4, arbitrary: arb.fieldOp(all, true) },
-        { weight: 7, arbitrary: arb.fieldOp(all, false) },
+        { weight: 4, arbitrary: arb.fieldOp(all, 'clean') },
+        { weight: 7, arbitrary: arb.fieldOp(all, 'fuzzed') },
         ...subscriptionOps,
         { weight: 2, arbitrary: arb.broken([...all, ...subscriptions]) },
       ),
     );
     const hostile = withActorAndWire(
-      fc.oneof({ weight: 6, arbitrary: arb.fieldOp(arb.mutations, false) }, { weight: 2, arbitrary: arb.fieldOp(all, false) }, ...subscriptionOps, { weight: 1, arbitrary: arb.broken([...all, ...subscriptions]) }),
+      fc.oneof({ weight: 6, arbitrary: arb.fieldOp(arb.mutations, 'hostile') }, { weight: 2, arbitrary: arb.fieldOp(all, 'fuzzed') }, ...subscriptionOps, { weight: 1, arbitrary: arb.broken([...all, ...subscriptions]) }),
     );
     const batch = fc.oneof(fc.array(mixed, { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }), fc.array(hostile, { minLength: HTTP_BATCH, maxLength: HTTP_BATCH }));
 
@@ -996,23 +1000,34 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
       { weight: 1, arbitrary: fc.constantFrom('stranger' as const, 'outsider' as const) },
     );
     const all = [...arb.mutations, ...arb.queries];
-    const shape = fc.oneof(
-      { weight: 3, arbitrary: arb.fieldOp(all, true) },
-      { weight: 6, arbitrary: arb.fieldOp(all, false) },
-      { weight: 1, arbitrary: arb.fieldOp(arb.subscriptions, true) },
-      { weight: 3, arbitrary: arb.fieldOp(arb.subscriptions, false) },
-      { weight: 2, arbitrary: arb.broken([...all, ...arb.subscriptions]) },
-    );
     const frameBytes = (op: Op) => Buffer.byteLength(JSON.stringify({ id: randomUUID(), type: 'subscribe', payload: { query: op.query, variables: op.variables } }));
-    const opArb: fc.Arbitrary<Op> = fc
-      .tuple(shape, actor)
-      .map(([o, a]): Op => ({ ...o, actor: a, token: fx.users[a].token, wire: 'json' }))
-      .filter((op) => frameBytes(op) < MAX_WS_FRAME)
-      .map((op) => withToString(op, () => describeOp(op)));
+    const withActor = (shape: fc.Arbitrary<Omit<Op, 'actor' | 'token' | 'wire'>>): fc.Arbitrary<Op> =>
+      fc
+        .tuple(shape, actor)
+        .map(([o, a]): Op => ({ ...o, actor: a, token: fx.users[a].token, wire: 'json' }))
+        .filter((op) => frameBytes(op) < MAX_WS_FRAME)
+        .map((op) => withToString(op, () => describeOp(op)));
+    const mixed = withActor(
+      fc.oneof(
+        { weight: 3, arbitrary: arb.fieldOp(all, 'clean') },
+        { weight: 6, arbitrary: arb.fieldOp(all, 'fuzzed') },
+        { weight: 1, arbitrary: arb.fieldOp(arb.subscriptions, 'clean') },
+        { weight: 3, arbitrary: arb.fieldOp(arb.subscriptions, 'fuzzed') },
+        { weight: 2, arbitrary: arb.broken([...all, ...arb.subscriptions]) },
+      ),
+    );
+    const hostile = withActor(
+      fc.oneof(
+        { weight: 6, arbitrary: arb.fieldOp(arb.mutations, 'hostile') },
+        { weight: 2, arbitrary: arb.fieldOp(arb.subscriptions, 'hostile') },
+        { weight: 1, arbitrary: arb.broken([...all, ...arb.subscriptions]) },
+      ),
+    );
+    const batch = fc.oneof(fc.array(mixed, { minLength: WS_BATCH, maxLength: WS_BATCH }), fc.array(hostile, { minLength: WS_BATCH, maxLength: WS_BATCH }));
 
     let lastFp = await fingerprint(server);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: WS_BATCH, maxLength: WS_BATCH }), async (ops) => {
+      fc.asyncProperty(batch, async (ops) => {
         const outcomes = await Promise.all(ops.map((op) => sendWs(socketFor(op.actor as (typeof names)[number]), op)));
         const problems: string[] = [];
         let mutating = false;

@@ -215,6 +215,27 @@ describe('Protection', () => {
       expect(((await allowed.json()) as { data: { me: { id: string } } }).data.me.id).to.equal(user.id);
     });
 
+    it('refuses a subscription sent over HTTP with BAD_USER_INPUT, pointing to WebSocket', async () => {
+      const user = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, user);
+      const res = await gql(server.url, `subscription($r: ID!) { typing(roomId: $r) { at } }`, { r: roomId }, user.token);
+      expect(res.status).to.equal(400);
+      expect(res.errors?.[0].extensions.code).to.equal('BAD_USER_INPUT');
+      expect(res.errors?.[0].message).to.include('WebSocket');
+    });
+
+    it('answers a persisted-query hash that does not match, or a bad version, as BAD_USER_INPUT', async () => {
+      const user = await signIn(server.url, await makeUser());
+      for (const persistedQuery of [{ version: 1, sha256Hash: 'deadbeef' }, 7]) {
+        const res = await post(server.url, JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery } }), {
+          'content-type': 'application/json',
+          authorization: `Bearer ${user.token}`,
+        });
+        expect(res.status).to.be.below(500);
+        expect(res.json.errors[0].extensions.code, res.text).to.equal('BAD_USER_INPUT');
+      }
+    });
+
     it('refuses a 1.5 MiB body with 413', async () => {
       const body = JSON.stringify({
         query: `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,

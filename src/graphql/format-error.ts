@@ -76,7 +76,11 @@ export function createErrorFormatter({ logger, production }: ErrorFormatterOptio
       };
     }
     if (original instanceof GraphQLError) {
-      const raw = String(formatted.extensions?.code ?? original.extensions?.code ?? 'BAD_USER_INPUT');
+      // Apollo stamps INTERNAL_SERVER_ERROR on request errors that carry no code of their own
+      // (a persisted-query hash that does not match, say): those are the client's, not ours.
+      // An uncoded GraphQLError on a field path, though, came from our resolvers: masked below.
+      const own = original.extensions?.code ?? (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' ? undefined : formatted.extensions?.code);
+      const raw = String(own ?? (formatted.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT'));
       const code = FOLDED_CODES[raw] ?? raw;
       if (PUBLIC_CODES.has(code)) {
         const message = production ? withoutSuggestions(formatted.message) : formatted.message;

@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import { RateLimitedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
@@ -49,12 +49,17 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Refuses costly operations once variables are known, before any resolver runs. */
+/** Refuses subscriptions (HTTP cannot stream them) and costly operations once variables are known, before any resolver runs. */
 function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request: { variables }, operationName }) {
+        async didResolveOperation({ schema, document, request: { variables }, operationName, operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP', {
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+            });
+          }
           const tooCostly = costError(schema, document, variables, operationName, limits);
           if (tooCostly) throw tooCostly;
         },
