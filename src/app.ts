@@ -92,7 +92,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
 
   const repos = createRepositories(dataSource);
   const services = createServices(repos, bus, config);
-  const streams = new ChatStreams(repos, bus);
+  const streams = new ChatStreams(repos, services.members, bus);
   const authenticator = new Authenticator(config.jwtSecret, repos.users);
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });

@@ -1,6 +1,7 @@
 import type { Actor } from '../chat/actor';
 import type { ChatRepositories } from '../chat/chat-repositories';
-import { BadInputError, roomNotFound } from '../chat/errors';
+import { BadInputError } from '../chat/errors';
+import type { MemberService } from '../chat/members/member.service';
 import type { ChatEvent } from '../chat/events';
 import type { Message } from '../chat/messages/message.entity';
 import { EventRows, repositoryRows, type RowSource } from '../chat/reading/row-source';
@@ -31,6 +32,7 @@ export class ChatStreams {
 
   constructor(
     private readonly repos: ChatRepositories,
+    private readonly members: MemberService,
     private readonly bus: EventBus,
   ) {}
 
@@ -67,11 +69,9 @@ export class ChatStreams {
     return message;
   }
 
+  /** The room's id when the actor is an active member; NOT_FOUND otherwise, as on HTTP. */
   private async requireMember(actor: Actor, roomId: string): Promise<string> {
-    const id = requireUuid('roomId', roomId);
-    const me = await this.repos.members.findByRoomAndUser(id, actor.id);
-    if (!me?.isActive) throw roomNotFound();
-    return id;
+    return (await this.members.requireMembership(actor, roomId)).room.id;
   }
 
   /** Attaches a queue to the bus now (before any read), keeping the events `accept` lets through. */

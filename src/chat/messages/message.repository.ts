@@ -3,7 +3,7 @@ import type { RateLimit } from '../../config';
 import { messageNotFound, RateLimitedError } from '../errors';
 import { queryOne, queryRows } from '../../db/sql';
 import { User } from '../users/user.entity';
-import { toUser, type UserRow } from '../users/user.repository';
+import { toUserFromJson, type UserRow } from '../users/user.repository';
 import { MessageType, RateLimitedAction } from '../types';
 import { Message } from './message.entity';
 
@@ -285,7 +285,7 @@ function splitSenders(rows: (MessageRow & { sender: UserRow | null })[]): Messag
   const senders = new Map<string, User>();
   for (const row of rows) {
     if (row.sender) {
-      senders.set(row.sender.id, toUser({ ...row.sender, created_at: new Date(row.sender.created_at), updated_at: new Date(row.sender.updated_at) }));
+      senders.set(row.sender.id, toUserFromJson(row.sender));
     }
   }
   return { messages: rows.map(toMessage), senders: [...senders.values()] };

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { queryOne, queryRows } from '../../db/sql';
 import { User } from '../users/user.entity';
-import { toUser, type UserRow } from '../users/user.repository';
+import { toUserFromJson, type UserRow } from '../users/user.repository';
 import { Reaction } from './reaction.entity';
 
 interface ReactionRow {
@@ -67,7 +67,7 @@ export class ReactionRepository {
     );
     const users = new Map<string, User>();
     for (const row of rows) {
-      users.set(row.u.id, toUser({ ...row.u, created_at: new Date(row.u.created_at), updated_at: new Date(row.u.updated_at) }));
+      users.set(row.u.id, toUserFromJson(row.u));
     }
     return { reactions: rows.map(toReaction), users: [...users.values()] };
   }

@@ -20,6 +20,11 @@ export function toUser(row: UserRow): User {
   });
 }
 
+/** A users row read through `to_jsonb(u)` in another aggregate's statement: its timestamps arrive as strings. */
+export function toUserFromJson(row: UserRow): User {
+  return toUser({ ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) });
+}
+
 export class UserRepository {
   constructor(private readonly db: DataSource) {}
 
