@@ -68,7 +68,11 @@ function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext>
   };
 }
 
-/** Origins allowed by CORS_ORIGINS; unset means any outside production and none (same-origin only) in it. */
+/**
+ * Origins allowed by CORS_ORIGINS; unset means any outside production and none
+ * (same-origin only) in it. Same-origin requests never need CORS; WebSocket
+ * handshakes carry an Origin even then, so websocket.ts also lets its own host through.
+ */
 export function originAllowed(origin: string | undefined, allowed: string[] | undefined, production: boolean): boolean {
   if (origin === undefined) return true; // not a browser: nothing cross-site to protect
   if (allowed === undefined) return !production;
@@ -110,8 +114,14 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
+  // One CORS policy (CORS_ORIGINS) for every browser-facing route.
+  const allowOrigins = cors<cors.CorsRequest>({
+    origin: (origin, done) => done(null, originAllowed(origin, options.corsOrigins, options.production)),
+    credentials: true,
+  });
   if (options.devTokens) {
     const mint = options.devTokens;
+    app.use('/dev/token', allowOrigins);
     app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res) => {
       try {
         res.json(await mint((req.body ?? {}) as Record<string, unknown>));
@@ -123,10 +133,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
   if (options.exampleDir) app.use(express.static(options.exampleDir));
   app.use(
     '/graphql',
-    cors<cors.CorsRequest>({
-      origin: (origin, done) => done(null, originAllowed(origin, options.corsOrigins, options.production)),
-      credentials: true,
-    }),
+    allowOrigins,
     express.json({ limit: '1mb' }),
     (req, res, next) => {
       // Oversize query text is refused before Apollo parses it.

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionResult, GraphQLError, parse, validate, specifiedRules, getOperationAST } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -46,6 +46,15 @@ interface ConnectionState {
   expiryTimer?: NodeJS.Timeout;
 }
 
+function sameHost(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 const codedErrors = (errors: readonly GraphQLError[], code: string) =>
   errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code } }));
 
@@ -63,7 +72,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     server: options.httpServer,
     path: '/graphql',
     maxPayload: options.maxFrameBytes ?? 64 * 1024,
-    verifyClient: ({ origin }: { origin?: string }) => originAllowed(origin, options.corsOrigins, options.production),
+    // Browsers send Origin on same-origin handshakes too: a page served by this host (the React example) is always let in.
+    verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+      sameHost(origin, req.headers.host) || originAllowed(origin, options.corsOrigins, options.production),
   });
 
   const format = (errors: readonly GraphQLError[]) =>

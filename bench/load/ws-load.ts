@@ -1,0 +1,116 @@
+/**
+ * The WebSocket load generator, in a process of its own: graphql-ws clients, one
+ * socket per subscriber, each recording when every messageAdded reaches it.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import { nowMs, serve, sleep } from '../lib/common';
+
+interface Sub {
+  token: string;
+  variables: Record<string, unknown>;
+}
+
+const groups = new Map<string, { clients: Client[]; dispose: (() => void)[] }>();
+let receipts = new Map<string, number[]>();
+let received = 0;
+let streamErrors = 0;
+let lastError = '';
+
+async function connect(msg: { group: string; url: string; query: string; subs: Sub[]; concurrency?: number; timeoutMs?: number }) {
+  const group = { clients: [] as Client[], dispose: [] as (() => void)[] };
+  groups.set(msg.group, group);
+  const started = Date.now();
+  const deadline = started + (msg.timeoutMs ?? 120_000);
+  let connected = 0;
+  let failed = 0;
+  const concurrency = msg.concurrency ?? 100;
+  for (let i = 0; i < msg.subs.length && Date.now() < deadline; i += concurrency) {
+    const batch = msg.subs.slice(i, i + concurrency);
+    await Promise.all(
+      batch.map(
+        (sub) =>
+          new Promise<void>((resolve) => {
+            let settled = false;
+            const settle = (ok: boolean) => {
+              if (settled) return;
+              settled = true;
+              if (ok) connected += 1;
+              else failed += 1;
+              resolve();
+            };
+            const client = createClient({
+              url: msg.url,
+              webSocketImpl: WebSocket,
+              connectionParams: { authorization: `Bearer ${sub.token}` },
+              retryAttempts: 0,
+              lazy: true,
+              on: {
+                connected: () => settle(true),
+                closed: () => settle(false),
+                error: () => settle(false),
+              },
+            });
+            group.clients.push(client);
+            const unsubscribe = client.subscribe<{ messageAdded: { id: string } }>(
+              { query: msg.query, variables: sub.variables },
+              {
+                next: (result) => {
+                  const at = nowMs();
+                  const id = result.data?.messageAdded?.id;
+                  if (!id) {
+                    streamErrors += 1;
+                    lastError = JSON.stringify(result.errors ?? result).slice(0, 300);
+                    return;
+                  }
+                  let list = receipts.get(id);
+                  if (!list) receipts.set(id, (list = []));
+                  list.push(at);
+                  received += 1;
+                },
+                error: (error) => {
+                  streamErrors += 1;
+                  lastError = String((error as Error)?.message ?? JSON.stringify(error)).slice(0, 300);
+                  settle(false);
+                },
+                complete: () => {},
+              },
+            );
+            group.dispose.push(unsubscribe);
+            setTimeout(() => settle(false), Math.max(0, deadline - Date.now())).unref();
+          }),
+      ),
+    );
+  }
+  return { connected, failed, ms: Date.now() - started, streamErrors, lastError };
+}
+
+async function waitFor(msg: { count: number; timeoutMs: number }) {
+  const deadline = Date.now() + msg.timeoutMs;
+  while (received < msg.count && Date.now() < deadline) await sleep(20);
+  return { received, streamErrors, lastError };
+}
+
+function take() {
+  const result = { byId: Object.fromEntries(receipts), received, streamErrors, lastError };
+  receipts = new Map();
+  received = 0;
+  return result;
+}
+
+async function close(msg: { group: string }) {
+  const group = groups.get(msg.group);
+  if (!group) return 0;
+  groups.delete(msg.group);
+  for (const d of group.dispose) d();
+  await Promise.all(group.clients.map((c) => c.dispose()));
+  return group.clients.length;
+}
+
+serve(
+  { connect, waitFor, take, close },
+  async () => {
+    for (const name of [...groups.keys()]) await close({ group: name });
+  },
+);
+process.send?.({ type: 'ready' });

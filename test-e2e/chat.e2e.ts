@@ -1,0 +1,423 @@
+import 'reflect-metadata';
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createApp, type App } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createTestDatabase, type TestDatabase } from '../test/support/database';
+
+/**
+ * The React example (examples/react-chat) end to end in headless Chromium: two
+ * browser contexts as two users of one room, served by the API itself
+ * (EXAMPLE_DIR), plus the same build served from other origins for CORS.
+ */
+
+const ROOT = resolve(__dirname, '..');
+const EXAMPLE = join(ROOT, 'examples/react-chat');
+const DIST = join(EXAMPLE, 'dist');
+const SCREENSHOTS = join(EXAMPLE, 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/* ------------------------------------------------------------------ helpers */
+
+/** Newest modification time under a path (a file or a folder). */
+function newest(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** Builds the example when dist/ is missing or older than its sources. */
+function buildExampleIfMissing(): void {
+  const built = join(DIST, 'index.html');
+  const sources = ['src', 'index.html', 'package.json', 'vite.config.ts'].map((p) => newest(join(EXAMPLE, p)));
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return;
+  const run = (command: string) => execSync(command, { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(join(EXAMPLE, 'node_modules'))) run('npm --prefix examples/react-chat ci --no-audit --no-fund');
+  run('npm --prefix examples/react-chat run build');
+}
+
+async function listen(server: Server, port = 0): Promise<number> {
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', done);
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+const close = (server: Server) => new Promise<void>((done) => server.close(() => done()));
+
+/** A port nobody uses right now (the API's origin must be known before it starts, for CORS_ORIGINS). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await close(server);
+  return port;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/** The built example from another origin than the API's. */
+async function staticServer(): Promise<{ origin: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    let file = join(DIST, path);
+    if (!file.startsWith(DIST) || !existsSync(file) || path.endsWith('/')) file = join(DIST, 'index.html');
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  const port = await listen(server);
+  return { origin: `http://127.0.0.1:${port}`, server };
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+interface DevUser {
+  token: string;
+  userId: string;
+  name: string;
+}
+
+/** The development token endpoint, from Node (no Origin header). */
+async function devToken(api: string, name: string, userId: string): Promise<DevUser> {
+  const res = await fetch(`${api}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, userId, companyId: COMPANY }),
+  });
+  expect(res.status).to.equal(200);
+  return { ...((await res.json()) as { token: string; userId: string }), name };
+}
+
+async function graphql<T = any>(api: string, user: DevUser, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${api}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(JSON.stringify(body.errors));
+  return body.data as T;
+}
+
+// The example's development users (examples/react-chat/src/DevUserPicker.tsx).
+const COMPANY = '7d3e9f10-1111-4222-8333-944455556666';
+const ALICE = '2f6c1b0e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
+const BOB = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+const CAROL = '5c4b3a29-1807-4f6e-9d5c-4b3a29180706';
+
+/** How many shown messages have exactly this text. */
+async function countOf(page: Page, text: string): Promise<number> {
+  return page.getByTestId('message-content').evaluateAll((els, t) => els.filter((e) => e.textContent === t).length, text);
+}
+
+/** Waits until exactly `n` shown messages have this text; returns the milliseconds it took. */
+async function waitForCount(page: Page, text: string, n: number, timeout = 5000): Promise<number> {
+  const started = Date.now();
+  await page.waitForFunction(
+    ([t, count]) =>
+      [...document.querySelectorAll('[data-testid="message-content"]')].filter((e) => e.textContent === t).length === count,
+    [text, n] as const,
+    { timeout, polling: 50 },
+  );
+  return Date.now() - started;
+}
+
+/** The shown messages' ids, top to bottom. */
+const shownIds = (page: Page) =>
+  page.getByTestId('message').evaluateAll((els) => els.map((e) => e.getAttribute('data-message-id') as string));
+
+const message = (page: Page, text: string) =>
+  page.getByTestId('message').filter({ has: page.getByTestId('message-content').getByText(text, { exact: true }) });
+
+const roomButton = (page: Page, name: string) =>
+  page.getByTestId('room').filter({ has: page.getByTestId('room-name').getByText(name, { exact: true }) });
+
+async function waitOnline(page: Page): Promise<void> {
+  await page.getByTestId('connection-status').getByText('online', { exact: true }).waitFor({ timeout: 10_000 });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-input').press('Enter');
+  await waitForCount(page, text, 1);
+}
+
+/* ------------------------------------------------------------------ the run */
+
+describe('React example in headless Chromium', function () {
+  let database: TestDatabase;
+  let app: App;
+  let api: string;
+  let allowedSite: { origin: string; server: Server };
+  let foreignSite: { origin: string; server: Server };
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  /** graphql-ws messages each page sent and received. */
+  const wsFrames = new Map<Page, { sent: any[]; received: any[] }>();
+  let alice: Page;
+  let bob: Page;
+
+  async function newPage(user: string, url: string, session?: DevUser): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    contexts.push(context);
+    if (session) {
+      // Sign in without the picker: a session saved in the page's storage, as the picker would save it.
+      await context.addInitScript((s) => sessionStorage.setItem('chat-example-session', JSON.stringify(s)), session);
+    }
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${user}: ${error.message}`));
+    const frames = { sent: [] as any[], received: [] as any[] };
+    wsFrames.set(page, frames);
+    page.on('websocket', (socket) => {
+      socket.on('framesent', ({ payload }) => frames.sent.push(JSON.parse(String(payload))));
+      socket.on('framereceived', ({ payload }) => frames.received.push(JSON.parse(String(payload))));
+    });
+    await page.goto(url);
+    return page;
+  }
+
+  before(async function () {
+    this.timeout(300_000);
+    buildExampleIfMissing();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    database = await createTestDatabase();
+    allowedSite = await staticServer();
+    foreignSite = await staticServer();
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      DEV_TOKENS: 'true',
+      JWT_SECRET: 'e2e-secret',
+      EXAMPLE_DIR: DIST,
+      // The allowed second site (the API's own pages are same-origin); listing the API too is harmless.
+      CORS_ORIGINS: `${api},${allowedSite.origin}`,
+      MESSAGE_RATE_LIMIT: '100/10',
+    });
+    app = await createApp({ config, logger: createLogger(process.env.E2E_LOG_LEVEL ?? 'silent') });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ], // playwright gives every launch a new empty --user-data-dir of its own
+
+    });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await app?.stop().catch(() => {});
+    if (allowedSite) await close(allowedSite.server);
+    if (foreignSite) await close(foreignSite.server);
+    await database?.drop().catch(() => {});
+  });
+
+  it('two development users sign in; a group made by Alice appears live in Bob\'s room list', async () => {
+    alice = await newPage('Alice', api);
+    bob = await newPage('Bob', api);
+    await alice.getByTestId('dev-user-Alice').click();
+    await bob.getByTestId('dev-user-Bob').click();
+    await waitOnline(alice);
+    await waitOnline(bob);
+    expect(await alice.getByTestId('me').textContent()).to.equal('Signed in as Alice');
+
+    await alice.getByTestId('new-room-name').fill('Launch');
+    await alice.getByTestId('new-room-member-Bob').check();
+    await alice.getByTestId('new-room-create').click();
+    await alice.getByTestId('room-title').getByText('Launch').waitFor({ timeout: 5000 });
+    // No reload: membershipChanged reaches Bob's open socket.
+    await roomButton(bob, 'Launch').waitFor({ timeout: 2000 });
+  });
+
+  it('the room list shows the unread count and last message live', async () => {
+    await send(alice, 'Hello Bob');
+    const room = roomButton(bob, 'Launch');
+    await room.getByTestId('room-unread').getByText('1', { exact: true }).waitFor({ timeout: 2000 });
+    expect(await room.getByTestId('room-last').textContent()).to.equal('Alice: Hello Bob');
+
+    await room.click();
+    await waitForCount(bob, 'Hello Bob', 1);
+    // Reading the room clears the badge.
+    await room.getByTestId('room-unread').waitFor({ state: 'detached', timeout: 2000 });
+  });
+
+  it('Alice sends; Bob sees it within 2 s without reloading, exactly once on both screens', async () => {
+    await alice.getByTestId('composer-input').fill('Are we ready?');
+    const sentAt = Date.now();
+    await alice.getByTestId('composer-input').press('Enter');
+    await waitForCount(bob, 'Are we ready?', 1, 2000);
+    expect(Date.now() - sentAt).to.be.below(2000);
+    await sleep(300); // a late duplicate (subscription + mutation result) would show up here
+    expect(await countOf(alice, 'Are we ready?')).to.equal(1);
+    expect(await countOf(bob, 'Are we ready?')).to.equal(1);
+    expect(await shownIds(bob)).to.deep.equal(await shownIds(alice));
+  });
+
+  it('shows who is typing', async () => {
+    await alice.getByTestId('composer-input').fill('Almost');
+    await bob.getByTestId('typing').getByText('Alice is typing…').waitFor({ timeout: 2000 });
+    await alice.getByTestId('composer-input').fill('');
+    await alice.getByTestId('composer-input').fill('Almost there');
+    await alice.getByTestId('composer-input').press('Enter');
+    await waitForCount(bob, 'Almost there', 1, 2000);
+    // Sending says "stopped typing".
+    await bob.waitForFunction(() => document.querySelector('[data-testid="typing"]')?.textContent === '', undefined, { timeout: 2000 });
+  });
+
+  it('Bob reacts; Alice sees the count', async () => {
+    await message(bob, 'Hello Bob').getByTestId('reaction-👍').click();
+    await message(bob, 'Hello Bob').locator('[data-testid="reaction-👍"][data-count="1"]').waitFor({ timeout: 2000 });
+    await message(alice, 'Hello Bob').locator('[data-testid="reaction-👍"][data-count="1"]').waitFor({ timeout: 2000 });
+    expect(await message(alice, 'Hello Bob').getByTestId('reaction-❤️').getAttribute('data-count')).to.equal('0');
+  });
+
+  it('Alice edits; Bob sees the new text', async () => {
+    await message(alice, 'Almost there').getByTestId('message-edit').click();
+    await alice.getByTestId('edit-input').fill('Ready now');
+    await alice.getByTestId('edit-save').click();
+    await waitForCount(bob, 'Ready now', 1, 2000);
+    expect(await countOf(bob, 'Almost there')).to.equal(0);
+    expect(await message(bob, 'Ready now').textContent()).to.contain('(edited)');
+  });
+
+  it('Alice deletes; Bob sees it gone', async () => {
+    const before = (await shownIds(bob)).length;
+    await message(alice, 'Are we ready?').getByTestId('message-delete').click();
+    await waitForCount(alice, 'Are we ready?', 0, 2000);
+    await waitForCount(bob, 'Are we ready?', 0, 2000);
+    expect((await shownIds(bob)).length).to.equal(before - 1);
+    expect(await shownIds(bob)).to.deep.equal(await shownIds(alice));
+  });
+
+  it('Bob goes offline, Alice sends 5, Bob reconnects and shows all 5 exactly once', async () => {
+    const lastShown = (await shownIds(bob)).at(-1);
+    await bob.getByTestId('toggle-connection').click();
+    await bob.getByTestId('connection-status').getByText('offline', { exact: true }).waitFor({ timeout: 2000 });
+    const texts = [1, 2, 3, 4, 5].map((i) => `While you were away ${i}`);
+    for (const text of texts) await send(alice, text);
+    await sleep(500);
+    for (const text of texts) expect(await countOf(bob, text), `${text} before the reconnect`).to.equal(0);
+
+    await bob.getByTestId('toggle-connection').click();
+    await waitOnline(bob);
+    for (const text of texts) await waitForCount(bob, text, 1, 5000);
+    await sleep(1000); // nothing doubled late (replay + live + refetch all merge by id)
+    for (const text of texts) expect(await countOf(bob, text), text).to.equal(1);
+    const ids = await shownIds(bob);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(ids).to.deep.equal(await shownIds(alice));
+
+    // The new socket resumed the room with since = the last message Bob had shown, and the server replayed the 5.
+    const frames = wsFrames.get(bob)!;
+    const resumed = frames.sent.filter((f) => f.type === 'subscribe' && f.payload.variables?.since === lastShown);
+    expect(resumed, 'a subscribe with since').to.have.length(1);
+    const replayed = frames.received
+      .filter((f) => f.type === 'next' && f.id === resumed[0].id)
+      .map((f) => f.payload.data.messageAdded.content);
+    expect(replayed.slice(0, 5)).to.deep.equal(texts);
+
+    // And live again after the reconnect.
+    await alice.getByTestId('composer-input').fill('Welcome back');
+    await alice.getByTestId('composer-input').press('Enter');
+    await waitForCount(bob, 'Welcome back', 1, 2000);
+    await sleep(300);
+    expect(await countOf(bob, 'Welcome back')).to.equal(1);
+
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice.png') });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob.png') });
+  });
+
+  it('scrolls back through the history with `before`', async () => {
+    const aliceUser = await devToken(api, 'Alice', ALICE);
+    const { createGroupChat } = await graphql(api, aliceUser, 'mutation($i: CreateGroupChatInput!) { createGroupChat(input: $i) { id } }', {
+      i: { name: 'History', memberIds: [BOB] },
+    });
+    for (let i = 1; i <= 25; i++) {
+      await graphql(api, aliceUser, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', {
+        i: { roomId: createGroupChat.id, content: `Old news ${i}`, clientId: `history-${i}` },
+      });
+    }
+    const room = roomButton(bob, 'History');
+    await room.getByTestId('room-unread').getByText('25', { exact: true }).waitFor({ timeout: 5000 });
+    await room.click();
+    await waitForCount(bob, 'Old news 25', 1);
+    expect(await bob.getByTestId('message').count()).to.equal(20); // the first page
+    expect(await countOf(bob, 'Old news 5')).to.equal(0);
+
+    await bob.getByTestId('load-older').click();
+    await waitForCount(bob, 'Old news 1', 1);
+    const shown = await bob.getByTestId('message-content').allTextContents();
+    expect(shown).to.deep.equal(Array.from({ length: 25 }, (_, i) => `Old news ${i + 1}`));
+    await bob.getByTestId('load-older').waitFor({ state: 'detached', timeout: 2000 }); // nothing older
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-history.png') });
+  });
+
+  it('works from an origin CORS_ORIGINS allows, and a foreign origin is refused', async () => {
+    const carol = await devToken(api, 'Carol', CAROL);
+    const query = `?api=${encodeURIComponent(api)}`;
+    const probe = (page: Page) =>
+      page.evaluate(async (apiOrigin) => {
+        const http = await fetch(`${apiOrigin}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        }).then(
+          (res) => `answered ${res.status}`,
+          (error: Error) => `refused: ${error.message}`,
+        );
+        const ws = await new Promise<string>((done) => {
+          const socket = new WebSocket(`${apiOrigin.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+          socket.onopen = () => (socket.close(), done('open'));
+          socket.onclose = (event) => done(`closed ${event.code}`);
+        });
+        return { http, ws };
+      }, api);
+
+    // Allowed: the whole app works across origins, over HTTP (preflighted) and the WebSocket.
+    const allowed = await newPage('Carol (allowed origin)', `${allowedSite.origin}/${query}`, carol);
+    expect(await probe(allowed)).to.deep.equal({ http: 'answered 200', ws: 'open' });
+    await waitOnline(allowed);
+    await allowed.getByTestId('new-room-name').fill('Across origins');
+    await allowed.getByTestId('new-room-member-Alice').check();
+    await allowed.getByTestId('new-room-create').click();
+    await allowed.getByTestId('room-title').getByText('Across origins').waitFor({ timeout: 5000 });
+    await send(allowed, 'Hi from another origin');
+    await roomButton(alice, 'Across origins').click();
+    await waitForCount(alice, 'Hi from another origin', 1, 2000);
+    await send(alice, 'Hi Carol');
+    await waitForCount(allowed, 'Hi Carol', 1, 2000);
+    await allowed.screenshot({ path: join(SCREENSHOTS, 'carol-allowed-origin.png') });
+
+    // Refused: the browser may not read the API's answers, and the WebSocket handshake fails.
+    const foreign = await newPage('Carol (foreign origin)', `${foreignSite.origin}/${query}`, carol);
+    const refused = await probe(foreign);
+    expect(refused.http).to.match(/^refused/);
+    expect(refused.ws).to.equal('closed 1006');
+    await foreign.getByTestId('rooms-error').waitFor({ timeout: 5000 }); // the rooms query failed
+    await sleep(1000);
+    expect(await foreign.getByTestId('connection-status').textContent()).to.not.equal('online');
+    expect(await foreign.getByTestId('room').count()).to.equal(0);
+    await foreign.screenshot({ path: join(SCREENSHOTS, 'carol-foreign-origin.png') });
+  });
+
+  it('raised no uncaught errors in the pages', () => {
+    expect(pageErrors).to.deep.equal([]);
+  });
+});
