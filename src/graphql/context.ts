@@ -19,7 +19,7 @@ export interface GraphQLContext {
    * Starts a fresh reader: a subscription's context lives long, its loaders must
    * not. `rows` are the event's rows, shared with its other subscribers.
    */
-  renewReader(rows?: RowSource): ChatReader;
+  renewReader(rows?: RowSource): void;
   /** When the caller's token expires (WebSocket connections close then). */
   expiresAt: Date | null;
 }
@@ -36,6 +36,7 @@ export interface ContextSources {
 
 export function createContext({ services, streams, repos, auth, authError }: ContextSources): GraphQLContext {
   let reader: ChatReader | null = null;
+  let rows: RowSource | undefined;
   const actor = (): Actor => {
     if (authError) throw authError;
     if (!auth) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>');
@@ -45,8 +46,12 @@ export function createContext({ services, streams, repos, auth, authError }: Con
     services,
     streams,
     actor,
-    reader: () => (reader ??= new ChatReader(repos, actor())),
-    renewReader: (rows?: RowSource) => (reader = new ChatReader(repos, actor(), rows)),
+    reader: () => (reader ??= new ChatReader(repos, actor(), rows)),
+    // Lazy: an event whose selection needs no loader (ids and content only) builds none.
+    renewReader: (eventRows?: RowSource) => {
+      reader = null;
+      rows = eventRows;
+    },
     expiresAt: auth?.expiresAt ?? null,
   };
 }

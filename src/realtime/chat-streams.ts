@@ -71,7 +71,7 @@ export class ChatStreams {
 
   /** The room's id when the actor is an active member; NOT_FOUND otherwise, as on HTTP. */
   private async requireMember(actor: Actor, roomId: string): Promise<string> {
-    return (await this.members.requireMembership(actor, roomId)).room.id;
+    return (await this.members.requireActiveMember(actor, roomId)).roomId;
   }
 
   /** Attaches a queue to the bus now (before any read), keeping the events `accept` lets through. */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -93,6 +93,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     formatError: options.formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      // No HTTP caching of chat data; the default plugin wraps every field resolution to compute it.
+      ApolloServerPluginCacheControlDisabled(),
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
@@ -141,10 +143,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       if (!tooLarge) return next();
       res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
     },
-    (req, _res, next) => {
-      // Count the statements each request sends, from the server side.
-      countStatements(() => next());
-    },
+    // Count each request's statements (tests, benchmarks): AsyncLocalStorage taxes every promise, so only when asked.
+    ...(options.reportStatements ? [(_req: unknown, _res: unknown, next: () => void) => void countStatements(() => next())] : []),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         let auth = null;

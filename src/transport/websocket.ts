@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionResult, GraphQLError, parse, validate, specifiedRules, getOperationAST } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, parse, validate, specifiedRules, getOperationAST } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -41,6 +42,8 @@ export interface WebSocketOptions {
   keepAliveMs?: number;
 }
 
+type CheckedDocument = { document: DocumentNode; errors?: undefined } | { errors: GraphQLError[]; document?: undefined };
+
 interface ConnectionState {
   auth?: Authenticated;
   expiryTimer?: NodeJS.Timeout;
@@ -76,6 +79,19 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
       sameHost(origin, req.headers.host) || originAllowed(origin, options.corsOrigins, options.production),
   });
+
+  // Clients send the same few subscription documents over and over: parse and validate each text once.
+  const documents = new LRUCache<string, CheckedDocument>({ max: 1000 });
+  const parseAndValidate = (query: string): CheckedDocument => {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return { errors: codedErrors([error as GraphQLError], 'GRAPHQL_VALIDATION_FAILED') };
+    }
+    const errors = validate(options.schema, document, rules);
+    return errors.length > 0 ? { errors: codedErrors(errors, 'GRAPHQL_VALIDATION_FAILED') } : { document };
+  };
 
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((e) => options.formatError(e.toJSON(), e)) as unknown as GraphQLError[];
@@ -129,14 +145,10 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         }
         const tooLarge = documentSizeError(payload.query, options.limits);
         if (tooLarge) return [tooLarge];
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return codedErrors([error as GraphQLError], 'GRAPHQL_VALIDATION_FAILED');
-        }
-        const errors = validate(options.schema, document, rules);
-        if (errors.length > 0) return codedErrors(errors, 'GRAPHQL_VALIDATION_FAILED');
+        let checked = documents.get(payload.query);
+        if (!checked) documents.set(payload.query, (checked = parseAndValidate(payload.query)));
+        if (checked.errors) return checked.errors;
+        const { document } = checked;
         if (!getOperationAST(document, payload.operationName)) {
           return [new GraphQLError('Unable to identify operation', { extensions: { code: 'BAD_USER_INPUT' } })];
         }

@@ -29,12 +29,21 @@ export class MemberService {
     private readonly events: ChatEventPublisher,
   ) {}
 
-  /** The room and the actor's active membership; NOT_FOUND for anyone else, as for a room that does not exist. */
-  async requireMembership(actor: Actor, roomId: string): Promise<{ room: Room; me: Member }> {
+  /**
+   * The actor's active membership of a room; NOT_FOUND for anyone else, as for a
+   * room that does not exist. The membership proves the room exists: no room read.
+   */
+  async requireActiveMember(actor: Actor, roomId: string): Promise<Member> {
     const id = requireUuid('roomId', roomId);
     const me = await this.repos.members.findByRoomAndUser(id, actor.id);
     if (!me?.isActive) throw roomNotFound();
-    return { room: await this.repos.rooms.ensureExists(id), me };
+    return me;
+  }
+
+  /** The room (for rules that depend on its type) and the actor's active membership. */
+  async requireMembership(actor: Actor, roomId: string): Promise<{ room: Room; me: Member }> {
+    const me = await this.requireActiveMember(actor, roomId);
+    return { room: await this.repos.rooms.ensureExists(me.roomId), me };
   }
 
   /**
@@ -109,8 +118,8 @@ export class MemberService {
   /** Moves the actor's lastReadAt forward (never back, never past now). */
   async markRoomRead(actor: Actor, roomId: string, at: Date | null): Promise<Member> {
     if (at !== null) requireValidDate('at', at);
-    const { room } = await this.requireMembership(actor, roomId);
-    const member = await this.repos.members.updateLastRead(room.id, actor.id, at);
+    const me = await this.requireActiveMember(actor, roomId);
+    const member = await this.repos.members.updateLastRead(me.roomId, actor.id, at);
     if (!member) throw roomNotFound();
     return member;
   }

@@ -59,7 +59,7 @@ export class MessageService {
         ? null
         : requireNoNul('clientId', requireLength('clientId', request.clientId, CLIENT_ID_LENGTH.min, CLIENT_ID_LENGTH.max));
 
-    await this.members.requireMembership(actor, roomId);
+    await this.members.requireActiveMember(actor, roomId);
     if (clientId !== null) {
       const first = await this.repos.messages.findBySenderAndClientId(actor.id, clientId);
       if (first) return first;

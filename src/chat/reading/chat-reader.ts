@@ -125,10 +125,6 @@ export class ChatReader {
     if (membership) this.memberships.prime({ roomId: room.id, userId: membership.userId }, membership);
   }
 
-  primeMessage(message: Message): void {
-    this.messages.clear(message.id).prime(message.id, message);
-  }
-
   primeUsers(users: User[]): void {
     for (const u of users) this.users.prime(u.id, u);
   }

@@ -10,8 +10,8 @@ export class TypingService {
   ) {}
 
   async setTyping(actor: Actor, roomId: string, isTyping: boolean): Promise<boolean> {
-    const { room } = await this.members.requireMembership(actor, roomId);
-    this.events.publish({ kind: 'typing', roomId: room.id, userId: actor.id, isTyping, at: new Date().toISOString() });
+    const me = await this.members.requireActiveMember(actor, roomId);
+    this.events.publish({ kind: 'typing', roomId: me.roomId, userId: actor.id, isTyping, at: new Date().toISOString() });
     return true;
   }
 }

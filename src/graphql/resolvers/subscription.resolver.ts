@@ -25,7 +25,7 @@ export class SubscriptionResolver {
     @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
     @Arg('since', () => ID, { nullable: true }) _since: string | null,
   ): MessageObject {
-    ctx.renewReader(rows).primeMessage(message);
+    ctx.renewReader(rows);
     return message;
   }
 
@@ -39,7 +39,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
   ): MessageObject {
-    ctx.renewReader(rows).primeMessage(message);
+    ctx.renewReader(rows);
     return message;
   }
 

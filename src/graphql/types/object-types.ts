@@ -5,9 +5,11 @@ import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums'
 /**
  * The API's object types, field for field as in the contract. Resolvers return
  * domain records; relations (room, user, sender, reactions...) are field resolvers.
+ * `simpleResolvers`: plain fields are read straight off the record, without
+ * type-graphql's per-field wrapper (no middlewares or auth run on them anyway).
  */
 
-@ObjectType('User', { description: 'A person known to the chat service, identified by the `sub` claim of their token.' })
+@ObjectType('User', { description: 'A person known to the chat service, identified by the `sub` claim of their token.', simpleResolvers: true })
 export class UserObject {
   @Field(() => ID)
   id: string;
@@ -19,7 +21,7 @@ export class UserObject {
   companyId: string | null;
 }
 
-@ObjectType('Room')
+@ObjectType('Room', { simpleResolvers: true })
 export class RoomObject {
   @Field(() => ID)
   id: string;
@@ -45,7 +47,7 @@ export class RoomObject {
   createdById: string | null;
 }
 
-@ObjectType('Member')
+@ObjectType('Member', { simpleResolvers: true })
 export class MemberObject {
   @Field(() => ID)
   id: string;
@@ -69,7 +71,7 @@ export class MemberObject {
   userId: string;
 }
 
-@ObjectType('Message')
+@ObjectType('Message', { simpleResolvers: true })
 export class MessageObject {
   @Field(() => ID)
   id: string;
@@ -105,7 +107,7 @@ export class MessageObject {
   senderId: string | null;
 }
 
-@ObjectType('ReactionSummary')
+@ObjectType('ReactionSummary', { simpleResolvers: true })
 export class ReactionSummaryObject {
   @Field(() => String)
   reaction: string;
@@ -119,7 +121,7 @@ export class ReactionSummaryObject {
   userIds: string[];
 }
 
-@ObjectType('RoomPage')
+@ObjectType('RoomPage', { simpleResolvers: true })
 export class RoomPageObject {
   @Field(() => [RoomObject])
   items: RoomObject[];
@@ -137,7 +139,7 @@ export class RoomPageObject {
   pages: number;
 }
 
-@ObjectType('MembershipEvent')
+@ObjectType('MembershipEvent', { simpleResolvers: true })
 export class MembershipEventObject {
   @Field(() => MembershipEventKind)
   kind: MembershipEventKind;
@@ -147,7 +149,7 @@ export class MembershipEventObject {
   userId: string;
 }
 
-@ObjectType('TypingEvent')
+@ObjectType('TypingEvent', { simpleResolvers: true })
 export class TypingEventObject {
   @Field(() => Boolean)
   isTyping: boolean;
