@@ -1,16 +1,18 @@
 import { expect } from 'chai';
 import { makeUser, ok, signIn } from './support/client';
 import { groupRoom, send } from './support/factories';
-import { startServer, wsClient } from './support/server';
+import { ChatReader } from '../src/chat/reading/chat-reader';
+import { onCleanup, startServer, wsClient } from './support/server';
 
 /** Counts calls of an object's method, keeping its behaviour. */
 function countCalls<T extends object>(target: T, method: keyof T): { calls: number } {
   const counter = { calls: 0 };
-  const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
-  (target as Record<keyof T, unknown>)[method] = (...args: unknown[]) => {
+  const original = target[method] as (...args: unknown[]) => unknown;
+  (target as Record<keyof T, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
     counter.calls += 1;
-    return original(...args);
+    return original.apply(this, args);
   };
+  onCleanup(() => ((target as Record<keyof T, unknown>)[method] = original));
   return counter;
 }
 
@@ -44,18 +46,48 @@ describe('fan-out of one event to many subscribers', () => {
     const reactions = countCalls(repos.reactions, 'getByMessages');
     const membersAt = countCalls(repos.members, 'getByRoom');
     const messages = countCalls(repos.messages, 'findById');
+    const summaries = countCalls(ChatReader.prototype, 'reactionSummaries');
     await send(server.url, owner, roomId, 'counted');
     for (let i = 0; received.filter((c) => c === 'counted').length < members.length; i++) {
       if (i > 100) throw new Error('not every subscriber received the message');
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect({ users: users.calls, reactions: reactions.calls, membersAt: membersAt.calls, messages: messages.calls }).to.deep.equal({
-      users: 1,
-      reactions: 1,
-      membersAt: 1,
-      messages: 1,
-    });
+    // The selection has no viewer-dependent field: the event is executed once for all ten sockets.
+    expect({
+      users: users.calls,
+      reactions: reactions.calls,
+      membersAt: membersAt.calls,
+      messages: messages.calls,
+      executions: summaries.calls,
+    }).to.deep.equal({ users: 1, reactions: 1, membersAt: 1, messages: 1, executions: 1 });
     const { messages: history } = await ok(server.url, `query($r: ID!) { messages(roomId: $r, limit: 1) { content } }`, { r: roomId }, owner.token);
     expect(history[0].content).to.equal('counted');
+  });
+
+  it('still answers viewer-dependent fields per subscriber (reactedByMe)', async () => {
+    const server = await startServer();
+    const owner = await signIn(server.url, await makeUser());
+    const [ann, ben] = await Promise.all([makeUser(), makeUser()]);
+    const roomId = await groupRoom(server.url, owner, [ann, ben]);
+    const message = await send(server.url, owner, roomId, 'react to me');
+    const seen = new Map<string, boolean[]>();
+    for (const [name, user] of [['ann', ann], ['ben', ben]] as const) {
+      seen.set(name, []);
+      wsClient(server, user.token).subscribe(
+        { query: `subscription($r: ID) { messageUpdated(roomId: $r) { reactions { reaction reactedByMe } } }`, variables: { r: roomId } },
+        {
+          next: (v) => seen.get(name)!.push(...(v.data as { messageUpdated: { reactions: { reactedByMe: boolean }[] } }).messageUpdated.reactions.map((r) => r.reactedByMe)),
+          error: () => {},
+          complete: () => {},
+        },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await ok(server.url, `mutation($id: ID!) { addReaction(messageId: $id, reaction: "👍") { id } }`, { id: message.id }, ann.token);
+    for (let i = 0; seen.get('ann')!.length === 0 || seen.get('ben')!.length === 0; i++) {
+      if (i > 100) throw new Error('the reaction did not reach both subscribers');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect({ ann: seen.get('ann'), ben: seen.get('ben') }).to.deep.equal({ ann: [true], ben: [false] });
   });
 });

@@ -11,6 +11,7 @@ import type { ErrorFormatter } from '../graphql/format-error';
 import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
 import type { Logger } from '../logger';
 import { originAllowed } from './http';
+import { createSharedSubscribe } from './shared-execution';
 
 /** Close codes of our own, beside graphql-ws's CloseCode. */
 export enum ChatCloseCode {
@@ -99,6 +100,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const cleanup = useServer<Record<string, unknown>, { state: ConnectionState }>(
     {
       schema: options.schema,
+      subscribe: createSharedSubscribe(),
       onConnect: async (ctx) => {
         const state: ConnectionState = {};
         (ctx.extra as { state?: ConnectionState }).state = state;
