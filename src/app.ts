@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import { mintDevelopmentToken } from './auth/dev-tokens';
@@ -16,7 +14,8 @@ import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
 import { buildChatSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import { ChatStreams } from './realtime/chat-streams';
-import { EventBus, type ChatEventTarget } from './realtime/event-bus';
+import { EventBus } from './realtime/event-bus';
+import { inProcessTransport, redisTransport } from './realtime/event-target';
 import { createHttpApp } from './transport/http';
 import { attachWebSocketServer } from './transport/websocket';
 
@@ -63,32 +62,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
   });
 
-  let redis: { publish: Redis; subscribe: Redis } | null = null;
-  let target: ChatEventTarget;
-  if (config.redisUrl) {
-    const connect = () => {
-      const client = new Redis(config.redisUrl as string, { maxRetriesPerRequest: 3, lazyConnect: false });
-      // Without a listener an unreachable Redis would crash the process; ioredis reconnects by itself.
-      client.on('error', (error) => logger.warn({ err: error }, 'redis error'));
-      return client;
-    };
-    redis = { publish: connect(), subscribe: connect() };
-    const publisher = redis.publish;
-    // The event target fires publish() and forgets the promise: a Redis outage must cost the event, not the process.
-    const publishClient = {
-      publish: (channel: string, message: string) =>
-        publisher.publish(channel, message).catch((error: Error) => {
-          logger.warn({ err: error, channel }, 'event not published: redis unavailable');
-          return 0;
-        }),
-    } as unknown as Redis;
-    target = createRedisEventTarget({ publishClient, subscribeClient: redis.subscribe }) as unknown as ChatEventTarget;
-  } else {
-    target = new EventTarget();
-  }
-  const bus = new EventBus(target);
-  // Wait for the channel so events published right after start are not missed; a down Redis is logged, not fatal.
-  if (redis) await redis.subscribe.subscribe('chat-events').catch((error) => logger.warn({ err: error }, 'redis subscribe failed'));
+  const transport = config.redisUrl ? await redisTransport(config.redisUrl, logger) : inProcessTransport();
+  const bus = new EventBus(transport.target);
 
   const repos = createRepositories(dataSource);
   const services = createServices(repos, bus, config);
@@ -135,7 +110,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     ready: async () => {
       const database = await dataSource.query('SELECT 1').then(() => true, () => false);
       const checks: Record<string, boolean> = { database };
-      if (redis) checks.redis = await redis.publish.ping().then(() => true, () => false);
+      if (transport.ping) checks.redis = await transport.ping();
       return checks;
     },
     plugins: [
@@ -161,9 +136,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       clearInterval(sweeper);
       await apollo.stop();
       bus.close();
-      if (redis) {
-        await Promise.allSettled([redis.publish.quit(), redis.subscribe.quit()]);
-      }
+      await transport.close();
       await dataSource.destroy();
       if (embedded) await embedded.stop();
     })());
