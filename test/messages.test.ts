@@ -204,6 +204,22 @@ describe('messages', () => {
     expect(deep.extensions?.sqlStatements).to.be.at.most(3);
   });
 
+  it('reads a page without reactions in 2 statements, and reactions asked through a fragment still come', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const m = await send(server.url, owner, roomId, 'x');
+    await ok(server.url, `mutation($id: ID!) { addReaction(messageId: $id, reaction: "👀") { id } }`, { id: m.id }, member.token);
+    const plain = await gql(server.url, `query($r: ID!) { messages(roomId: $r) { id content } }`, { r: roomId }, owner.token);
+    expect(plain.extensions?.sqlStatements).to.equal(2);
+    const viaFragment = await gql(
+      server.url,
+      `query($r: ID!) { messages(roomId: $r) { id ...R } } fragment R on Message { reactions { reaction count users { id } } }`,
+      { r: roomId },
+      owner.token,
+    );
+    expect(viaFragment.data?.messages[0].reactions).to.deep.equal([{ reaction: '👀', count: 1, users: [{ id: member.id }] }]);
+    expect(viaFragment.extensions?.sqlStatements).to.equal(3);
+  });
+
   it('reads the rooms list with last message, sender, unread and member counts in at most 5 statements, at any page size', async () => {
     const me = await signIn(server.url, await makeUser());
     const friend = await signIn(server.url, await makeUser());

@@ -11,7 +11,7 @@ export class MessageFieldsResolver {
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Null for SYSTEM messages.' })
-  sender(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<UserObject | null> | null {
+  sender(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
     return message.senderId ? ctx.reader().user(message.senderId) : null;
   }
 
@@ -21,7 +21,7 @@ export class MessageFieldsResolver {
   }
 
   @FieldResolver(() => [ReactionSummaryObject])
-  reactions(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<ReactionSummaryObject[]> {
+  reactions(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): ReactionSummaryObject[] | Promise<ReactionSummaryObject[]> {
     return ctx.reader().reactionSummaries(message.id);
   }
 }
@@ -29,7 +29,7 @@ export class MessageFieldsResolver {
 @Resolver(() => ReactionSummaryObject)
 export class ReactionSummaryFieldsResolver {
   @FieldResolver(() => [UserObject])
-  users(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): Promise<UserObject[]> {
+  users(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): UserObject[] | Promise<UserObject[]> {
     return ctx.reader().usersByIds(summary.userIds);
   }
 }

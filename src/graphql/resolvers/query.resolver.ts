@@ -1,5 +1,7 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Info, ID, Int, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
+import { selects } from '../selection';
 import { RoomType } from '../types/enums';
 import { MessageObject, RoomObject, RoomPageObject, UserObject } from '../types/object-types';
 
@@ -46,8 +48,9 @@ export class QueryResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.reader().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false);
+    return ctx.reader().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
   }
 
   @Query(() => MessageObject)

@@ -1,11 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Info, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
+import { selects } from '../selection';
 import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
 
 @Resolver(() => RoomObject)
 export class RoomFieldsResolver {
   @FieldResolver(() => UserObject, { nullable: true })
-  createdBy(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<UserObject | null> | null {
+  createdBy(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
     return room.createdById ? ctx.reader().user(room.createdById) : null;
   }
 
@@ -45,7 +47,8 @@ export class RoomFieldsResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.reader().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false);
+    return ctx.reader().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
   }
 }
