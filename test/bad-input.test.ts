@@ -103,6 +103,10 @@ describe('Bad input is refused cleanly and changes nothing', () => {
     { name: 'content of 4001 characters', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: 'a'.repeat(4001) }) },
     { name: 'content of 4001 emoji', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: '😀'.repeat(4001) }) },
     { name: 'blank TEXT content', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: '  \n\t  ' }) },
+    // Found by the fuzz run: jsonb refuses a lone surrogate's escape, which used to surface as INTERNAL_SERVER_ERROR.
+    { name: 'metadata with a lone surrogate', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: 'x', metadata: { '\ud800': '\ud800' } }) },
+    { name: 'content with a lone surrogate', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: 'a\udc00b' }) },
+    { name: 'metadata nested deeper than 100 levels', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: 'x', metadata: JSON.parse('{"a":'.repeat(120) + '1' + '}'.repeat(120)) }) },
     { name: 'empty content', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: '' }) },
     { name: 'empty content on an IMAGE message', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ content: '', type: 'IMAGE' }) },
     { name: 'a SYSTEM message from a client', expected: 'BAD_USER_INPUT', query: SEND, variables: sendInput({ type: 'SYSTEM' }) },

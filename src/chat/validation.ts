@@ -33,7 +33,16 @@ export function requireIntInRange(name: string, value: number, min: number, max:
   return value;
 }
 
+/** A UTF-16 surrogate without its pair: not a character, and PostgreSQL's jsonb refuses its escape. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function requireWellFormed(name: string, value: string): string {
+  if (LONE_SURROGATE.test(value)) throw new BadInputError(`${name} must be well-formed Unicode (it has a lone surrogate)`);
+  return value;
+}
+
 export function requireLength(name: string, value: string, min: number, max: number): string {
+  requireWellFormed(name, value);
   const n = characterCount(value);
   if (n < min || n > max) {
     throw new BadInputError(`${name} must be ${min}-${max} characters, got ${n}`);
@@ -50,6 +59,7 @@ export function requireJsonObject(name: string, value: unknown, maxBytes: number
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new BadInputError(`${name} must be a JSON object, got ${Array.isArray(value) ? 'an array' : show(value)}`);
   }
+  requireWellFormedJson(name, value);
   const json = JSON.stringify(value);
   // jsonb cannot store the NUL character either.
   if (json.includes('\\u0000')) throw new BadInputError(`${name} must not contain the NUL character`);
@@ -58,6 +68,19 @@ export function requireJsonObject(name: string, value: unknown, maxBytes: number
     throw new BadInputError(`${name} must be at most ${maxBytes} bytes of JSON, got ${bytes}`);
   }
   return value as Record<string, unknown>;
+}
+
+function requireWellFormedJson(name: string, value: unknown, depth = 0): void {
+  if (typeof value === 'string') {
+    requireWellFormed(name, value);
+  } else if (value !== null && typeof value === 'object') {
+    // JSON that fits in 16 KiB cannot nest deeper than this in any useful way; deeper is refused, not recursed.
+    if (depth > 100) throw new BadInputError(`${name} nests deeper than 100 levels`);
+    for (const [key, item] of Object.entries(value)) {
+      requireWellFormed(name, key);
+      requireWellFormedJson(name, item, depth + 1);
+    }
+  }
 }
 
 /** PostgreSQL text cannot hold NUL; refuse it up front instead of failing in the driver. */
