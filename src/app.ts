@@ -29,6 +29,8 @@ export interface AppOptions {
   /** Per-socket and per-user WebSocket limits (tests lower them). */
   maxSubscriptionsPerSocket?: number;
   maxSocketsPerUser?: number;
+  /** WebSocket keep-alive: ping interval, a peer that does not answer in time is dropped. @default 12000 */
+  keepAliveMs?: number;
 }
 
 export interface App {
@@ -94,6 +96,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     logger,
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
     maxSocketsPerUser: options.maxSocketsPerUser,
+    keepAliveMs: options.keepAliveMs,
   });
   const { app, apollo } = await createHttpApp({
     schema,
