@@ -90,4 +90,28 @@ describe('fan-out of one event to many subscribers', () => {
     }
     expect({ ann: seen.get('ann'), ben: seen.get('ben') }).to.deep.equal({ ann: [true], ben: [false] });
   });
+
+  it('never shows a just-removed user the room\'s members, even when a member shares the subscription', async () => {
+    const server = await startServer();
+    const owner = await signIn(server.url, await makeUser());
+    const [stays, leaves] = await Promise.all([makeUser(), makeUser()]);
+    const roomId = await groupRoom(server.url, owner, [stays, leaves]);
+    const query = `subscription { membershipChanged { kind member { user { id } } room { id members { user { id } } } } }`;
+    const got = new Map<string, unknown[]>();
+    for (const [name, user] of [['stays', stays], ['leaves', leaves]] as const) {
+      got.set(name, []);
+      wsClient(server, user.token).subscribe({ query }, { next: (v) => got.get(name)!.push(v), error: () => {}, complete: () => {} });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: leaves.id }, owner.token);
+    for (let i = 0; got.get('stays')!.length === 0 || got.get('leaves')!.length === 0; i++) {
+      if (i > 100) throw new Error('the removal did not reach both subscribers');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [forStays] = got.get('stays') as { data: { membershipChanged: { room: { members: unknown[] } } } }[];
+    const [forLeaves] = got.get('leaves') as { data: unknown; errors?: { extensions: { code: string } }[] }[];
+    expect(forStays.data.membershipChanged.room.members).to.have.length(2);
+    expect(JSON.stringify(forLeaves.data)).not.to.include(stays.id);
+    expect(forLeaves.errors?.[0].extensions.code).to.equal('NOT_FOUND');
+  });
 });

@@ -9,12 +9,14 @@ import {
 } from 'graphql';
 
 /**
- * Fields whose value depends on who is asking. A subscription selecting none of
- * them renders the same result for every recipient of an event (recipients are
- * already filtered by membership), so it is executed once per event instead of
- * once per socket. Conservative: matched by name, on any type.
+ * Fields whose value depends on who is asking: the viewer's own state, and the
+ * reads gated by the viewer's membership (membershipChanged also reaches a user
+ * just removed, who must not see the room's members or messages). A subscription
+ * selecting none of them renders the same result for every recipient of an
+ * event, so it is executed once per event instead of once per socket.
+ * Conservative: matched by name, on any type.
  */
-const VIEWER_FIELDS = new Set(['reactedByMe', 'myMembership', 'unreadCount']);
+const VIEWER_FIELDS = new Set(['reactedByMe', 'myMembership', 'unreadCount', 'members', 'messages', 'lastMessage']);
 
 const viewerIndependent = new WeakMap<DocumentNode, boolean>();
 
