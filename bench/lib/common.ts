@@ -37,6 +37,14 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** Memory after two full collections (the servers run with --expose-gc), so growth per socket is not garbage. */
+export function memoryAfterGc(): NodeJS.MemoryUsage {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  return process.memoryUsage();
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A forked bench script that answers `{ id, ...request }` messages with `{ id, result | error }`. */

@@ -12,7 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
 import { extractBearer, verifyToken } from '../../src/auth/token';
-import { nowMs, serve } from '../lib/common';
+import { memoryAfterGc, nowMs, serve } from '../lib/common';
 
 const secret = process.env.JWT_SECRET as string;
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20, application_name: 'bench-baseline' });
@@ -260,12 +260,7 @@ useServer<Record<string, unknown>, { userId?: string }>(
 server.listen(0, '127.0.0.1', () => {
   serve(
     {
-      mem: () => {
-        const gc = (globalThis as { gc?: () => void }).gc;
-        gc?.();
-        gc?.();
-        return process.memoryUsage();
-      },
+      mem: memoryAfterGc,
       subscribers: () => subscribers,
       statements: () => statements,
       published: () => {

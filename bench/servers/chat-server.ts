@@ -7,7 +7,7 @@
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { nowMs, serve } from '../lib/common';
+import { memoryAfterGc, nowMs, serve } from '../lib/common';
 
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, NODE_ENV: 'production', PORT: '0' });
@@ -36,12 +36,7 @@ async function main(): Promise<void> {
 
   serve(
     {
-      mem: () => {
-        const gc = (globalThis as { gc?: () => void }).gc;
-        gc?.();
-        gc?.();
-        return process.memoryUsage();
-      },
+      mem: memoryAfterGc,
       subscribers: () => app.bus.listenerCount,
       statements: () => statements,
       capture: (msg) => {
