@@ -93,7 +93,6 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     limits,
     production: config.production,
     corsOrigins: config.corsOrigins,
-    logger,
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
     maxSocketsPerUser: options.maxSocketsPerUser,
     keepAliveMs: options.keepAliveMs,

@@ -4,14 +4,13 @@ import type { Logger as OrmLogger } from 'typeorm';
 /** Statements sent to PostgreSQL while one unit of work (a request) runs. */
 export interface StatementTally {
   count: number;
-  statements: string[];
 }
 
 const tallies = new AsyncLocalStorage<StatementTally>();
 
 /** Runs `fn` with a fresh tally; every statement TypeORM sends inside it is counted. */
 export function countStatements<T>(fn: () => T): { tally: StatementTally; result: T } {
-  const tally: StatementTally = { count: 0, statements: [] };
+  const tally: StatementTally = { count: 0 };
   const result = tallies.run(tally, fn);
   return { tally, result };
 }
@@ -29,12 +28,9 @@ export function currentStatementTally(): StatementTally | undefined {
 export class StatementCountingLogger implements OrmLogger {
   constructor(private readonly onError: (message: string, query: string) => void = () => {}) {}
 
-  logQuery(query: string): void {
+  logQuery(): void {
     const tally = tallies.getStore();
-    if (tally) {
-      tally.count += 1;
-      if (tally.statements.length < 200) tally.statements.push(query);
-    }
+    if (tally) tally.count += 1;
   }
 
   logQueryError(error: string | Error, query: string): void {

@@ -20,8 +20,6 @@ export interface GraphQLContext {
    * not. `rows` are the event's rows, shared with its other subscribers.
    */
   renewReader(rows?: RowSource): void;
-  /** When the caller's token expires (WebSocket connections close then). */
-  expiresAt: Date | null;
 }
 
 export interface ContextSources {
@@ -52,6 +50,5 @@ export function createContext({ services, streams, repos, auth, authError }: Con
       reader = null;
       rows = eventRows;
     },
-    expiresAt: auth?.expiresAt ?? null,
   };
 }

@@ -106,5 +106,3 @@ export function documentSizeError(query: unknown, limits: QueryLimits): GraphQLE
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
   });
 }
-
-export type { GraphQLSchema };

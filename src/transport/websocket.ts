@@ -9,7 +9,6 @@ import type { Authenticated, Authenticator } from '../auth/authenticator';
 import { createContext, type ContextSources } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
 import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
-import type { Logger } from '../logger';
 import { originAllowed } from './http';
 import { createSharedSubscribe } from './shared-execution';
 
@@ -32,7 +31,6 @@ export interface WebSocketOptions {
   limits: QueryLimits;
   production: boolean;
   corsOrigins: string[] | undefined;
-  logger: Logger;
   /** @default 50 */
   maxSubscriptionsPerSocket?: number;
   /** Per instance. @default 20 */

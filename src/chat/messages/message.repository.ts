@@ -105,10 +105,10 @@ export class MessageRepository {
     beforeId: string | null,
     includeDeleted: boolean,
   ): Promise<MessagesWithSenders | null> {
-    const rows = await queryRows<MessageRow & { sender: UserRow | null; cursor_found: boolean }>(
+    const rows = await queryRows<MessageRow & { sender: UserRow | null }>(
       this.db.manager,
       `WITH cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1)
-       SELECT ${MESSAGE_WITH_SENDER}, ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
+       SELECT ${MESSAGE_WITH_SENDER}
        FROM (
          SELECT * FROM messages
          WHERE room_id = $1
