@@ -39,7 +39,8 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.items.length = this.failure ? 0 : this.items.length;
+    // Nobody reads a closed queue: it closes on unsubscribe, on overflow and when its stream ends.
+    this.items.length = 0;
     this.onClose();
     if (this.waiter) {
       const resolve = this.waiter;
@@ -49,7 +50,6 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.items.length = 0;
     this.close();
     return Promise.resolve({ value: undefined, done: true });
   }

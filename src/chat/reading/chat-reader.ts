@@ -97,17 +97,19 @@ export class ChatReader {
     this.reactions = new DataLoader(async (messageIds) => {
       const { reactions, users } = await rows.reactions(messageIds);
       this.primeUsers(users);
+      // One pass over the rows (in order of first use), grouped per message and reaction.
+      const perMessage = new Map<string, Map<string, ReactionSummary>>();
+      for (const r of reactions) {
+        let summaries = perMessage.get(r.messageId);
+        if (!summaries) perMessage.set(r.messageId, (summaries = new Map()));
+        const s = summaries.get(r.reaction) ?? { reaction: r.reaction, count: 0, reactedByMe: false, userIds: [] };
+        s.count += 1;
+        s.reactedByMe ||= r.userId === actor.id;
+        s.userIds.push(r.userId);
+        summaries.set(r.reaction, s);
+      }
       return messageIds.map((messageId) => {
-        const summaries = new Map<string, ReactionSummary>();
-        for (const r of reactions) {
-          if (r.messageId !== messageId) continue;
-          const s = summaries.get(r.reaction) ?? { reaction: r.reaction, count: 0, reactedByMe: false, userIds: [] };
-          s.count += 1;
-          s.reactedByMe ||= r.userId === actor.id;
-          s.userIds.push(r.userId);
-          summaries.set(r.reaction, s);
-        }
-        const list = [...summaries.values()];
+        const list = [...(perMessage.get(messageId)?.values() ?? [])];
         this.knownSummaries.set(messageId, list);
         return list;
       });
