@@ -7,7 +7,7 @@ import { mintDevelopmentToken } from './auth/dev-tokens';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
-import { openDataSource } from './db/data-source';
+import { databaseReachable, openDataSource } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
@@ -110,8 +110,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
     exampleDir: config.exampleDir,
     ready: async () => {
-      const database = await dataSource.query('SELECT 1').then(() => true, () => false);
-      const checks: Record<string, boolean> = { database };
+      const checks: Record<string, boolean> = { database: await databaseReachable(dataSource) };
       if (transport.ping) checks.redis = await transport.ping();
       return checks;
     },

@@ -51,3 +51,11 @@ export async function openDataSource(settings: DataSourceSettings): Promise<Data
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;
 }
+
+/** True when the database answers a trivial statement (the readiness probe). */
+export function databaseReachable(dataSource: DataSource): Promise<boolean> {
+  return dataSource.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+}
