@@ -87,7 +87,7 @@ async function post(url: string, token: string, text: string): Promise<any> {
   return json;
 }
 
-/** Statements one request costs, counted by the server (ours: TypeORM's logger, wrapped; baseline: its pool). */
+/** Statements one request costs, counted by the server (ours: its database layer's counter; baseline: its pool). */
 async function statementsOf(target: Target, token: string, text: string): Promise<{ statements: number; json: any }> {
   const before = await target.worker.call<number>('statements');
   const json = await post(target.url, token, text);

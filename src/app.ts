@@ -7,7 +7,8 @@ import { mintDevelopmentToken } from './auth/dev-tokens';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
-import { databaseReachable, openDataSource } from './db/data-source';
+import type { Database } from './db/database';
+import { databaseReachable, openDatabase } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
@@ -33,12 +34,21 @@ export interface AppOptions {
   keepAliveMs?: number;
 }
 
+/** Counters the tests and benchmarks read. */
+export interface AppStats {
+  /** Executions of subscription events (one may serve many sockets). */
+  subscriptionExecutions: number;
+}
+
 export interface App {
   url: string;
   port: number;
   httpServer: Server;
   dataSource: DataSource;
+  /** Statements on the pool (tests read and seed through it). */
+  db: Database;
   repos: ChatRepositories;
+  stats: AppStats;
   services: ChatServices;
   bus: EventBus;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
@@ -58,28 +68,31 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
   }
 
-  const dataSource = await openDataSource({
+  const { dataSource, db } = await openDatabase({
     url: databaseUrl,
-    onQueryError: (message) => logger.debug({ message }, 'statement failed'),
+    onQueryError: (error) => logger.debug({ message: error.message }, 'statement failed'),
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+    countStatements: options.reportStatements,
   });
 
   const transport = config.redisUrl ? await redisTransport(config.redisUrl, logger) : inProcessTransport();
   const bus = new EventBus(transport.target);
 
-  const repos = createRepositories(dataSource);
-  const services = createServices(repos, bus, config);
-  const streams = new ChatStreams(repos, services.members, bus);
-  const authenticator = new Authenticator(config.jwtSecret, repos.users);
+  const repos = createRepositories(db);
+  const services = createServices(repos, bus, config.rateLimits);
+  const streams = new ChatStreams(repos, services.access, bus);
+  const authenticator = new Authenticator(config.jwtSecret, repos.users, { requireExpiry: config.production });
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const sources = { services, streams, repos };
+  const stats: AppStats = { subscriptionExecutions: 0 };
 
-  // checkRateLimit prunes the keys it checks; this sweeps the ones nobody checks any more.
-  const longestWindow = Math.max(config.messageRateLimit.windowSeconds, config.reactionRateLimit.windowSeconds);
+  // A checked key keeps only its window's times; this sweeps the keys nobody checks any more.
   const sweeper = setInterval(() => {
-    repos.messages.pruneRateLimitLog(longestWindow).catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
+    repos.rateLimits
+      .pruneRateLimitLog(services.limiter.longestWindowSeconds)
+      .catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
   }, 60_000);
   sweeper.unref();
 
@@ -96,6 +109,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
     maxSocketsPerUser: options.maxSocketsPerUser,
     keepAliveMs: options.keepAliveMs,
+    onExecution: () => (stats.subscriptionExecutions += 1),
   });
   const { app, apollo } = await createHttpApp({
     schema,
@@ -110,7 +124,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
     exampleDir: config.exampleDir,
     ready: async () => {
-      const checks: Record<string, boolean> = { database: await databaseReachable(dataSource) };
+      const checks: Record<string, boolean> = { database: await databaseReachable(db) };
       if (transport.ping) checks.redis = await transport.ping();
       return checks;
     },
@@ -135,6 +149,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     (stopping ??= (async () => {
       // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
       clearInterval(sweeper);
+      services.typing.close();
       await apollo.stop();
       bus.close();
       await transport.close();
@@ -147,7 +162,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     port,
     httpServer,
     dataSource,
+    db,
     repos,
+    stats,
     services,
     bus,
     stop,

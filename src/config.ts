@@ -1,11 +1,8 @@
 /** The only reader of process.env: typed, validated, with the defaults BEHAVIOUR.md gives. */
+import type { RateLimit } from './chat/limits/rate-limit.repository';
+import type { RateLimits } from './chat/limits/rate-limiter';
 
-export interface RateLimit {
-  /** How many events are admitted per window. */
-  max: number;
-  /** The window's length in seconds. */
-  windowSeconds: number;
-}
+export type { RateLimit };
 
 export interface Config {
   /** @default 4000 */
@@ -18,10 +15,13 @@ export interface Config {
   /** True when no JWT_SECRET was given (a development secret is used). */
   jwtSecretIsDefault: boolean;
   production: boolean;
-  /** @default 20/10 */
-  messageRateLimit: RateLimit;
-  /** @default 60/10 */
-  reactionRateLimit: RateLimit;
+  /**
+   * Per action: MESSAGE_RATE_LIMIT @default 20/10, REACTION_RATE_LIMIT @default 60/10,
+   * EDIT_RATE_LIMIT @default 20/10 (per user and room); ROOM_RATE_LIMIT @default 10/60
+   * (createGroupChat and createDirectChat, per user); MEMBER_RATE_LIMIT @default 30/60
+   * (addMembers, per user and room).
+   */
+  rateLimits: RateLimits;
   /** Unset: any origin outside production. */
   corsOrigins: string[] | undefined;
   /** @default info */
@@ -90,8 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
     jwtSecretIsDefault: !jwtSecret,
     production,
-    messageRateLimit: parseRateLimit('MESSAGE_RATE_LIMIT', env.MESSAGE_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
-    reactionRateLimit: parseRateLimit('REACTION_RATE_LIMIT', env.REACTION_RATE_LIMIT, { max: 60, windowSeconds: 10 }),
+    rateLimits: {
+      MESSAGE: parseRateLimit('MESSAGE_RATE_LIMIT', env.MESSAGE_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
+      REACTION: parseRateLimit('REACTION_RATE_LIMIT', env.REACTION_RATE_LIMIT, { max: 60, windowSeconds: 10 }),
+      EDIT: parseRateLimit('EDIT_RATE_LIMIT', env.EDIT_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
+      ROOM: parseRateLimit('ROOM_RATE_LIMIT', env.ROOM_RATE_LIMIT, { max: 10, windowSeconds: 60 }),
+      MEMBERSHIP: parseRateLimit('MEMBER_RATE_LIMIT', env.MEMBER_RATE_LIMIT, { max: 30, windowSeconds: 60 }),
+    },
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',

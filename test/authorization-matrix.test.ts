@@ -4,6 +4,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, promote, send, type SentMessage } from './support/factories';
 import { startServer, wsClient, type TestServer } from './support/server';
+import { sleep, waitFor } from './support/ws';
 
 /*
  * Who may do what: every Query, Mutation and Subscription field of the schema
@@ -261,16 +262,6 @@ const REQUESTS: Record<Operation, Build> = {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The outcome of one HTTP request: 'ok', or the first error's code. */
 async function httpOutcome(url: string, request: Request, token: string | null): Promise<{ outcome: string; detail: string }> {

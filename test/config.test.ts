@@ -11,8 +11,13 @@ describe('configuration', () => {
       jwtSecret: DEVELOPMENT_JWT_SECRET,
       jwtSecretIsDefault: true,
       production: false,
-      messageRateLimit: { max: 20, windowSeconds: 10 },
-      reactionRateLimit: { max: 60, windowSeconds: 10 },
+      rateLimits: {
+        MESSAGE: { max: 20, windowSeconds: 10 },
+        REACTION: { max: 60, windowSeconds: 10 },
+        EDIT: { max: 20, windowSeconds: 10 },
+        ROOM: { max: 10, windowSeconds: 60 },
+        MEMBERSHIP: { max: 30, windowSeconds: 60 },
+      },
       corsOrigins: undefined,
       logLevel: 'info',
       embeddedDataDir: './data',
@@ -21,9 +26,21 @@ describe('configuration', () => {
   });
 
   it('reads rate limits as <count>/<seconds> and origins as a comma list', () => {
-    const config = loadConfig({ MESSAGE_RATE_LIMIT: '5/60', REACTION_RATE_LIMIT: ' 7 / 3 ', CORS_ORIGINS: 'http://a.test, http://b.test' });
-    expect(config.messageRateLimit).to.deep.equal({ max: 5, windowSeconds: 60 });
-    expect(config.reactionRateLimit).to.deep.equal({ max: 7, windowSeconds: 3 });
+    const config = loadConfig({
+      MESSAGE_RATE_LIMIT: '5/60',
+      REACTION_RATE_LIMIT: ' 7 / 3 ',
+      EDIT_RATE_LIMIT: '2/5',
+      ROOM_RATE_LIMIT: '3/30',
+      MEMBER_RATE_LIMIT: '4/40',
+      CORS_ORIGINS: 'http://a.test, http://b.test',
+    });
+    expect(config.rateLimits).to.deep.equal({
+      MESSAGE: { max: 5, windowSeconds: 60 },
+      REACTION: { max: 7, windowSeconds: 3 },
+      EDIT: { max: 2, windowSeconds: 5 },
+      ROOM: { max: 3, windowSeconds: 30 },
+      MEMBERSHIP: { max: 4, windowSeconds: 40 },
+    });
     expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
   });
 
@@ -31,6 +48,9 @@ describe('configuration', () => {
     ['a production server without JWT_SECRET', { NODE_ENV: 'production' }, 'JWT_SECRET is required'],
     ['a malformed rate limit', { MESSAGE_RATE_LIMIT: 'twenty' }, 'MESSAGE_RATE_LIMIT must look like'],
     ['a zero rate limit', { REACTION_RATE_LIMIT: '0/10' }, 'REACTION_RATE_LIMIT must look like'],
+    ['a malformed edit limit', { EDIT_RATE_LIMIT: '5' }, 'EDIT_RATE_LIMIT must look like'],
+    ['a malformed room limit', { ROOM_RATE_LIMIT: '1/0' }, 'ROOM_RATE_LIMIT must look like'],
+    ['a malformed member limit', { MEMBER_RATE_LIMIT: 'x/1' }, 'MEMBER_RATE_LIMIT must look like'],
     ['a port out of range', { PORT: '70000' }, 'PORT must be an integer'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ] as const) {

@@ -7,9 +7,9 @@ import { gql, makeUser, ok, signIn } from './support/client';
 import { groupRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, startServer, wsClient } from './support/server';
+import { sleep } from './support/ws';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq clientId } }`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Retries until `fn` resolves, for at most `ms`; returns how long it took. */
 async function within<T>(ms: number, fn: () => Promise<T>): Promise<{ value: T; tookMs: number }> {
@@ -110,13 +110,13 @@ describe('faults', () => {
     );
     await killer;
 
-    const rows: { client_id: string; n: number }[] = await server.app.dataSource.query(
+    const rows: { client_id: string; n: number }[] = await server.app.db.query(
       `SELECT client_id, count(*)::int AS n FROM messages WHERE room_id = $1 GROUP BY client_id`,
       [roomId],
     );
     expect(rows).to.have.length(clientIds.length);
     expect(rows.every((r) => r.n === 1)).to.equal(true);
-    const seqs: { seq: number }[] = await server.app.dataSource.query(`SELECT seq FROM messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
+    const seqs: { seq: number }[] = await server.app.db.query(`SELECT seq FROM messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
     expect(seqs.map((r) => r.seq)).to.deep.equal(clientIds.map((_, i) => i + 1));
     // The process is alive and answers.
     await ok(server.url, '{ me { id } }', {}, owner.token);

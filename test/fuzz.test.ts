@@ -824,12 +824,12 @@ const FINGERPRINT = `
   ) x`;
 
 async function fingerprint(server: TestServer): Promise<string> {
-  const rows = (await server.app.dataSource.query(FINGERPRINT)) as { fp: string }[];
+  const rows = (await server.app.db.query(FINGERPRINT)) as { fp: string }[];
   return rows[0].fp;
 }
 
 async function rowCounts(server: TestServer): Promise<Record<string, number>> {
-  const rows = (await server.app.dataSource.query(
+  const rows = (await server.app.db.query(
     `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM rooms)::int AS rooms,
             (SELECT count(*) FROM room_members)::int AS room_members, (SELECT count(*) FROM messages)::int AS messages,
             (SELECT count(*) FROM message_reactions)::int AS message_reactions`,

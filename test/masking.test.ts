@@ -42,8 +42,8 @@ describe('error masking', () => {
     const member = await signIn(server.url, await makeUser());
     const roomId = await groupRoom(server.url, owner, [member]);
     // A repository that (wrongly) inserts a membership that already exists.
-    server.app.repos.rooms.addMembers = async (room: string, userIds: string[]) => {
-      await server.app.dataSource.query(`INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, 'MEMBER')`, [room, userIds[0]]);
+    server.app.services.members.addMembers = async (_actor, room: string, userIds: string[]) => {
+      await server.app.db.query(`INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, 'MEMBER')`, [room, userIds[0]]);
       return [];
     };
     const res = await gql(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: roomId, u: [member.id] }, owner.token);

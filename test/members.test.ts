@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { directRoom, groupRoom, promote, send, staffedRoom } from './support/factories';
 import { startServer } from './support/server';
+import { sleep } from './support/ws';
 
 /** Members: adding, removing, roles and ownership, read state. */
 
@@ -66,7 +67,6 @@ async function colleague(url: string, companyId: string, name?: string): Promise
   return signIn(url, await makeUser({ companyId, name }));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('members', () => {
   describe('addMembers', () => {

@@ -21,7 +21,7 @@ describe('messages', () => {
   let server: TestServer;
   beforeEach(async () => {
     // Most tests send more than the default 20 per 10 s; the limit itself has its own tests.
-    server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10' } });
+    server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10', ROOM_RATE_LIMIT: '1000/60' } });
   });
 
   it('gives each message the room\'s next seq and moves lastMessageAt', async () => {
@@ -126,7 +126,7 @@ describe('messages', () => {
         }
       }),
     );
-    const rows = await server.app.dataSource.query(`SELECT seq FROM messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
+    const rows = await server.app.db.query<{ seq: number }>(`SELECT seq FROM messages WHERE room_id = $1 ORDER BY seq`, [roomId]);
     expect(rows.map((r: { seq: number }) => r.seq)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
@@ -137,7 +137,7 @@ describe('messages', () => {
     );
     const ids = new Set(results.map((r) => r.sendMessage.id));
     expect(ids.size).to.equal(1);
-    const rows = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE room_id = $1`, [roomId]);
+    const rows = await server.app.db.query(`SELECT count(*)::int AS n FROM messages WHERE room_id = $1`, [roomId]);
     expect(rows[0].n).to.equal(1);
     const retry = await ok(server.url, SEND, { input: { roomId, content: 'changed', clientId: 'retry-1' } }, owner.token);
     expect(retry.sendMessage).to.include({ id: [...ids][0], content: 'once', seq: 1 });
@@ -152,20 +152,20 @@ describe('messages', () => {
     await send(defaults.url, member, roomId, 'mine');
   });
 
-  it('sweeps rate-limit log rows older than the window, for keys nobody checks any more', async () => {
+  it('sweeps rate-limit keys whose every admission is older than the window, and keeps the live ones', async () => {
     const { owner, roomId } = await staffedRoom(server.url);
+    const otherRoom = await groupRoom(server.url, owner, [], 'Stale');
     await send(server.url, owner, roomId, 'fresh');
-    await server.app.dataSource.query(
-      `INSERT INTO rate_limit_log (user_id, room_id, event_type, created_at) VALUES ($1, $2, 'MESSAGE', now() - interval '1 hour')`,
-      [owner.id, roomId],
+    await server.app.db.query(
+      `INSERT INTO rate_limits (user_id, scope_id, action, admitted_at) VALUES ($1, $2, 'MESSAGE', ARRAY[now() - interval '1 hour'])`,
+      [owner.id, otherRoom],
     );
-    // Other tests' old rows share the table, so count this user's rows only.
-    expect(await server.app.repos.messages.pruneRateLimitLog(10)).to.be.at.least(1);
-    const rows = await server.app.dataSource.query(
-      `SELECT count(*)::int AS n, bool_and(created_at > now() - interval '1 minute') AS all_fresh FROM rate_limit_log WHERE user_id = $1`,
+    expect(await server.app.repos.rateLimits.pruneRateLimitLog(10)).to.be.at.least(1);
+    const rows = await server.app.db.query<{ scope_id: string }>(
+      `SELECT scope_id FROM rate_limits WHERE user_id = $1 AND action = 'MESSAGE'`,
       [owner.id],
     );
-    expect(rows[0]).to.deep.equal({ n: 1, all_fresh: true });
+    expect(rows.map((r) => r.scope_id)).to.deep.equal([roomId]);
   });
 
   it('admits exactly the limit of 50 parallel sends and answers the rest RATE_LIMITED with 429', async () => {

@@ -58,7 +58,7 @@ describe('reactions', () => {
     const m = await send(server.url, owner, roomId);
     const results = await Promise.all(Array.from({ length: 20 }, () => gql(server.url, ADD, { id: m.id, r: '🔥' }, member.token)));
     expect(results.filter((r) => r.errors)).to.deep.equal([]);
-    const rows = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM message_reactions WHERE message_id = $1`, [m.id]);
+    const rows = await server.app.db.query(`SELECT count(*)::int AS n FROM message_reactions WHERE message_id = $1`, [m.id]);
     expect(rows[0].n).to.equal(1);
   });
 

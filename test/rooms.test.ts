@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { directRoom, groupRoom, send, staffedRoom } from './support/factories';
 import { startServer } from './support/server';
+import { sleep } from './support/ws';
 
 /** Rooms: creating DIRECT and GROUP rooms, reading one, the inbox, the company's rooms. */
 
@@ -51,7 +52,6 @@ async function companyUsers(url: string, n: number, companyId: string = randomUU
   return users;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('rooms', () => {
   describe('createDirectChat', () => {

@@ -1,174 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createClient, type Client } from 'graphql-ws';
-import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token';
 import { gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send } from './support/factories';
-import { onCleanup, startServer, wsClient, TEST_JWT_SECRET, type TestServer } from './support/server';
-
-/* ------------------------------------------------------------------ helpers */
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
-async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'a condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-interface Collected<T = any> {
-  /** `data` of every `next` without errors, in arrival order. */
-  data: T[];
-  /** Every error seen: GraphQL errors (from `next` or `error`), or a socket close. */
-  errors: { code: string | undefined; message: string }[];
-  completed: boolean;
-  stop(): void;
-}
-
-/** Subscribes and records what arrives. */
-function collect<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Collected<T> {
-  const sub: Collected<T> = { data: [], errors: [], completed: false, stop: () => {} };
-  const pushErrors = (errors: readonly any[]) => {
-    for (const e of errors) sub.errors.push({ code: e?.extensions?.code, message: String(e?.message) });
-  };
-  sub.stop = client.subscribe<T>(
-    { query, variables },
-    {
-      next: (result) => {
-        if (result.errors?.length) pushErrors(result.errors);
-        else if (result.data) sub.data.push(result.data as T);
-      },
-      error: (error: unknown) => {
-        if (Array.isArray(error)) pushErrors(error);
-        else if (error && typeof error === 'object' && 'code' in error) {
-          sub.errors.push({ code: `close:${(error as { code: number }).code}`, message: String((error as { reason?: string }).reason) });
-        } else sub.errors.push({ code: undefined, message: String(error) });
-      },
-      complete: () => {
-        sub.completed = true;
-      },
-    },
-  );
-  return sub;
-}
-
-/** The error codes a subscription ended with (waits for one). */
-async function refusal(sub: Collected): Promise<string[]> {
-  await waitFor(() => sub.errors.length > 0, 5000, 'the subscription to be refused');
-  return sub.errors.map((e) => e.code ?? '(no code)');
-}
-
-/**
- * graphql-ws gives no "subscribed" acknowledgement: send probe messages until
- * every subscription has received one (bounded), so later assertions do not race
- * the server's setup.
- */
-async function ready(subs: Collected<{ messageAdded: Msg }>[], probe: () => Promise<{ id: string }>): Promise<void> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const sent = await probe();
-    const deadline = Date.now() + 500;
-    while (Date.now() < deadline) {
-      if (subs.every((s) => s.data.some((d) => d.messageAdded.id === sent.id))) return;
-      await sleep(20);
-    }
-  }
-  throw new Error(`subscriptions never became ready: ${JSON.stringify(subs.map((s) => s.errors))}`);
-}
-
-/** The close code of a socket whose connection_init carries `authorization` (null: none). */
-function closeCodeOf(server: { wsUrl: string }, authorization: string | null, timeoutMs = 5000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let client: Client | null = null;
-    const timer = setTimeout(() => reject(new Error(`the socket was not closed within ${timeoutMs} ms`)), timeoutMs);
-    client = createClient({
-      url: server.wsUrl,
-      webSocketImpl: WebSocket,
-      connectionParams: authorization === null ? {} : { authorization },
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => {},
-      on: {
-        closed: (event) => {
-          clearTimeout(timer);
-          resolve((event as { code: number }).code);
-        },
-      },
-    });
-    onCleanup(() => client?.dispose());
-  });
-}
-
-/** Resolves once the server acknowledged connection_init for this token. */
-function connects(server: { wsUrl: string }, token: string, timeoutMs = 5000): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the socket was not acknowledged')), timeoutMs);
-    const client: Client = wsClient(server, token, {
-      onNonLazyError: () => {},
-      on: {
-        connected: () => {
-          clearTimeout(timer);
-          resolve(client);
-        },
-        closed: (event) => {
-          clearTimeout(timer);
-          reject(new Error(`closed with ${(event as { code: number }).code} before being acknowledged`));
-        },
-      },
-    });
-  });
-}
-
-/** A raw `ws` socket speaking graphql-transport-ws, closed after the test. */
-function rawSocket(server: { wsUrl: string }, origin?: string): WebSocket {
-  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', origin ? { origin } : {});
-  socket.on('error', () => {});
-  onCleanup(() => socket.terminate());
-  return socket;
-}
-
-/** 'open' or 'refused' (the handshake failed), whichever comes first. */
-function handshake(socket: WebSocket, timeoutMs = 5000): Promise<'open' | 'refused'> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('handshake neither opened nor failed')), timeoutMs);
-    socket.once('open', () => {
-      clearTimeout(timer);
-      resolve('open');
-    });
-    socket.once('error', () => {
-      clearTimeout(timer);
-      resolve('refused');
-    });
-    socket.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      res.resume();
-      resolve('refused');
-    });
-  });
-}
-
-function nextMessage(socket: WebSocket, timeoutMs = 5000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message from the server')), timeoutMs);
-    socket.once('message', (raw) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(raw.toString()));
-    });
-  });
-}
-
-function closeOf(socket: WebSocket, timeoutMs = 5000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the socket was not closed')), timeoutMs);
-    socket.once('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
+import { startServer, wsClient, TEST_JWT_SECRET, type TestServer } from './support/server';
+import { closeCodeOf, closeOf, collect, connects, handshake, nextMessage, rawSocket, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -198,7 +34,7 @@ const ADD_REACTION = `mutation($id: ID!, $r: String!) { addReaction(messageId: $
 const REMOVE_REACTION = `mutation($id: ID!, $r: String!) { removeReaction(messageId: $id, reaction: $r) { id } }`;
 
 /** No per-user rate limit in the way of tests that send many messages. */
-const NO_RATE_LIMIT = { MESSAGE_RATE_LIMIT: '100000/10', REACTION_RATE_LIMIT: '100000/10' };
+const NO_RATE_LIMIT = { MESSAGE_RATE_LIMIT: '100000/10', REACTION_RATE_LIMIT: '100000/10', ROOM_RATE_LIMIT: '100000/10', EDIT_RATE_LIMIT: '100000/10' };
 const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
 
 async function users(server: TestServer, n: number): Promise<TestUser[]> {
@@ -489,12 +325,12 @@ describe('subscriptions (graphql-ws)', () => {
       const snapshot = async () => {
         const rooms = await ok(server.url, '{ rooms { total items { id updatedAt lastMessageAt } } }', {}, alice.token);
         const messages = await ok(server.url, 'query($r: ID!) { messages(roomId: $r, includeDeleted: true) { id seq } }', { r: roomId }, alice.token);
-        const tables = (await server.app.dataSource.query(
+        const tables = (await server.app.db.query(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
         )) as { table_name: string }[];
         const counts: Record<string, number> = {};
         for (const { table_name } of tables) {
-          const [row] = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM "${table_name}"`);
+          const [row] = await server.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}"`);
           counts[table_name] = row.n;
         }
         return { rooms, messages, counts };

@@ -1,8 +1,8 @@
 /**
  * Our server, as production runs it (NODE_ENV=production), in a process of its own.
- * Bench-only instrumentation, from outside src/: every statement TypeORM sends is
- * counted (and captured on demand), and the moment each messageAdded event is
- * published (right after the send's commit) is recorded.
+ * Bench-only instrumentation, from outside src/: every statement the database layer
+ * sends is counted (and captured on demand), and the moment each messageAdded event
+ * is published (right after the send's commit) is recorded.
  */
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -13,18 +13,13 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, NODE_ENV: 'production', PORT: '0' });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   // reportStatements stays off, as in production (it turns on AsyncLocalStorage for every request);
-  // statements are counted by the wrapped logger below instead.
+  // statements are counted by the database layer's own counter instead.
   const app = await createApp({ config, logger });
 
-  let statements = 0;
   let capturing = false;
   let captured: { query: string; parameters: unknown }[] = [];
-  const ormLogger = app.dataSource.logger;
-  const logQuery = ormLogger.logQuery.bind(ormLogger);
-  ormLogger.logQuery = (query, parameters, runner) => {
-    statements += 1;
+  app.db.observer = (query, parameters) => {
     if (capturing && captured.length < 100_000) captured.push({ query, parameters });
-    return logQuery(query, parameters, runner);
   };
 
   let published = new Map<string, number>();
@@ -38,7 +33,7 @@ async function main(): Promise<void> {
     {
       mem: memoryAfterGc,
       subscribers: () => app.bus.listenerCount,
-      statements: () => statements,
+      statements: () => app.db.statements,
       capture: (msg) => {
         capturing = Boolean(msg.on);
         if (capturing) captured = [];

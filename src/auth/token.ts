@@ -20,29 +20,58 @@ export function extractBearer(authorization: unknown): string | null {
   return match ? match[1] : authorization.trim();
 }
 
+export interface VerifyOptions {
+  /** Refuse tokens without `exp` (production: a token must not live for ever). @default false */
+  requireExpiry?: boolean;
+}
+
+/** Longest display name kept, in characters. */
+const NAME_MAX = 200;
+
+/**
+ * A display name as the service stores it: claims are input like any other.
+ * Control characters (NUL breaks PostgreSQL text) are dropped, lone UTF-16
+ * surrogates become U+FFFD, and the result is trimmed to 200 characters.
+ */
+export function cleanDisplayName(name: unknown): string | null {
+  if (typeof name !== 'string') return null;
+  const cleaned = name
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .trim();
+  if (cleaned === '') return null;
+  const chars = [...cleaned];
+  return chars.length > NAME_MAX ? chars.slice(0, NAME_MAX).join('').trim() : cleaned;
+}
+
 /**
  * Verifies an HS256 token with `secret` (no other algorithm, so `alg: none` and
- * key-confusion tokens are refused) and reads its claims.
+ * key-confusion tokens are refused; `nbf` and `exp` are honoured) and reads its claims.
  */
-export async function verifyToken(secret: string, token: string): Promise<VerifiedToken> {
+export async function verifyToken(secret: string, token: string, options: VerifyOptions = {}): Promise<VerifiedToken> {
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, encoder.encode(secret), { algorithms: ['HS256'] }));
+    ({ payload } = await jwtVerify(token, encoder.encode(secret), {
+      algorithms: ['HS256'],
+      ...(options.requireExpiry && { requiredClaims: ['exp'] }),
+    }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The token has expired');
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') {
+      throw new UnauthenticatedError('The token must carry an expiry (exp)');
+    }
     throw new UnauthenticatedError('The token is not valid');
   }
   if (typeof payload.sub !== 'string' || !isUUID(payload.sub)) {
     throw new UnauthenticatedError('The token subject (sub) must be a UUID');
   }
-  const name = payload.name;
   const company = payload.company_id;
   if (company !== undefined && company !== null && (typeof company !== 'string' || !isUUID(company))) {
     throw new UnauthenticatedError('The token company_id must be a UUID');
   }
   return {
     userId: payload.sub.toLowerCase(),
-    displayName: typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : null,
+    displayName: cleanDisplayName(payload.name),
     companyId: typeof company === 'string' ? company.toLowerCase() : null,
     expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null,
   };

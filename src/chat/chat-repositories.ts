@@ -1,25 +1,38 @@
-import type { DataSource } from 'typeorm';
+import type { Database, Queryable } from '../db/database';
+import { RateLimitRepository } from './limits/rate-limit.repository';
 import { MemberRepository } from './members/member.repository';
 import { MessageRepository } from './messages/message.repository';
 import { ReactionRepository } from './reactions/reaction.repository';
 import { RoomRepository } from './rooms/room.repository';
 import { UserRepository } from './users/user.repository';
 
-/** One repository per aggregate, all over the same data source. */
-export interface ChatRepositories {
+/** One repository per aggregate, all over the same connection (the pool, or one transaction's). */
+export interface Repositories {
   users: UserRepository;
   rooms: RoomRepository;
   members: MemberRepository;
   messages: MessageRepository;
   reactions: ReactionRepository;
+  rateLimits: RateLimitRepository;
 }
 
-export function createRepositories(db: DataSource): ChatRepositories {
+/** The repositories over the pool, and a way to run work in one transaction over fresh ones. */
+export interface ChatRepositories extends Repositories {
+  /** Runs `work` with repositories bound to one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+}
+
+function over(q: Queryable): Repositories {
   return {
-    users: new UserRepository(db),
-    rooms: new RoomRepository(db),
-    members: new MemberRepository(db),
-    messages: new MessageRepository(db),
-    reactions: new ReactionRepository(db),
+    users: new UserRepository(q),
+    rooms: new RoomRepository(q),
+    members: new MemberRepository(q),
+    messages: new MessageRepository(q),
+    reactions: new ReactionRepository(q),
+    rateLimits: new RateLimitRepository(q),
   };
+}
+
+export function createRepositories(db: Database): ChatRepositories {
+  return { ...over(db), transaction: (work) => db.transaction((tx) => work(over(tx))) };
 }

@@ -1,6 +1,7 @@
-import type { Config } from '../config';
+import { Access } from './access/access';
 import type { ChatRepositories } from './chat-repositories';
 import type { ChatEventPublisher } from './events';
+import { RateLimiter, type RateLimits } from './limits/rate-limiter';
 import { MemberService } from './members/member.service';
 import { MessageService } from './messages/message.service';
 import { ReactionService } from './reactions/reaction.service';
@@ -9,6 +10,8 @@ import { TypingService } from './typing/typing.service';
 
 /** The domain's rules, one service per area, wired once in the composition root. */
 export interface ChatServices {
+  access: Access;
+  limiter: RateLimiter;
   rooms: RoomService;
   members: MemberService;
   messages: MessageService;
@@ -16,15 +19,17 @@ export interface ChatServices {
   typing: TypingService;
 }
 
-export function createServices(
-  repos: ChatRepositories,
-  events: ChatEventPublisher,
-  limits: Pick<Config, 'messageRateLimit' | 'reactionRateLimit'>,
-): ChatServices {
-  const rooms = new RoomService(repos, events);
-  const members = new MemberService(repos, rooms, events);
-  const messages = new MessageService(repos, members, events, limits.messageRateLimit);
-  const reactions = new ReactionService(repos, messages, events, limits.reactionRateLimit);
-  const typing = new TypingService(members, events);
-  return { rooms, members, messages, reactions, typing };
+/** Each service takes (repositories, access, events) and the limits it enforces; none calls another for its checks. */
+export function createServices(repos: ChatRepositories, events: ChatEventPublisher, limits: RateLimits): ChatServices {
+  const access = new Access(repos);
+  const limiter = new RateLimiter(limits);
+  return {
+    access,
+    limiter,
+    rooms: new RoomService(repos, access, events, limiter),
+    members: new MemberService(repos, access, events, limiter),
+    messages: new MessageService(repos, access, events, limiter),
+    reactions: new ReactionService(repos, access, events, limiter),
+    typing: new TypingService(access, events),
+  };
 }

@@ -24,10 +24,15 @@ export enum MembershipEventKind {
   ROLE_CHANGED = 'ROLE_CHANGED',
 }
 
-/** Rate-limited actions, as stored in `rate_limit_log.event_type`. */
+/** Rate-limited actions, as stored in `rate_limits.action`. */
 export enum RateLimitedAction {
   MESSAGE = 'MESSAGE',
   REACTION = 'REACTION',
+  EDIT = 'EDIT',
+  /** createGroupChat and createDirectChat, per user (outside any room). */
+  ROOM = 'ROOM',
+  /** addMembers, per user and room. */
+  MEMBERSHIP = 'MEMBERSHIP',
 }
 
 /** A page of rows with the numbers a client needs to page on. */

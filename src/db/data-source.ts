@@ -1,60 +1,70 @@
+import type { Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { User } from '../chat/users/user.entity';
-import { Room } from '../chat/rooms/room.entity';
-import { Member } from '../chat/members/member.entity';
-import { Message } from '../chat/messages/message.entity';
-import { RateLimitLog } from '../chat/messages/rate-limit-log.entity';
-import { Reaction } from '../chat/reactions/reaction.entity';
-import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
-import { StatementCountingLogger } from './statement-counter';
-
-export const entities = [User, Room, Member, Message, RateLimitLog, Reaction];
-export const migrations = [InitialSchema1764300000000];
+import { Database } from './database';
+import { migrations } from './migrations';
+import { driverTypes } from './timestamps';
 
 export interface DataSourceSettings {
   url: string;
   /** Pool size. @default 20 */
   poolSize?: number;
   /** Called for each failed statement (logged, never thrown from here). */
-  onQueryError?: (message: string, query: string) => void;
+  onQueryError?: (error: Error, text: string) => void;
   /** Called when an idle pooled connection fails (the database went away); keeps the process alive. */
   onPoolError?: (error: Error) => void;
+  /** Count statements per request (tests, benchmarks). @default false */
+  countStatements?: boolean;
 }
 
-/** Options shared by the server and the TypeORM CLI (ormconfig.ts). Never `synchronize`: migrations own the schema. */
-export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptions {
+/**
+ * Options shared by the server and the TypeORM CLI (ormconfig.ts). TypeORM owns
+ * the schema (migrations, never `synchronize`) and the pool; queries go through
+ * src/db/database.ts. No entities: each table is declared once, in its domain
+ * folder (`*.table.ts`), and test/tables.test.ts holds those declarations to
+ * the migrated schema.
+ */
+export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'poolSize' | 'onPoolError'>): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
-    entities,
+    entities: [],
     migrations,
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
-    logging: true,
-    logger: new StatementCountingLogger(settings.onQueryError),
+    logging: false,
     poolSize: settings.poolSize ?? 20,
+    // pg's pool emits 'error' when an idle client loses its server; unhandled, that would crash the process.
+    poolErrorHandler: (error: Error) => settings.onPoolError?.(error),
     extra: {
       // A statement that never returns must not hold a request (or a row lock) forever.
       statement_timeout: 15_000,
       connectionTimeoutMillis: 5_000,
       application_name: 'chat-api',
+      // Timestamps are read as the API prints them (UTC ISO strings): the session speaks UTC.
+      options: '-c TimeZone=UTC',
+      types: driverTypes,
     },
-  };
+  } as DataSourceOptions;
 }
 
-export async function openDataSource(settings: DataSourceSettings): Promise<DataSource> {
+export interface OpenedDatabase {
+  dataSource: DataSource;
+  db: Database;
+}
+
+/** Opens the pool, applies pending migrations, and wraps the pool for the repositories. */
+export async function openDatabase(settings: DataSourceSettings): Promise<OpenedDatabase> {
   const dataSource = new DataSource(dataSourceOptions(settings));
   await dataSource.initialize();
-  // pg's pool emits 'error' when an idle client loses its server; unhandled, that would crash the process.
-  const pool = (dataSource.driver as unknown as { master?: { on(event: string, cb: (e: Error) => void): void } }).master;
-  pool?.on('error', (error) => settings.onPoolError?.(error));
   await dataSource.runMigrations({ transaction: 'each' });
-  return dataSource;
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const db = new Database(pool, { onQueryError: settings.onQueryError, countStatements: settings.countStatements });
+  return { dataSource, db };
 }
 
 /** True when the database answers a trivial statement (the readiness probe). */
-export function databaseReachable(dataSource: DataSource): Promise<boolean> {
-  return dataSource.query('SELECT 1').then(
+export function databaseReachable(db: Database): Promise<boolean> {
+  return db.query('SELECT 1').then(
     () => true,
     () => false,
   );

@@ -1,54 +1,83 @@
 import type { Authenticated } from '../auth/authenticator';
 import type { Actor } from '../chat/actor';
-import type { ChatRepositories } from '../chat/chat-repositories';
+import type { Repositories } from '../chat/chat-repositories';
 import type { ChatServices } from '../chat/chat-services';
 import { UnauthenticatedError } from '../chat/errors';
-import { ChatReader } from '../chat/reading/chat-reader';
-import type { RowSource } from '../chat/reading/row-source';
+import { RowReader } from '../chat/reading/row-reader';
+import { ViewerReader } from '../chat/reading/viewer-reader';
 import type { ChatStreams } from '../realtime/chat-streams';
 
-/** What every resolver gets. Made per HTTP request, and per event inside a subscription. */
+/**
+ * What every resolver gets: made per HTTP request, and per event (by
+ * src/realtime/subscription-executor.ts) inside a subscription.
+ */
 export interface GraphQLContext {
   services: ChatServices;
   streams: ChatStreams;
   /** The caller; throws UNAUTHENTICATED when the request carried no valid token. */
   actor(): Actor;
-  /** The caller's batched, visibility-checked reads; fresh per request. */
-  reader(): ChatReader;
+  /** Reads whose answer does not depend on who asks; shared by every subscriber of an event. */
+  rows(): RowReader;
   /**
-   * Starts a fresh reader: a subscription's context lives long, its loaders must
-   * not. `rows` are the event's rows, shared with its other subscribers.
+   * The caller's own reads (visibility, unread counts, reactedByMe...). A field
+   * that calls this must be declared `@Extensions({ perViewer: true })`:
+   * a subscription event executed once for all its recipients has no viewer,
+   * and this throws there (test/per-viewer-fields.test.ts holds every field to it).
    */
-  renewReader(rows?: RowSource): void;
+  viewer(): ViewerReader;
+  /** Forgets what was read: a mutation's result must show the state after it. */
+  freshReads(): void;
+  /**
+   * The context of one subscription event: the event's shared rows, and the
+   * viewer's reads unless `viewerless` (the execution serves every recipient).
+   */
+  forEvent(rows: RowReader, viewerless: boolean): GraphQLContext;
 }
 
 export interface ContextSources {
   services: ChatServices;
   streams: ChatStreams;
-  repos: ChatRepositories;
+  repos: Repositories;
+}
+
+/** Who the request is: its verified token, or why it has none. */
+export interface RequestAuth {
   /** Null without a token. */
   auth: Authenticated | null;
   /** Why the token was refused, if it was: thrown when a resolver needs the caller. */
   authError?: Error | null;
 }
 
-export function createContext({ services, streams, repos, auth, authError }: ContextSources): GraphQLContext {
-  let reader: ChatReader | null = null;
-  let rows: RowSource | undefined;
+/** Thrown by viewer() where no viewer exists: an event executed once for every recipient. */
+export class NoViewerError extends Error {
+  override name = 'NoViewerError';
+}
+
+export function createContext(sources: ContextSources, requestAuth: RequestAuth, rows?: RowReader, viewerless = false): GraphQLContext {
+  const { auth, authError } = requestAuth;
   const actor = (): Actor => {
     if (authError) throw authError;
     if (!auth) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>');
     return auth.actor;
   };
+  let shared = rows ?? null;
+  let viewer: ViewerReader | null = null;
+  const rowReader = () => (shared ??= new RowReader(sources.repos));
   return {
-    services,
-    streams,
+    services: sources.services,
+    streams: sources.streams,
     actor,
-    reader: () => (reader ??= new ChatReader(repos, actor(), rows)),
-    // Lazy: an event whose selection needs no loader (ids and content only) builds none.
-    renewReader: (eventRows?: RowSource) => {
-      reader = null;
-      rows = eventRows;
+    rows: rowReader,
+    viewer: () => {
+      if (viewerless) {
+        throw new NoViewerError('A field that reads the viewer was executed once for all subscribers: declare it @Extensions({ perViewer: true })');
+      }
+      return (viewer ??= new ViewerReader(sources.repos, actor(), rowReader()));
     },
+    freshReads: () => {
+      shared?.clear();
+      viewer = null;
+    },
+    forEvent: (eventRows, eventViewerless) => createContext(sources, requestAuth, eventRows, eventViewerless),
   };
 }

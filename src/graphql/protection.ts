@@ -22,6 +22,14 @@ export interface QueryLimits {
   maxCost: number;
   /** Bytes of query text. @default 20000 */
   maxDocumentBytes: number;
+  /** Lexical tokens of a document: the parser stops there, before any validation work. @default 1000 */
+  maxTokens: number;
+  /**
+   * What the subscriptions of one user (across their sockets on a server) may
+   * cost per event, each counted at its query cost; identical subscriptions of
+   * a user share one execution and count once. @default 2000
+   */
+  maxSubscriptionCostPerUser: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -29,7 +37,12 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxAliases: 20,
   maxCost: 50_000,
   maxDocumentBytes: 20_000,
+  maxTokens: 1000,
+  maxSubscriptionCostPerUser: 2000,
 };
+
+/** graphql-js parse options: the token limit refuses a huge document while it is being read. */
+export const parseOptions = (limits: QueryLimits) => ({ maxTokens: limits.maxTokens });
 
 /** A list without a size argument (members, reactions, users) is taken to hold this many items. */
 const UNSIZED_LIST_WEIGHT = 5;
@@ -67,20 +80,15 @@ export function protectionRules(limits: QueryLimits, production: boolean): Valid
   return rules;
 }
 
-/**
- * The query's cost, checked once variables are known (a `limit: $n` weighs what
- * $n says), so it runs after validation rather than as a validation rule.
- */
-export function costError(
+/** The query's cost with its variables known; null when the variables are bad (execution reports them). */
+export function queryCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
-  limits: QueryLimits,
-): GraphQLError | null {
-  let cost: number;
+): number | null {
   try {
-    cost = getComplexity({
+    return getComplexity({
       schema,
       query: document,
       variables: variables ?? {},
@@ -88,10 +96,16 @@ export function costError(
       estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch {
-    // Bad variables: execution reports them with their own error.
     return null;
   }
-  if (cost <= limits.maxCost) return null;
+}
+
+/**
+ * The query's cost, checked once variables are known (a `limit: $n` weighs what
+ * $n says), so it runs after validation rather than as a validation rule.
+ */
+export function costError(cost: number | null, limits: QueryLimits): GraphQLError | null {
+  if (cost === null || cost <= limits.maxCost) return null;
   return new GraphQLError(`Query cost must be at most ${limits.maxCost}, got ${cost}: ask for fewer or smaller lists`, {
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
   });

@@ -1,141 +1,166 @@
+import type { Access } from '../chat/access/access';
+import { type Audience, inAudience } from '../chat/access/visibility';
 import type { Actor } from '../chat/actor';
-import type { ChatRepositories } from '../chat/chat-repositories';
+import type { Repositories } from '../chat/chat-repositories';
 import { BadInputError } from '../chat/errors';
-import type { MemberService } from '../chat/members/member.service';
 import type { ChatEvent } from '../chat/events';
-import type { Message } from '../chat/messages/message.entity';
-import { EventRows, repositoryRows, type RowSource } from '../chat/reading/row-source';
+import type { Message } from '../chat/messages/message.table';
 import { requireUuid } from '../chat/validation';
 import type { EventBus } from './event-bus';
 import { cancellable, EventQueue } from './event-queue';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
-/** What a stream yields: the payload, and the rows its subscribers share for this event. */
+/**
+ * What a stream yields: the payload, and the key of the event it belongs to.
+ * Deliveries of one event share its key (and so its rows, and, where the
+ * selection allows, one execution); replayed messages are keyed by their batch.
+ */
 export interface Delivery<T> {
+  key: object;
   payload: T;
-  rows: RowSource;
 }
 
 /** How many stored messages one replay read brings. */
 const REPLAY_BATCH = 200;
 
+/** Events buffered for a slow subscriber before its stream fails (it resubscribes with `since`). */
+const QUEUE_LIMIT = 10_000;
+
 /**
- * The rules of the live streams: who receives which event. Membership is read
- * per event (once per event and instance, shared by every subscriber of that
- * instance), so a member removed a moment ago receives nothing more.
+ * The rules of the live streams: who receives which event. The audience of an
+ * event's room is read when the event arrives (once per event and server,
+ * shared by every subscriber here), so a member removed a moment ago, or one
+ * whose token now names another company, receives nothing more.
  */
 export class ChatStreams {
-  private readonly activeMembers = new WeakMap<object, Promise<Set<string>>>();
+  private readonly audiences = new WeakMap<object, Promise<Audience | null>>();
   private readonly messages = new WeakMap<object, Promise<Message | null>>();
-  private readonly rows = new WeakMap<object, EventRows>();
 
   constructor(
-    private readonly repos: ChatRepositories,
-    private readonly members: MemberService,
+    private readonly repos: Repositories,
+    private readonly access: Access,
     private readonly bus: EventBus,
   ) {}
 
-  /** Who was an active member of the event's room when it arrived. */
-  private membersAt(event: { roomId: string }): Promise<Set<string>> {
-    let members = this.activeMembers.get(event);
-    if (!members) {
-      members = this.repos.members.getByRoom(event.roomId, true).then((ms) => new Set(ms.map((m) => m.userId)));
-      this.activeMembers.set(event, members);
-    }
-    return members;
-  }
-
-  /** The rows every subscriber of this instance reads for `event`, fetched once. */
-  private rowsOf(event: object): EventRows {
-    let rows = this.rows.get(event);
-    if (!rows) {
-      rows = new EventRows(repositoryRows(this.repos));
-      this.rows.set(event, rows);
-    }
-    return rows;
-  }
-
-  private deliver<T>(event: object, payload: T): Delivery<T> {
-    return { payload, rows: this.rowsOf(event) };
-  }
-
-  private messageOf(event: { messageId: string }): Promise<Message | null> {
-    let message = this.messages.get(event);
-    if (!message) {
-      message = this.repos.messages.findById(event.messageId);
-      this.messages.set(event, message);
-    }
-    return message;
-  }
-
-  /** The room's id when the actor is an active member; NOT_FOUND otherwise, as on HTTP. */
-  private async requireMember(actor: Actor, roomId: string): Promise<string> {
-    return (await this.members.requireActiveMember(actor, roomId)).roomId;
-  }
-
-  /** Attaches a queue to the bus now (before any read), keeping the events `accept` lets through. */
-  private queue<E extends ChatEvent>(accept: (e: ChatEvent) => e is E): EventQueue<E> {
-    let detach = () => {};
-    const queue = new EventQueue<E>(10_000, () => detach());
-    detach = this.bus.listen((event) => {
-      if (accept(event)) queue.push(event);
-    });
-    return queue;
-  }
-
   /**
    * New messages of one room (in seq order, with no gap: a live event that
-   * skips ahead is filled from storage), or of every room the actor is in.
+   * skips ahead is filled from storage), or of every room the actor sees.
    * With `since`, the stored messages after it come first.
    */
   async messageAdded(actor: Actor, roomId: string | null, since: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
     if (since !== null && roomId === null) throw new BadInputError('since needs roomId');
-    if (roomId === null) return this.messagesOfAllRooms(actor);
-    const id = await this.requireMember(actor, roomId);
+    if (roomId === null) {
+      return this.stream(actor, this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded'), (e) => this.current(e));
+    }
+    const id = (await this.access.requireRoom(actor, roomId)).roomId;
     const queue = this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded' && e.roomId === id);
     try {
-      let fromSeq: number;
+      let lastSeq: number;
       if (since !== null) {
         const sinceId = requireUuid('since', since);
         const anchor = await this.repos.messages.findById(sinceId);
         if (!anchor || anchor.roomId !== id) throw new BadInputError('since must name a message of the room roomId');
-        fromSeq = anchor.seq;
+        lastSeq = anchor.seq;
       } else {
-        fromSeq = (await this.repos.rooms.ensureExists(id)).lastSeq;
+        lastSeq = (await this.repos.rooms.ensureExists(id)).lastSeq;
       }
-      return cancellable(this.roomMessages(actor, id, fromSeq, since !== null, queue), queue);
+      const self = this;
+      // Events of concurrent senders can arrive out of order: a gap is read, in order, from storage.
+      async function* inOrder(event: EventOf<'messageAdded'>): AsyncGenerator<Delivery<Message>> {
+        if (event.seq <= lastSeq) return;
+        if (event.seq === lastSeq + 1) {
+          lastSeq = event.seq;
+          const message = await self.messageOf(event);
+          if (message && !message.isDeleted) yield { key: event, payload: message };
+        } else {
+          lastSeq = yield* self.storedAfter(actor, id, lastSeq, event.seq);
+        }
+      }
+      const replay = since === null ? undefined : async function* () {
+        lastSeq = yield* self.storedAfter(actor, id, lastSeq, Number.MAX_SAFE_INTEGER);
+      };
+      return this.stream(actor, queue, inOrder, replay);
     } catch (error) {
       queue.close();
       throw error;
     }
   }
 
-  private async *roomMessages(
+  /** Edits, deletions and reaction changes, of one room or of every room the actor sees. */
+  async messageUpdated(actor: Actor, roomId: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
+    const id = roomId === null ? null : (await this.access.requireRoom(actor, roomId)).roomId;
+    const queue = this.queue((e): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated' && (id === null || e.roomId === id));
+    return this.stream(actor, queue, (e) => this.current(e));
+  }
+
+  /** The actor's own membership changes, and changes to the members of rooms the actor sees. */
+  async membershipChanged(actor: Actor): Promise<AsyncGenerator<Delivery<EventOf<'membershipChanged'>>>> {
+    const queue = this.queue((e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
+    return this.stream(actor, queue, (e) => [{ key: e, payload: e }], undefined, (e) => e.userId === actor.id);
+  }
+
+  /** Typing in a room, from its other members; never stored, never echoed to the typist. */
+  async typing(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'typing'>>>> {
+    const id = (await this.access.requireRoom(actor, roomId)).roomId;
+    const queue = this.queue((e): e is EventOf<'typing'> => e.kind === 'typing' && e.roomId === id && e.userId !== actor.id);
+    return this.stream(actor, queue, (e) => [{ key: e, payload: e }]);
+  }
+
+  /**
+   * The one shape of every stream: an optional replay, then each queued event
+   * the actor may receive (its room's audience, or `alsoFor` it) turned into
+   * deliveries. Unsubscribing closes the queue, which ends the generator.
+   */
+  private stream<E extends ChatEvent & { roomId: string }, P>(
     actor: Actor,
-    roomId: string,
-    fromSeq: number,
-    replay: boolean,
-    queue: EventQueue<EventOf<'messageAdded'>>,
-  ): AsyncGenerator<Delivery<Message>> {
-    let lastSeq = fromSeq;
-    try {
-      if (replay) lastSeq = yield* this.storedAfter(actor, roomId, lastSeq, Number.MAX_SAFE_INTEGER);
-      for await (const event of queue) {
-        if (event.seq <= lastSeq) continue;
-        if (!(await this.membersAt(event)).has(actor.id)) continue;
-        if (event.seq === lastSeq + 1) {
-          const message = await this.messageOf(event);
-          lastSeq = event.seq;
-          if (message && !message.isDeleted) yield this.deliver(event, message);
-        } else {
-          // Events of concurrent senders can arrive out of order: read the gap, in order, from storage.
-          lastSeq = yield* this.storedAfter(actor, roomId, lastSeq, event.seq);
+    queue: EventQueue<E>,
+    deliveries: (event: E) => Iterable<Delivery<P>> | AsyncIterable<Delivery<P>>,
+    replay?: () => AsyncGenerator<Delivery<P>, void>,
+    alsoFor: (event: E) => boolean = () => false,
+  ): AsyncGenerator<Delivery<P>> {
+    const self = this;
+    async function* run(): AsyncGenerator<Delivery<P>> {
+      try {
+        if (replay) yield* replay();
+        for await (const event of queue) {
+          if (alsoFor(event) || (await self.admits(actor, event))) yield* deliveries(event);
         }
+      } finally {
+        queue.close();
       }
-    } finally {
-      queue.close();
     }
+    return cancellable(run(), queue);
+  }
+
+  /** Attaches a queue to the bus now (before any read), keeping the events `accept` lets through. */
+  private queue<E extends ChatEvent>(accept: (e: ChatEvent) => e is E): EventQueue<E> {
+    let detach = () => {};
+    const queue = new EventQueue<E>(QUEUE_LIMIT, () => detach());
+    detach = this.bus.listen((event) => {
+      if (accept(event)) queue.push(event);
+    });
+    return queue;
+  }
+
+  /** Whether the actor was in the audience of the event's room when it arrived (read once per event). */
+  private async admits(actor: Actor, event: { roomId: string }): Promise<boolean> {
+    let audience = this.audiences.get(event);
+    if (!audience) this.audiences.set(event, (audience = this.repos.members.audience(event.roomId)));
+    const found = await audience;
+    return found !== null && inAudience(actor, found);
+  }
+
+  /** The message as it is now (read once per event and server: the state after the change, deleted content wiped). */
+  private messageOf(event: { messageId: string }): Promise<Message | null> {
+    let message = this.messages.get(event);
+    if (!message) this.messages.set(event, (message = this.repos.messages.findById(event.messageId)));
+    return message;
+  }
+
+  private async *current(event: EventOf<'messageAdded'> | EventOf<'messageUpdated'>): AsyncGenerator<Delivery<Message>> {
+    const message = await this.messageOf(event);
+    if (message) yield { key: event, payload: message };
   }
 
   /** Stored messages with lastSeq < seq <= untilSeq, oldest first; returns the last seq passed. */
@@ -144,71 +169,13 @@ export class ChatStreams {
     for (;;) {
       const batch = (await this.repos.messages.getMessagesAfter(roomId, seq, REPLAY_BATCH)).filter((m) => m.seq <= untilSeq);
       if (batch.length === 0) return seq;
-      const me = await this.repos.members.findByRoomAndUser(roomId, actor.id);
-      if (!me?.isActive) return Number.MAX_SAFE_INTEGER;
+      const [visible] = await this.repos.members.findVisible(actor.id, actor.companyId, [roomId]);
+      if (!visible) return Number.MAX_SAFE_INTEGER;
       for (const message of batch) {
         seq = message.seq;
-        if (!message.isDeleted) yield this.deliver(batch, message);
+        if (!message.isDeleted) yield { key: batch, payload: message };
       }
       if (batch.length < REPLAY_BATCH || seq >= untilSeq) return seq;
     }
-  }
-
-  private messagesOfAllRooms(actor: Actor): AsyncGenerator<Delivery<Message>> {
-    const queue = this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded');
-    const self = this;
-    async function* run(): AsyncGenerator<Delivery<Message>> {
-      for await (const event of queue) {
-        if (!(await self.membersAt(event)).has(actor.id)) continue;
-        const message = await self.messageOf(event);
-        if (message) yield self.deliver(event, message);
-      }
-    }
-    return cancellable(run(), queue);
-  }
-
-  /** Edits, deletions and reaction changes, of one room or of every room the actor is in. */
-  async messageUpdated(actor: Actor, roomId: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
-    const id = roomId === null ? null : await this.requireMember(actor, roomId);
-    const queue = this.queue(
-      (e): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated' && (id === null || e.roomId === id),
-    );
-    const self = this;
-    async function* run(): AsyncGenerator<Delivery<Message>> {
-      for await (const event of queue) {
-        if (!(await self.membersAt(event)).has(actor.id)) continue;
-        // Read once per event and instance: the state after the change, deleted content already wiped.
-        const message = await self.messageOf(event);
-        if (message) yield self.deliver(event, message);
-      }
-    }
-    return cancellable(run(), queue);
-  }
-
-  /** The actor's own membership changes, and changes to the members of rooms the actor is in. */
-  async membershipChanged(actor: Actor): Promise<AsyncGenerator<Delivery<EventOf<'membershipChanged'>>>> {
-    const queue = this.queue((e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
-    const self = this;
-    async function* run(): AsyncGenerator<Delivery<EventOf<'membershipChanged'>>> {
-      for await (const event of queue) {
-        if (event.userId === actor.id || (await self.membersAt(event)).has(actor.id)) yield self.deliver(event, event);
-      }
-    }
-    return cancellable(run(), queue);
-  }
-
-  /** Typing in a room, from its other members; never stored, never echoed to the typist. */
-  async typing(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'typing'>>>> {
-    const id = await this.requireMember(actor, roomId);
-    const queue = this.queue(
-      (e): e is EventOf<'typing'> => e.kind === 'typing' && e.roomId === id && e.userId !== actor.id,
-    );
-    const self = this;
-    async function* run(): AsyncGenerator<Delivery<EventOf<'typing'>>> {
-      for await (const event of queue) {
-        if ((await self.membersAt(event)).has(actor.id)) yield self.deliver(event, event);
-      }
-    }
-    return cancellable(run(), queue);
   }
 }

@@ -5,20 +5,20 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
-import type { Authenticator } from '../auth/authenticator';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { GraphQLError, type GraphQLSchema, Kind, parse } from 'graphql';
+import type { Authenticated, Authenticator } from '../auth/authenticator';
 import { RateLimitedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
-import { createContext, type ContextSources, type GraphQLContext } from '../graphql/context';
+import { createContext, type ContextSources, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
-import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
+import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
   httpServer: Server;
   authenticator: Authenticator;
-  sources: Omit<ContextSources, 'auth' | 'authError'>;
+  sources: ContextSources;
   formatError: ErrorFormatter;
   limits: QueryLimits;
   production: boolean;
@@ -60,7 +60,7 @@ function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext>
               extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
             });
           }
-          const tooCostly = costError(schema, document, variables, operationName, limits);
+          const tooCostly = costError(queryCost(schema, document, variables, operationName), limits);
           if (tooCostly) throw tooCostly;
         },
       };
@@ -70,8 +70,9 @@ function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext>
 
 /**
  * Origins allowed by CORS_ORIGINS; unset means any outside production and none
- * (same-origin only) in it. Same-origin requests never need CORS; WebSocket
- * handshakes carry an Origin even then, so websocket.ts also lets its own host through.
+ * in it (production needs an explicit list). Same-origin HTTP requests never
+ * need CORS; WebSocket handshakes carry an Origin even then, so a page served
+ * by this API in production names its own origin in CORS_ORIGINS.
  */
 export function originAllowed(origin: string | undefined, allowed: string[] | undefined, production: boolean): boolean {
   if (origin === undefined) return true; // not a browser: nothing cross-site to protect
@@ -90,6 +91,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     // src/index.ts owns SIGTERM: Apollo's own handler would re-raise the signal and kill the process mid-drain.
     stopOnTerminationSignals: false,
     validationRules: protectionRules(options.limits, options.production),
+    parseOptions: parseOptions(options.limits),
     formatError: options.formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
@@ -143,23 +145,67 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       if (!tooLarge) return next();
       res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
     },
+    authenticateFirst(options),
     // Count each request's statements (tests, benchmarks): AsyncLocalStorage taxes every promise, so only when asked.
     ...(options.reportStatements ? [(_req: unknown, _res: unknown, next: () => void) => void countStatements(() => next())] : []),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        let auth = null;
-        let authError: Error | null = null;
-        try {
-          auth = await options.authenticator.authenticate(req.headers.authorization);
-        } catch (error) {
-          authError = error as Error;
-        }
-        return createContext({ ...options.sources, auth, authError });
-      },
+      context: async ({ res }) => createContext(options.sources, res.locals.requestAuth as RequestAuth),
     }),
   );
   app.use(bodyErrors);
   return { app, apollo };
+}
+
+/** Root fields introspection answers; a document of only these may be sent without a token outside production (Sandbox). */
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+
+function introspectionOnly(query: unknown, limits: QueryLimits): boolean {
+  if (typeof query !== 'string') return false;
+  try {
+    return parse(query, parseOptions(limits)).definitions.every(
+      (d) =>
+        d.kind === Kind.FRAGMENT_DEFINITION ||
+        (d.kind === Kind.OPERATION_DEFINITION &&
+          d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value))),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every operation needs a valid token, so a request without one is refused
+ * here, before Apollo parses, validates or costs its document (work an
+ * anonymous client could otherwise make the server do for nothing). Outside
+ * production, introspection alone is let through, so Sandbox can load the
+ * schema before a token is set. The verified token travels to the context.
+ */
+function authenticateFirst(options: HttpOptions): RequestHandler {
+  return async (req, res, next) => {
+    let auth: Authenticated | null = null;
+    let authError: Error | null = null;
+    try {
+      auth = await options.authenticator.authenticate(req.headers.authorization);
+    } catch (error) {
+      authError = error as Error;
+    }
+    res.locals.requestAuth = { auth, authError } satisfies RequestAuth;
+    const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+    const graphqlRequest = req.method !== 'GET' || query !== undefined || req.query.extensions !== undefined;
+    if (auth || !graphqlRequest) return next();
+    if (!options.production && introspectionOnly(query, options.limits)) return next();
+    res
+      .status(401)
+      .set('www-authenticate', 'Bearer')
+      .json({
+        errors: [
+          {
+            message: authError?.message ?? 'Authentication required: send Authorization: Bearer <token>',
+            extensions: { code: 'UNAUTHENTICATED' },
+          },
+        ],
+      });
+  };
 }
 
 /** Body parser failures (too large, not JSON) answered as GraphQL errors, not HTML. */

@@ -6,11 +6,13 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Authenticated, Authenticator } from '../auth/authenticator';
+import { RowReader } from '../chat/reading/row-reader';
 import { createContext, type ContextSources } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
-import { costError, documentSizeError, protectionRules, type QueryLimits } from '../graphql/protection';
+import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
 import { originAllowed } from './http';
-import { createSharedSubscribe } from './shared-execution';
+import { SubscriptionBudget } from './subscription-budget';
+import { createSubscriptionExecutor } from './subscription-executor';
 
 /** Close codes of our own, beside graphql-ws's CloseCode. */
 export enum ChatCloseCode {
@@ -26,27 +28,41 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   httpServer: Server;
   authenticator: Authenticator;
-  sources: Omit<ContextSources, 'auth' | 'authError'>;
+  sources: ContextSources;
   formatError: ErrorFormatter;
   limits: QueryLimits;
   production: boolean;
   corsOrigins: string[] | undefined;
   /** @default 50 */
   maxSubscriptionsPerSocket?: number;
-  /** Per instance. @default 20 */
+  /** Per server. @default 20 */
   maxSocketsPerUser?: number;
   /** Frames larger than this close the socket (1009). @default 65536 */
   maxFrameBytes?: number;
   /** A peer that does not answer a ping within this is dropped. @default 12000 */
   keepAliveMs?: number;
+  /** Called once per execution of a subscription event (tests and benchmarks count them). */
+  onExecution?: () => void;
 }
 
 type CheckedDocument = { document: DocumentNode; errors?: undefined } | { errors: GraphQLError[]; document?: undefined };
 
+/** One socket's state, made by whichever of onConnect and onClose runs first. */
 interface ConnectionState {
   auth?: Authenticated;
+  /** Set by onClose: an onConnect still awaiting must not count this socket. */
+  closed: boolean;
+  /** Whether this socket holds one of its user's socket slots. */
+  counted: boolean;
   expiryTimer?: NodeJS.Timeout;
+  /** The budget reservation of each live subscription, by id. */
+  reservations: Map<string, () => void>;
 }
+
+const stateOf = (extra: unknown): ConnectionState => {
+  const holder = extra as { state?: ConnectionState };
+  return (holder.state ??= { closed: false, counted: false, reservations: new Map() });
+};
 
 function sameHost(origin: string | undefined, host: string | undefined): boolean {
   if (!origin || !host) return false;
@@ -60,6 +76,15 @@ function sameHost(origin: string | undefined, host: string | undefined): boolean
 const codedErrors = (errors: readonly GraphQLError[], code: string) =>
   errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code } }));
 
+/** A key for "the same subscription": text, operation and variables (unkeyable variables make it unique). */
+function subscriptionKey(query: string, operationName: string | null | undefined, variables: unknown, id: string): string {
+  try {
+    return `${query}\u0000${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  } catch {
+    return `${query}\u0000${operationName ?? ''}\u0000unique:${id}:${Math.random()}`;
+  }
+}
+
 /**
  * graphql-ws on the HTTP server's port and path. It runs its own
  * parse/validate/execute, so the HTTP limits are wired in here again.
@@ -69,14 +94,17 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const maxSockets = options.maxSocketsPerUser ?? 20;
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
   const socketsPerUser = new Map<string, number>();
+  const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
 
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: '/graphql',
     maxPayload: options.maxFrameBytes ?? 64 * 1024,
-    // Browsers send Origin on same-origin handshakes too: a page served by this host (the React example) is always let in.
+    // Browsers send Origin on same-origin handshakes too: outside production a page served by
+    // this host (the React example) is let in. In production only CORS_ORIGINS counts: trusting
+    // the Host header would let a DNS-rebinding page (its own name pointed here) in.
     verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
-      sameHost(origin, req.headers.host) || originAllowed(origin, options.corsOrigins, options.production),
+      (!options.production && sameHost(origin, req.headers.host)) || originAllowed(origin, options.corsOrigins, options.production),
   });
 
   // Clients send the same few subscription documents over and over: parse and validate each text once.
@@ -84,7 +112,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const parseAndValidate = (query: string): CheckedDocument => {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, parseOptions(options.limits));
     } catch (error) {
       return { errors: codedErrors([error as GraphQLError], 'GRAPHQL_VALIDATION_FAILED') };
     }
@@ -92,31 +120,42 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     return errors.length > 0 ? { errors: codedErrors(errors, 'GRAPHQL_VALIDATION_FAILED') } : { document };
   };
 
-  const format = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => options.formatError(e.toJSON(), e)) as unknown as GraphQLError[];
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e)) as unknown as GraphQLError[];
 
-  const cleanup = useServer<Record<string, unknown>, { state: ConnectionState }>(
+  const releaseSlot = (state: ConnectionState) => {
+    if (!state.counted || !state.auth) return;
+    state.counted = false;
+    const userId = state.auth.actor.id;
+    const open = (socketsPerUser.get(userId) ?? 1) - 1;
+    if (open <= 0) socketsPerUser.delete(userId);
+    else socketsPerUser.set(userId, open);
+  };
+
+  const cleanup = useServer<Record<string, unknown>, { state?: ConnectionState }>(
     {
       schema: options.schema,
-      subscribe: createSharedSubscribe(),
+      subscribe: createSubscriptionExecutor({ newRows: () => new RowReader(options.sources.repos), onExecution: options.onExecution }),
       onConnect: async (ctx) => {
-        const state: ConnectionState = {};
-        (ctx.extra as { state?: ConnectionState }).state = state;
+        const state = stateOf(ctx.extra);
+        let auth: Authenticated;
         try {
-          state.auth = await options.authenticator.require(ctx.connectionParams?.authorization);
+          auth = await options.authenticator.require(ctx.connectionParams?.authorization);
         } catch {
           ctx.extra.socket.close(ChatCloseCode.Unauthenticated, 'Unauthorized');
           return false;
         }
-        const userId = state.auth.actor.id;
+        // The socket may have closed while the token was checked: then it takes no slot (onClose has run).
+        if (state.closed) return false;
+        const userId = auth.actor.id;
         const open = socketsPerUser.get(userId) ?? 0;
         if (open >= maxSockets) {
           ctx.extra.socket.close(ChatCloseCode.TooManySockets, `At most ${maxSockets} sockets per user`);
-          state.auth = undefined;
           return false;
         }
         socketsPerUser.set(userId, open + 1);
-        const expiresAt = state.auth.expiresAt;
+        state.auth = auth;
+        state.counted = true;
+        const expiresAt = auth.expiresAt;
         if (expiresAt) {
           const ms = Math.max(0, expiresAt.getTime() - Date.now());
           // setTimeout holds at most ~24.8 days; a longer token is re-checked then.
@@ -125,23 +164,16 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         return true;
       },
       onClose: (ctx) => {
-        const state = (ctx.extra as { state?: ConnectionState }).state;
-        if (!state) return;
+        const state = stateOf(ctx.extra);
+        state.closed = true;
         clearTimeout(state.expiryTimer);
-        if (state.auth) {
-          const userId = state.auth.actor.id;
-          const open = (socketsPerUser.get(userId) ?? 1) - 1;
-          if (open <= 0) socketsPerUser.delete(userId);
-          else socketsPerUser.set(userId, open);
-        }
+        releaseSlot(state);
+        for (const release of state.reservations.values()) release();
+        state.reservations.clear();
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-          return [
-            new GraphQLError(`At most ${maxSubscriptions} subscriptions per socket`, {
-              extensions: { code: 'BAD_USER_INPUT' },
-            }),
-          ];
+          return [new GraphQLError(`At most ${maxSubscriptions} subscriptions per socket`, { extensions: { code: 'BAD_USER_INPUT' } })];
         }
         const tooLarge = documentSizeError(payload.query, options.limits);
         if (tooLarge) return [tooLarge];
@@ -152,16 +184,27 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         if (!getOperationAST(document, payload.operationName)) {
           return [new GraphQLError('Unable to identify operation', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
-        const tooCostly = costError(options.schema, document, payload.variables ?? undefined, payload.operationName, options.limits);
+        const cost = queryCost(options.schema, document, payload.variables ?? undefined, payload.operationName);
+        const tooCostly = costError(cost, options.limits);
         if (tooCostly) return [tooCostly];
-        const state = (ctx.extra as { state: ConnectionState }).state;
+        const state = stateOf(ctx.extra);
+        const auth = state.auth as Authenticated;
+        const reserved = budget.reserve(auth.actor.id, subscriptionKey(payload.query, payload.operationName, payload.variables, id), cost ?? 1);
+        if (reserved instanceof GraphQLError) return [reserved];
+        state.reservations.get(id)?.();
+        state.reservations.set(id, reserved);
         return {
           schema: options.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: createContext({ ...options.sources, auth: state.auth ?? null }),
+          contextValue: createContext(options.sources, { auth }),
         };
+      },
+      onComplete: (ctx, id) => {
+        const state = stateOf(ctx.extra);
+        state.reservations.get(id)?.();
+        state.reservations.delete(id);
       },
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => {
         if (!result.errors?.length) return undefined;

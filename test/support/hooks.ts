@@ -1,5 +1,9 @@
+import { getMetadataArgsStorage } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database';
 import { disposeLeftovers } from './server';
+
+// TypeORM keeps its metadata in a global it creates on first use: create it before mocha's leak check starts.
+getMetadataArgsStorage();
 
 let database: TestDatabase | null = null;
 

@@ -1,32 +1,12 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { ForbiddenError, NotFoundError } from '../errors';
-import { queryOne, queryRows } from '../../db/sql';
-import { MemberRole } from '../types';
-import { Member } from './member.entity';
+import type { Queryable } from '../../db/database';
+import type { Audience } from '../access/visibility';
+import { visibleMembershipSql } from '../access/visibility';
+import { NotFoundError } from '../errors';
+import { roomsTable, type Room } from '../rooms/room.table';
+import type { MemberRole } from '../types';
+import { membersTable as t, type Member } from './member.table';
 
-export interface MemberRow {
-  id: string;
-  room_id: string;
-  user_id: string;
-  role: MemberRole;
-  is_active: boolean;
-  joined_at: Date;
-  last_read_at: Date | null;
-  removed_at: Date | null;
-}
-
-export function toMember(row: MemberRow): Member {
-  return Object.assign(new Member(), {
-    id: row.id,
-    roomId: row.room_id,
-    userId: row.user_id,
-    role: row.role,
-    isActive: row.is_active,
-    joinedAt: row.joined_at,
-    lastReadAt: row.last_read_at,
-    removedAt: row.removed_at,
-  });
-}
+const MEMBER = t.select('rm');
 
 export interface RoleChange {
   member: Member;
@@ -34,13 +14,21 @@ export interface RoleChange {
   previousOwner: Member | null;
 }
 
+/** The row without the columns a joined record brought under `prefix`. */
+function withoutPrefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(row)) if (!key.startsWith(`${prefix}.`)) own[key] = row[key];
+  return own;
+}
+
+/** The only writer of room_members. */
 export class MemberRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: Queryable) {}
 
   async ensureExists(memberId: string): Promise<Member> {
-    const row = await queryOne<MemberRow>(this.db.manager, `SELECT * FROM room_members WHERE id = $1`, [memberId]);
-    if (!row) throw new NotFoundError('Member not found');
-    return toMember(row);
+    const [member] = await this.db.query<Member>(`SELECT ${MEMBER} FROM room_members rm WHERE rm.id = $1`, [memberId]);
+    if (!member) throw new NotFoundError('Member not found');
+    return member;
   }
 
   async findByRoomAndUser(roomId: string, userId: string): Promise<Member | null> {
@@ -51,14 +39,42 @@ export class MemberRepository {
   /** One statement for many (room, user) pairs; the membership loader's batch. */
   async findByRoomAndUsers(pairs: readonly { roomId: string; userId: string }[]): Promise<Member[]> {
     if (pairs.length === 0) return [];
-    const rows = await queryRows<MemberRow>(
-      this.db.manager,
-      `SELECT rm.* FROM room_members rm
-       JOIN unnest($1::uuid[], $2::uuid[]) AS k(room_id, user_id)
-         ON rm.room_id = k.room_id AND rm.user_id = k.user_id`,
+    return this.db.query<Member>(
+      `SELECT ${MEMBER} FROM room_members rm
+       JOIN unnest($1::uuid[], $2::uuid[]) AS k(room_id, user_id) ON rm.room_id = k.room_id AND rm.user_id = k.user_id`,
       [pairs.map((p) => p.roomId), pairs.map((p) => p.userId)],
     );
-    return rows.map(toMember);
+  }
+
+  /** The user's memberships among `roomIds` that let them see the room (src/chat/access/visibility.ts). */
+  async findVisible(userId: string, companyId: string | null, roomIds: readonly string[]): Promise<Member[]> {
+    return this.db.query<Member>(
+      `SELECT ${MEMBER} FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+       WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND ${visibleMembershipSql('rm', 'r', '$3')}`,
+      [userId, roomIds, companyId],
+    );
+  }
+
+  /** The rooms among `roomIds` the user may see, each with their membership, in one statement. */
+  async findVisibleWithRooms(userId: string, companyId: string | null, roomIds: readonly string[]): Promise<{ room: Room; me: Member }[]> {
+    const rows = await this.db.query<Room & Record<string, unknown>>(
+      `SELECT ${roomsTable.select('r')}, ${t.selectPrefixed('rm', 'me')}
+       FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+       WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND ${visibleMembershipSql('rm', 'r', '$3')}`,
+      [userId, roomIds, companyId],
+    );
+    return rows.map((row) => ({ room: withoutPrefixed(row, 'me') as Room, me: t.pick(row, 'me') as Member }));
+  }
+
+  /** Who may receive the room's events: its company and its active members. Null for a room that does not exist. */
+  async audience(roomId: string): Promise<Audience | null> {
+    const [row] = await this.db.query<{ company_id: string | null; user_ids: string[] }>(
+      `SELECT r.company_id, coalesce(array_agg(rm.user_id) FILTER (WHERE rm.user_id IS NOT NULL), '{}') AS user_ids
+       FROM rooms r LEFT JOIN room_members rm ON rm.room_id = r.id AND rm.is_active
+       WHERE r.id = $1 GROUP BY r.company_id`,
+      [roomId],
+    );
+    return row ? { companyId: row.company_id, userIds: new Set(row.user_ids) } : null;
   }
 
   async getByRoom(roomId: string, activeOnly: boolean): Promise<Member[]> {
@@ -67,28 +83,23 @@ export class MemberRepository {
 
   /** Members of many rooms in join order. */
   async getByRooms(roomIds: readonly string[], activeOnly: boolean): Promise<Member[]> {
-    const rows = await queryRows<MemberRow>(
-      this.db.manager,
-      `SELECT * FROM room_members WHERE room_id = ANY($1::uuid[]) ${activeOnly ? 'AND is_active' : ''}
-       ORDER BY joined_at, id`,
+    return this.db.query<Member>(
+      `SELECT ${MEMBER} FROM room_members rm WHERE rm.room_id = ANY($1::uuid[]) ${activeOnly ? 'AND rm.is_active' : ''}
+       ORDER BY rm.joined_at, rm.id`,
       [roomIds],
     );
-    return rows.map(toMember);
   }
 
   async getByUser(userId: string): Promise<Member[]> {
-    const rows = await queryRows<MemberRow>(
-      this.db.manager,
-      `SELECT * FROM room_members WHERE user_id = $1 AND is_active ORDER BY joined_at`,
+    return this.db.query<Member>(
+      `SELECT ${MEMBER} FROM room_members rm WHERE rm.user_id = $1 AND rm.is_active ORDER BY rm.joined_at`,
       [userId],
     );
-    return rows.map(toMember);
   }
 
   /** Active member counts per room; rooms without members are absent. */
   async countActiveByRooms(roomIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await queryRows<{ room_id: string; n: number }>(
-      this.db.manager,
+    const rows = await this.db.query<{ room_id: string; n: number }>(
       `SELECT room_id, count(*)::int AS n FROM room_members
        WHERE room_id = ANY($1::uuid[]) AND is_active GROUP BY room_id`,
       [roomIds],
@@ -103,8 +114,7 @@ export class MemberRepository {
   async unreadCounts(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
     // One index range scan per room on (room_id, created_at): a join over all rooms lets the
     // planner misjudge a room of a million messages and scan the whole table.
-    const rows = await queryRows<{ room_id: string; n: number }>(
-      this.db.manager,
+    const rows = await this.db.query<{ room_id: string; n: number }>(
       `SELECT rm.room_id, unread.n
        FROM room_members rm
        CROSS JOIN LATERAL (
@@ -120,62 +130,73 @@ export class MemberRepository {
     return new Map(rows.map((r) => [r.room_id, r.n]));
   }
 
+  /** New memberships of a new room. */
+  async insertMembers(roomId: string, members: readonly { userId: string; role: MemberRole }[]): Promise<Member[]> {
+    return this.db.query<Member>(
+      `INSERT INTO room_members AS rm (room_id, user_id, role)
+       SELECT $1, u, r FROM unnest($2::uuid[], $3::member_role[]) AS k(u, r)
+       RETURNING ${MEMBER}`,
+      [roomId, members.map((m) => m.userId), members.map((m) => m.role)],
+    );
+  }
+
+  /**
+   * Adds users to a room with `role`: new ones are inserted, removed ones come
+   * back active, active ones are left as they are. Returns the members that
+   * were added or brought back (the seed's ChatRoomRepository.add_members).
+   */
+  async addMembers(roomId: string, userIds: readonly string[], role: MemberRole): Promise<Member[]> {
+    return this.db.query<Member>(
+      `INSERT INTO room_members AS rm (room_id, user_id, role)
+       SELECT $1, u, $3 FROM unnest($2::uuid[]) AS u
+       ON CONFLICT (room_id, user_id) DO UPDATE
+         SET is_active = true, removed_at = NULL, role = EXCLUDED.role, joined_at = now()
+         WHERE NOT rm.is_active
+       RETURNING ${MEMBER}`,
+      [roomId, [...new Set(userIds)], role],
+    );
+  }
+
   /** Soft removal: the row stays, inactive. Null when the user was not an active member. */
-  async removeMember(roomId: string, userId: string, _removedById: string): Promise<Member | null> {
-    const row = await queryOne<MemberRow>(
-      this.db.manager,
-      `UPDATE room_members SET is_active = false, removed_at = now()
-       WHERE room_id = $1 AND user_id = $2 AND is_active RETURNING *`,
+  async removeMember(roomId: string, userId: string): Promise<Member | null> {
+    const [member] = await this.db.query<Member>(
+      `UPDATE room_members rm SET is_active = false, removed_at = now()
+       WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
       [roomId, userId],
     );
-    return row ? toMember(row) : null;
+    return member ?? null;
   }
 
   /** Moves lastReadAt forward only, never past now. Null when not an active member. */
   async updateLastRead(roomId: string, userId: string, timestamp: Date | null): Promise<Member | null> {
-    const row = await queryOne<MemberRow>(
-      this.db.manager,
-      `UPDATE room_members
-       SET last_read_at = greatest(coalesce(last_read_at, '-infinity'), least(coalesce($3::timestamptz, now()), now()))
-       WHERE room_id = $1 AND user_id = $2 AND is_active RETURNING *`,
+    const [member] = await this.db.query<Member>(
+      `UPDATE room_members rm
+       SET last_read_at = greatest(coalesce(rm.last_read_at, '-infinity'), least(coalesce($3::timestamptz, now()), now()))
+       WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
       [roomId, userId, timestamp],
     );
-    return row ? toMember(row) : null;
+    return member ?? null;
   }
 
   /**
    * Changes an active member's role. Giving OWNER hands ownership over: the
-   * current owner becomes ADMIN in the same transaction, under the room's row
-   * lock, so there is exactly one active OWNER whatever runs concurrently.
+   * current owner becomes ADMIN. Run it in a transaction holding the room's
+   * lock (MemberService does), so there is exactly one active OWNER. Null when
+   * `userId` is not an active member (then nothing may be kept: roll back).
    */
-  async updateRole(roomId: string, userId: string, newRole: MemberRole, updatedById: string): Promise<RoleChange> {
-    return this.db.transaction(async (tx: EntityManager) => {
-      await tx.query(`SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE`, [roomId]);
-      // Checked again under the lock: a concurrent hand-over may have made the caller an ADMIN.
-      const updater = await queryOne<{ role: MemberRole }>(
-        tx,
-        `SELECT role FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active`,
-        [roomId, updatedById],
+  async updateRole(roomId: string, userId: string, newRole: MemberRole): Promise<RoleChange | null> {
+    let previousOwner: Member | null = null;
+    if (newRole === 'OWNER') {
+      [previousOwner = null] = await this.db.query<Member>(
+        `UPDATE room_members rm SET role = 'ADMIN'
+         WHERE rm.room_id = $1 AND rm.role = 'OWNER' AND rm.is_active AND rm.user_id <> $2 RETURNING ${MEMBER}`,
+        [roomId, userId],
       );
-      if (updater?.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
-      let previousOwner: Member | null = null;
-      if (newRole === MemberRole.OWNER) {
-        const demoted = await queryOne<MemberRow>(
-          tx,
-          `UPDATE room_members SET role = 'ADMIN'
-           WHERE room_id = $1 AND role = 'OWNER' AND is_active AND user_id <> $2 RETURNING *`,
-          [roomId, userId],
-        );
-        previousOwner = demoted ? toMember(demoted) : null;
-      }
-      const row = await queryOne<MemberRow>(
-        tx,
-        `UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2 AND is_active RETURNING *`,
-        [roomId, userId, newRole],
-      );
-      // Throwing rolls the demotion back too.
-      if (!row) throw new NotFoundError('Member not found');
-      return { member: toMember(row), previousOwner };
-    });
+    }
+    const [member] = await this.db.query<Member>(
+      `UPDATE room_members rm SET role = $3 WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
+      [roomId, userId, newRole],
+    );
+    return member ? { member, previousOwner } : null;
   }
 }

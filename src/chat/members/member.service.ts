@@ -1,12 +1,13 @@
+import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, ForbiddenError, NotFoundError, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
-import type { Room } from '../rooms/room.entity';
-import { MAX_USERS_PER_CALL, type RoomService } from '../rooms/room.service';
-import { MemberRole, MembershipEventKind, RoomType } from '../types';
+import type { RateLimiter } from '../limits/rate-limiter';
+import { MAX_USERS_PER_CALL } from '../rooms/room.service';
+import { MemberRole, MembershipEventKind, RateLimitedAction, RoomType } from '../types';
 import { requireUuid, requireUuids, requireValidDate } from '../validation';
-import type { Member } from './member.entity';
+import type { Member } from './member.table';
 
 /** May a member with role `actor` remove a member with role `target`? (Removing oneself is leaving, handled apart.) */
 function mayRemove(actor: MemberRole, target: MemberRole): boolean {
@@ -25,45 +26,33 @@ function mayRemove(actor: MemberRole, target: MemberRole): boolean {
 export class MemberService {
   constructor(
     private readonly repos: ChatRepositories,
-    private readonly rooms: RoomService,
+    private readonly access: Access,
     private readonly events: ChatEventPublisher,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /**
-   * The actor's active membership of a room; NOT_FOUND for anyone else, as for a
-   * room that does not exist. The membership proves the room exists: no room read.
-   */
-  async requireActiveMember(actor: Actor, roomId: string): Promise<Member> {
-    const id = requireUuid('roomId', roomId);
-    const me = await this.repos.members.findByRoomAndUser(id, actor.id);
-    if (!me?.isActive) throw roomNotFound();
-    return me;
-  }
-
-  /** The room (for rules that depend on its type) and the actor's active membership. */
-  async requireMembership(actor: Actor, roomId: string): Promise<{ room: Room; me: Member }> {
-    const me = await this.requireActiveMember(actor, roomId);
-    return { room: await this.repos.rooms.ensureExists(me.roomId), me };
-  }
-
-  /**
    * OWNER and ADMIN add MEMBERs; only the OWNER adds ADMINs; OWNER is never
-   * granted here. Active members are skipped, removed ones come back.
+   * granted here. Active members are skipped, removed ones come back. Who may
+   * join is judged against the room's company; a refusal stores nothing.
    */
   async addMembers(actor: Actor, roomId: string, userIds: string[], role: MemberRole): Promise<Member[]> {
     const ids = requireUuids('userIds', userIds, MAX_USERS_PER_CALL);
-    const { room, me } = await this.requireMembership(actor, roomId);
-    if (room.type !== RoomType.GROUP) throw new BadInputError('Members can only be added to GROUP rooms');
-    if (role === MemberRole.OWNER) {
-      throw new BadInputError('Role OWNER cannot be granted by addMembers; use updateMemberRole to hand ownership over');
-    }
-    if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Only the OWNER or an ADMIN can add members');
-    if (role === MemberRole.ADMIN && me.role !== MemberRole.OWNER) {
-      throw new ForbiddenError('Only the OWNER can add members as ADMIN');
-    }
-    await this.repos.users.ensureKnown(ids);
-    await this.rooms.requireSameCompany(actor, ids);
-    const added = await this.repos.rooms.addMembers(room.id, ids, role, actor.id);
+    const added = await this.repos.transaction(async (tx) => {
+      const { room, me } = await this.access.requireRoomAndMembership(actor, roomId, tx);
+      if (room.type !== RoomType.GROUP) throw new BadInputError('Members can only be added to GROUP rooms');
+      if (role === MemberRole.OWNER) {
+        throw new BadInputError('Role OWNER cannot be granted by addMembers; use updateMemberRole to hand ownership over');
+      }
+      if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Only the OWNER or an ADMIN can add members');
+      if (role === MemberRole.ADMIN && me.role !== MemberRole.OWNER) {
+        throw new ForbiddenError('Only the OWNER can add members as ADMIN');
+      }
+      await this.limiter.admit(tx, actor, RateLimitedAction.MEMBERSHIP, room.id);
+      await tx.users.ensureKnown(ids);
+      await this.access.requireJoinable(room.companyId, ids, tx);
+      return tx.members.addMembers(room.id, ids, role);
+    });
     for (const m of added) this.announce(MembershipEventKind.ADDED, m);
     return added;
   }
@@ -75,7 +64,7 @@ export class MemberService {
    */
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<boolean> {
     const targetId = requireUuid('userId', userId);
-    const { room, me } = await this.requireMembership(actor, roomId);
+    const { room, me } = await this.access.requireRoomAndMembership(actor, roomId);
     if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no removal');
     if (targetId === actor.id) {
       if (me.role === MemberRole.OWNER) {
@@ -91,34 +80,47 @@ export class MemberService {
         throw new ForbiddenError(`An ${me.role} cannot remove an ${target.role}`);
       }
     }
-    const removed = await this.repos.members.removeMember(room.id, targetId, actor.id);
+    const removed = await this.repos.members.removeMember(room.id, targetId);
     if (!removed) return false;
     this.announce(MembershipEventKind.REMOVED, removed);
     return true;
   }
 
-  /** OWNER only. Giving OWNER hands ownership over; the previous owner becomes ADMIN. */
+  /**
+   * OWNER only. Giving OWNER hands ownership over; the previous owner becomes
+   * ADMIN. Everything is decided under the room's row lock, so two hand-overs
+   * at once cannot both succeed (the caller's role is read under the lock).
+   */
   async updateMemberRole(actor: Actor, roomId: string, userId: string, role: MemberRole): Promise<Member> {
     const targetId = requireUuid('userId', userId);
-    const { room, me } = await this.requireMembership(actor, roomId);
-    if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no roles to change');
-    if (me.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
-    if (targetId === actor.id && role !== MemberRole.OWNER) {
-      throw new BadInputError('The OWNER cannot step down; give OWNER to another member instead');
+    const id = requireUuid('roomId', roomId);
+    const change = await this.repos.transaction(async (tx) => {
+      await tx.rooms.lock(id);
+      const { room, me } = await this.access.requireRoomAndMembership(actor, id, tx);
+      if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no roles to change');
+      if (me.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
+      if (targetId === actor.id && role !== MemberRole.OWNER) {
+        throw new BadInputError('The OWNER cannot step down; give OWNER to another member instead');
+      }
+      const target = await tx.members.findByRoomAndUser(room.id, targetId);
+      if (!target?.isActive) throw new NotFoundError('Member not found');
+      if (target.role === role) return { member: target, previousOwner: null, changed: false };
+      const updated = await tx.members.updateRole(room.id, targetId, role);
+      // Throwing rolls a demotion back too.
+      if (!updated) throw new NotFoundError('Member not found');
+      return { ...updated, changed: true };
+    });
+    if (change.changed) {
+      this.announce(MembershipEventKind.ROLE_CHANGED, change.member);
+      if (change.previousOwner) this.announce(MembershipEventKind.ROLE_CHANGED, change.previousOwner);
     }
-    const target = await this.repos.members.findByRoomAndUser(room.id, targetId);
-    if (!target?.isActive) throw new NotFoundError('Member not found');
-    if (target.role === role) return target;
-    const { member, previousOwner } = await this.repos.members.updateRole(room.id, targetId, role, actor.id);
-    this.announce(MembershipEventKind.ROLE_CHANGED, member);
-    if (previousOwner) this.announce(MembershipEventKind.ROLE_CHANGED, previousOwner);
-    return member;
+    return change.member;
   }
 
   /** Moves the actor's lastReadAt forward (never back, never past now). */
   async markRoomRead(actor: Actor, roomId: string, at: Date | null): Promise<Member> {
     if (at !== null) requireValidDate('at', at);
-    const me = await this.requireActiveMember(actor, roomId);
+    const me = await this.access.requireRoom(actor, roomId);
     const member = await this.repos.members.updateLastRead(me.roomId, actor.id, at);
     if (!member) throw roomNotFound();
     return member;

@@ -1,19 +1,12 @@
-import type { RateLimit } from '../../config';
+import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError, messageNotFound } from '../errors';
+import { BadInputError, ForbiddenError, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
-import type { MemberService } from '../members/member.service';
-import { MemberRole, MessageType } from '../types';
-import {
-  requireJsonObject,
-  requireLength,
-  requireNoNul,
-  requireNotBlank,
-  requireUuid,
-} from '../validation';
-import type { Member } from '../members/member.entity';
-import type { Message } from './message.entity';
+import type { RateLimiter } from '../limits/rate-limiter';
+import { MemberRole, MessageType, RateLimitedAction } from '../types';
+import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
+import type { Message } from './message.table';
 
 export const CONTENT_LENGTH = { min: 1, max: 4000 };
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -37,14 +30,16 @@ function checkContent(content: string, type: MessageType): string {
 export class MessageService {
   constructor(
     private readonly repos: ChatRepositories,
-    private readonly members: MemberService,
+    private readonly access: Access,
     private readonly events: ChatEventPublisher,
-    private readonly rateLimit: RateLimit,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /**
    * Stores a message with the room's next seq. A repeat of a clientId by the same
-   * sender returns the first message unchanged (and is not rate limited: it adds nothing).
+   * sender returns the first message unchanged (and is not rate limited: it adds
+   * nothing), provided it names the first message's room, which the sender must
+   * still see: a retry never shows anything of a room the caller cannot see.
    */
   async sendMessage(actor: Actor, request: SendMessageRequest): Promise<Message> {
     const roomId = requireUuid('roomId', request.roomId);
@@ -59,27 +54,41 @@ export class MessageService {
         ? null
         : requireNoNul('clientId', requireLength('clientId', request.clientId, CLIENT_ID_LENGTH.min, CLIENT_ID_LENGTH.max));
 
-    await this.members.requireActiveMember(actor, roomId);
-    if (clientId !== null) {
-      const first = await this.repos.messages.findBySenderAndClientId(actor.id, clientId);
-      if (first) return first;
-    }
-    const { message, created } = await this.repos.messages.sendMessage(
-      { roomId, senderId: actor.id, type: request.type, content, metadata, clientId },
-      this.rateLimit,
+    const limit = this.limiter.limits[RateLimitedAction.MESSAGE];
+    const outcome = await this.repos.messages.sendMessage(
+      { roomId, senderId: actor.id, senderCompanyId: actor.companyId, type: request.type, content, metadata, clientId },
+      limit,
     );
-    if (created) this.events.publish({ kind: 'messageAdded', roomId, messageId: message.id, seq: message.seq });
-    return message;
+    switch (outcome.kind) {
+      case 'sent':
+        this.events.publish({ kind: 'messageAdded', roomId, messageId: outcome.message.id, seq: outcome.message.seq });
+        return outcome.message;
+      case 'retry':
+        if (outcome.first.roomId !== roomId) {
+          throw new BadInputError(`clientId ${JSON.stringify(clientId)} was already used for a message in another room; use a new clientId`);
+        }
+        return outcome.first;
+      case 'hidden':
+        throw roomNotFound();
+      case 'limited':
+        throw this.limiter.refusal(
+          RateLimitedAction.MESSAGE,
+          await this.repos.rateLimits.retryAfter(actor.id, roomId, RateLimitedAction.MESSAGE, limit),
+        );
+      default:
+        throw new UnreachableCaseError(outcome);
+    }
   }
 
   /** The sender only; not once deleted; never SYSTEM messages. */
   async editMessage(actor: Actor, messageId: string, content: string): Promise<Message> {
-    const { message } = await this.requireVisibleMessage(actor, messageId);
+    const { message } = await this.access.requireMessage(actor, messageId);
     if (message.type === MessageType.SYSTEM) throw new BadInputError('SYSTEM messages cannot be edited');
     if (message.senderId !== actor.id) throw new ForbiddenError('Only the sender can edit a message');
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be edited');
     checkContent(content, message.type);
-    const edited = await this.repos.messages.editMessage(message.id, content, actor.id);
+    await this.limiter.admit(this.repos, actor, RateLimitedAction.EDIT, message.roomId);
+    const edited = await this.repos.messages.editMessage(message.id, content);
     if (!edited) throw new BadInputError('A deleted message cannot be edited');
     this.events.publish({ kind: 'messageUpdated', roomId: edited.roomId, messageId: edited.id });
     return edited;
@@ -87,24 +96,14 @@ export class MessageService {
 
   /** The sender, or the room's OWNER or ADMIN. Deleting twice is not an error. */
   async deleteMessage(actor: Actor, messageId: string): Promise<Message> {
-    const { message, me } = await this.requireVisibleMessage(actor, messageId);
+    const { message, me } = await this.access.requireMessage(actor, messageId);
     const moderator = me.role === MemberRole.OWNER || me.role === MemberRole.ADMIN;
     if (message.senderId !== actor.id && !moderator) {
       throw new ForbiddenError('Only the sender or the room OWNER/ADMIN can delete a message');
     }
     if (message.isDeleted) return message;
-    const deleted = (await this.repos.messages.deleteMessage(message.id, actor.id)) as Message;
+    const deleted = (await this.repos.messages.deleteMessage(message.id)) as Message;
     this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: deleted.id });
     return deleted;
-  }
-
-  /** A message in a room where the actor is an active member; NOT_FOUND otherwise. */
-  async requireVisibleMessage(actor: Actor, messageId: string): Promise<{ message: Message; me: Member }> {
-    const id = requireUuid('id', messageId);
-    const message = await this.repos.messages.findById(id);
-    if (!message) throw messageNotFound();
-    const me = await this.repos.members.findByRoomAndUser(message.roomId, actor.id);
-    if (!me?.isActive) throw messageNotFound();
-    return { message, me };
   }
 }

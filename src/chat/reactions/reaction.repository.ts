@@ -1,91 +1,87 @@
-import type { DataSource } from 'typeorm';
-import { queryOne, queryRows } from '../../db/sql';
-import { User } from '../users/user.entity';
-import { toUserFromJson, type UserRow } from '../users/user.repository';
-import { Reaction } from './reaction.entity';
+import type { Queryable } from '../../db/database';
+import type { UserView } from '../users/user.table';
+import { reactionsTable as t, type Reaction } from './reaction.table';
 
-interface ReactionRow {
-  id: string;
-  message_id: string;
-  user_id: string;
+const REACTION = t.select('mr');
+
+/** One reaction on a message, summed up: how many, and who, in order of first use. */
+export interface ReactionSummary {
   reaction: string;
-  created_at: Date;
+  count: number;
+  userIds: string[];
 }
 
-function toReaction(row: ReactionRow): Reaction {
-  return Object.assign(new Reaction(), {
-    id: row.id,
-    messageId: row.message_id,
-    userId: row.user_id,
-    reaction: row.reaction,
-    createdAt: row.created_at,
-  });
-}
-
-/** Reactions of many messages with the users who gave them, read in one statement. */
-export interface ReactionsWithUsers {
-  reactions: Reaction[];
-  users: User[];
+/** Summaries per message id (absent: no reactions), and the users they name. */
+export interface ReactionSummaries {
+  perMessage: Map<string, ReactionSummary[]>;
+  users: UserView[];
 }
 
 export class ReactionRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: Queryable) {}
 
   /** Idempotent: adding the same reaction twice keeps the first row (`created` false). */
   async addReaction(messageId: string, userId: string, reaction: string): Promise<{ reaction: Reaction; created: boolean }> {
-    const inserted = await queryOne<ReactionRow>(
-      this.db.manager,
-      `INSERT INTO message_reactions (message_id, user_id, reaction) VALUES ($1, $2, $3)
-       ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING *`,
+    const [inserted] = await this.db.query<Reaction>(
+      `INSERT INTO message_reactions AS mr (message_id, user_id, reaction) VALUES ($1, $2, $3)
+       ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING ${REACTION}`,
       [messageId, userId, reaction],
     );
-    if (inserted) return { reaction: toReaction(inserted), created: true };
+    if (inserted) return { reaction: inserted, created: true };
     const existing = (await this.findByMessageUserReaction(messageId, userId, reaction)) as Reaction;
     return { reaction: existing, created: false };
   }
 
   async findByMessageUserReaction(messageId: string, userId: string, reaction: string): Promise<Reaction | null> {
-    const row = await queryOne<ReactionRow>(
-      this.db.manager,
-      `SELECT * FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND reaction = $3`,
+    const [row] = await this.db.query<Reaction>(
+      `SELECT ${REACTION} FROM message_reactions mr WHERE mr.message_id = $1 AND mr.user_id = $2 AND mr.reaction = $3`,
       [messageId, userId, reaction],
     );
-    return row ? toReaction(row) : null;
+    return row ?? null;
   }
 
+  /** In order of creation. */
   async getByMessage(messageId: string): Promise<Reaction[]> {
-    return (await this.getByMessages([messageId])).reactions;
+    return this.db.query<Reaction>(
+      `SELECT ${REACTION} FROM message_reactions mr WHERE mr.message_id = $1 ORDER BY mr.created_at, mr.id`,
+      [messageId],
+    );
   }
 
-  /** In order of creation, so summaries list reactions by first use. */
-  async getByMessages(messageIds: readonly string[]): Promise<ReactionsWithUsers> {
-    const rows = await queryRows<ReactionRow & { u: UserRow }>(
-      this.db.manager,
-      `SELECT mr.*, to_jsonb(u) AS u FROM message_reactions mr JOIN users u ON u.id = mr.user_id
-       WHERE mr.message_id = ANY($1::uuid[]) ORDER BY mr.created_at, mr.id`,
+  /**
+   * The reactions of many messages summed per message and reaction, in order of
+   * first use, with the users in order of reacting, and those users; one statement.
+   */
+  async summaries(messageIds: readonly string[]): Promise<ReactionSummaries> {
+    const rows = await this.db.query<{ message_id: string; reaction: string; user_ids: string[]; names: (string | null)[]; companies: (string | null)[] }>(
+      `SELECT mr.message_id, mr.reaction,
+         array_agg(mr.user_id ORDER BY mr.created_at, mr.id) AS user_ids,
+         array_agg(u.display_name ORDER BY mr.created_at, mr.id) AS names,
+         array_agg(u.company_id ORDER BY mr.created_at, mr.id) AS companies
+       FROM message_reactions mr JOIN users u ON u.id = mr.user_id
+       WHERE mr.message_id = ANY($1::uuid[])
+       GROUP BY mr.message_id, mr.reaction ORDER BY mr.message_id, min(mr.created_at), min(mr.id::text)`,
       [messageIds],
     );
-    const users = new Map<string, User>();
+    const perMessage = new Map<string, ReactionSummary[]>();
+    const users = new Map<string, UserView>();
     for (const row of rows) {
-      users.set(row.u.id, toUserFromJson(row.u));
+      let list = perMessage.get(row.message_id);
+      if (!list) perMessage.set(row.message_id, (list = []));
+      list.push({ reaction: row.reaction, count: row.user_ids.length, userIds: row.user_ids });
+      row.user_ids.forEach((id, i) => users.set(id, { id, displayName: row.names[i], companyId: row.companies[i] }));
     }
-    return { reactions: rows.map(toReaction), users: [...users.values()] };
+    return { perMessage, users: [...users.values()] };
   }
 
   async getReactionCounts(messageId: string): Promise<Map<string, number>> {
-    const rows = await queryRows<{ reaction: string; n: number }>(
-      this.db.manager,
-      `SELECT reaction, count(*)::int AS n FROM message_reactions WHERE message_id = $1
-       GROUP BY reaction ORDER BY min(created_at)`,
-      [messageId],
-    );
-    return new Map(rows.map((r) => [r.reaction, r.n]));
+    const summaries = (await this.summaries([messageId])).perMessage.get(messageId) ?? [];
+    return new Map(summaries.map((s) => [s.reaction, s.count]));
   }
 
   async getUserReactions(messageId: string, reaction: string): Promise<string[]> {
-    const rows = await queryRows<{ user_id: string }>(
-      this.db.manager,
-      `SELECT user_id FROM message_reactions WHERE message_id = $1 AND reaction = $2 ORDER BY created_at`,
+    const rows = await this.db.query<{ user_id: string }>(
+      `SELECT user_id FROM message_reactions WHERE message_id = $1 AND reaction = $2 ORDER BY created_at, id`,
       [messageId, reaction],
     );
     return rows.map((r) => r.user_id);
@@ -93,8 +89,7 @@ export class ReactionRepository {
 
   /** True when a reaction was removed; removing one that is not there is not an error. */
   async removeReaction(messageId: string, userId: string, reaction: string): Promise<boolean> {
-    const rows = await queryRows(
-      this.db.manager,
+    const rows = await this.db.query(
       `DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND reaction = $3 RETURNING id`,
       [messageId, userId, reaction],
     );

@@ -1,10 +1,10 @@
-import type { RateLimit } from '../../config';
+import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError } from '../errors';
 import type { ChatEventPublisher } from '../events';
-import type { Message } from '../messages/message.entity';
-import type { MessageService } from '../messages/message.service';
+import type { RateLimiter } from '../limits/rate-limiter';
+import type { Message } from '../messages/message.table';
 import { RateLimitedAction } from '../types';
 import { requireLength } from '../validation';
 
@@ -22,17 +22,17 @@ function checkReaction(reaction: string): string {
 export class ReactionService {
   constructor(
     private readonly repos: ChatRepositories,
-    private readonly messages: MessageService,
+    private readonly access: Access,
     private readonly events: ChatEventPublisher,
-    private readonly rateLimit: RateLimit,
+    private readonly limiter: RateLimiter,
   ) {}
 
-  /** Idempotent; active members only; not on deleted messages. */
+  /** Idempotent (an add that was already there is not rate limited); active members only; not on deleted messages. */
   async addReaction(actor: Actor, messageId: string, reaction: string): Promise<Message> {
     const message = await this.reactable(actor, messageId, reaction);
     const existing = await this.repos.reactions.findByMessageUserReaction(message.id, actor.id, reaction);
     if (existing) return message;
-    await this.repos.messages.checkRateLimit(actor.id, message.roomId, RateLimitedAction.REACTION, this.rateLimit);
+    await this.limiter.admit(this.repos, actor, RateLimitedAction.REACTION, message.roomId);
     const { created } = await this.repos.reactions.addReaction(message.id, actor.id, reaction);
     if (created) this.events.publish({ kind: 'messageUpdated', roomId: message.roomId, messageId: message.id });
     return message;
@@ -41,7 +41,7 @@ export class ReactionService {
   /** Idempotent; removing a reaction that is not there changes nothing. */
   async removeReaction(actor: Actor, messageId: string, reaction: string): Promise<Message> {
     const message = await this.reactable(actor, messageId, reaction);
-    await this.repos.messages.checkRateLimit(actor.id, message.roomId, RateLimitedAction.REACTION, this.rateLimit);
+    await this.limiter.admit(this.repos, actor, RateLimitedAction.REACTION, message.roomId);
     if (await this.repos.reactions.removeReaction(message.id, actor.id, reaction)) {
       this.events.publish({ kind: 'messageUpdated', roomId: message.roomId, messageId: message.id });
     }
@@ -50,7 +50,7 @@ export class ReactionService {
 
   private async reactable(actor: Actor, messageId: string, reaction: string): Promise<Message> {
     checkReaction(reaction);
-    const { message } = await this.messages.requireVisibleMessage(actor, messageId);
+    const { message } = await this.access.requireMessage(actor, messageId);
     if (message.isDeleted) throw new BadInputError('Deleted messages cannot be reacted to');
     return message;
   }

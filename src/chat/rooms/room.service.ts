@@ -1,10 +1,13 @@
+import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError } from '../errors';
+import { BadInputError } from '../errors';
 import type { ChatEventPublisher } from '../events';
-import type { Room } from './room.entity';
-import { MembershipEventKind } from '../types';
+import type { RateLimiter } from '../limits/rate-limiter';
+import type { Member } from '../members/member.table';
+import { MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
 import { requireIntInRange, requireLength, requireNoNul, requireUuid, requireUuids } from '../validation';
+import type { Room } from './room.table';
 
 /** How many users one call may name (createGroupChat, addMembers). */
 export const MAX_USERS_PER_CALL = 100;
@@ -14,50 +17,59 @@ export const ROOM_NAME = { min: 1, max: 100 };
 export class RoomService {
   constructor(
     private readonly repos: ChatRepositories,
+    private readonly access: Access,
     private readonly events: ChatEventPublisher,
+    private readonly limiter: RateLimiter,
   ) {}
 
-  /** The DIRECT room of the actor and `userId`, created on first call; never two for one pair. */
+  /**
+   * The DIRECT room of the actor and `userId`, created on first call; never two
+   * for one pair. The other user must be joinable to the actor's company; a
+   * refusal stores nothing (the user row it would name included). Only a call
+   * that creates the room counts against ROOM_RATE_LIMIT: clients "open" a
+   * direct chat this way again and again.
+   */
   async createDirectChat(actor: Actor, userId: string): Promise<Room> {
     const otherId = otherUserOfDirect(actor, userId);
-    await this.repos.users.ensureKnown([otherId]);
-    await this.requireSameCompany(actor, [otherId]);
-    const { room, members, created } = await this.repos.rooms.createDirectChat(actor.id, otherId, actor.companyId);
-    if (created) this.announceAdded(room.id, members);
+    const { room, members } = await this.repos.transaction(async (tx) => {
+      await tx.users.ensureKnown([otherId]);
+      await this.access.requireJoinable(actor.companyId, [otherId], tx);
+      const inserted = await tx.rooms.insertDirectChat(actor.id, otherId, actor.companyId);
+      if (!inserted) return { room: (await tx.rooms.findDirectChat(actor.id, otherId)) as Room, members: [] as Member[] };
+      await this.limiter.admit(tx, actor, RateLimitedAction.ROOM, null);
+      const members = await tx.members.insertMembers(inserted.id, [
+        { userId: actor.id, role: MemberRole.MEMBER },
+        { userId: otherId, role: MemberRole.MEMBER },
+      ]);
+      return { room: inserted, members };
+    });
+    this.announceAdded(members);
     return room;
   }
 
+  /** A GROUP room of the actor's company with the actor as OWNER; all or nothing. */
   async createGroupChat(actor: Actor, name: string, memberIds: string[]): Promise<Room> {
     const trimmed = requireNoNul('name', requireLength('name', name.trim(), ROOM_NAME.min, ROOM_NAME.max));
     const ids = requireUuids('memberIds', memberIds, MAX_USERS_PER_CALL);
     const others = [...new Set(ids)].filter((id) => id !== actor.id);
-    await this.repos.users.ensureKnown(others);
-    await this.requireSameCompany(actor, others);
-    const { room, members } = await this.repos.rooms.createGroupChat(trimmed, actor.id, others, actor.companyId);
-    this.announceAdded(room.id, members);
+    const { room, members } = await this.repos.transaction(async (tx) => {
+      await this.limiter.admit(tx, actor, RateLimitedAction.ROOM, null);
+      await tx.users.ensureKnown(others);
+      await this.access.requireJoinable(actor.companyId, others, tx);
+      const room = await tx.rooms.insertGroupChat(trimmed, actor.id, actor.companyId);
+      const members = await tx.members.insertMembers(room.id, [
+        { userId: actor.id, role: MemberRole.OWNER },
+        ...others.map((userId) => ({ userId, role: MemberRole.MEMBER })),
+      ]);
+      return { room, members };
+    });
+    this.announceAdded(members);
     return room;
   }
 
-  /**
-   * Rooms are scoped to a company: users known to belong to another company
-   * cannot be brought in. Users never seen with a token have no company yet.
-   */
-  async requireSameCompany(actor: Actor, userIds: string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    const users = await this.repos.users.findByIds(userIds);
-    const outsider = users.find((u) => u.companyId !== null && u.companyId !== actor.companyId);
-    if (outsider) throw new ForbiddenError(`User ${outsider.id} belongs to another company`);
-  }
-
-  private announceAdded(roomId: string, members: { id: string; userId: string }[]): void {
+  private announceAdded(members: Member[]): void {
     for (const m of members) {
-      this.events.publish({
-        kind: 'membershipChanged',
-        change: MembershipEventKind.ADDED,
-        roomId,
-        memberId: m.id,
-        userId: m.userId,
-      });
+      this.events.publish({ kind: 'membershipChanged', change: MembershipEventKind.ADDED, roomId: m.roomId, memberId: m.id, userId: m.userId });
     }
   }
 }

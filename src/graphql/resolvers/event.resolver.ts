@@ -7,12 +7,12 @@ import { required } from './required';
 export class MembershipEventFieldsResolver {
   @FieldResolver(() => RoomObject)
   async room(@Root() event: MembershipEventObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.reader().roomById(event.roomId), 'room', event.roomId);
+    return required(await ctx.rows().room(event.roomId), 'room', event.roomId);
   }
 
   @FieldResolver(() => MemberObject)
   async member(@Root() event: MembershipEventObject, @Ctx() ctx: GraphQLContext): Promise<MemberObject> {
-    return required(await ctx.reader().member(event.roomId, event.userId), 'member', event.memberId);
+    return required(await ctx.rows().membership(event.roomId, event.userId), 'member', event.memberId);
   }
 }
 
@@ -20,11 +20,11 @@ export class MembershipEventFieldsResolver {
 export class TypingEventFieldsResolver {
   @FieldResolver(() => RoomObject)
   async room(@Root() event: TypingEventObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.reader().roomById(event.roomId), 'room', event.roomId);
+    return required(await ctx.rows().room(event.roomId), 'room', event.roomId);
   }
 
   @FieldResolver(() => UserObject)
   async user(@Root() event: TypingEventObject, @Ctx() ctx: GraphQLContext): Promise<UserObject> {
-    return required(await ctx.reader().user(event.userId), 'user', event.userId);
+    return required(await ctx.rows().user(event.userId), 'user', event.userId);
   }
 }

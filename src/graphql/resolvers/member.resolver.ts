@@ -7,11 +7,11 @@ import { required } from './required';
 export class MemberFieldsResolver {
   @FieldResolver(() => RoomObject)
   async room(@Root() member: MemberObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.reader().roomById(member.roomId), 'room', member.roomId);
+    return required(await ctx.rows().room(member.roomId), 'room', member.roomId);
   }
 
   @FieldResolver(() => UserObject)
   async user(@Root() member: MemberObject, @Ctx() ctx: GraphQLContext): Promise<UserObject> {
-    return required(await ctx.reader().user(member.userId), 'user', member.userId);
+    return required(await ctx.rows().user(member.userId), 'user', member.userId);
   }
 }

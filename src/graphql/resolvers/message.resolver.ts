@@ -1,18 +1,19 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, Extensions, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { MessageObject, ReactionSummaryObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
+import { PER_VIEWER } from '../per-viewer';
 
 @Resolver(() => MessageObject)
 export class MessageFieldsResolver {
   @FieldResolver(() => RoomObject)
   async room(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.reader().roomById(message.roomId), 'room', message.roomId);
+    return required(await ctx.rows().room(message.roomId), 'room', message.roomId);
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Null for SYSTEM messages.' })
   sender(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
-    return message.senderId ? ctx.reader().user(message.senderId) : null;
+    return message.senderId ? ctx.rows().user(message.senderId) : null;
   }
 
   @FieldResolver(() => Boolean)
@@ -22,14 +23,20 @@ export class MessageFieldsResolver {
 
   @FieldResolver(() => [ReactionSummaryObject])
   reactions(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): ReactionSummaryObject[] | Promise<ReactionSummaryObject[]> {
-    return ctx.reader().reactionSummaries(message.id);
+    return ctx.rows().reactionSummaries(message.id);
   }
 }
 
 @Resolver(() => ReactionSummaryObject)
 export class ReactionSummaryFieldsResolver {
+  @FieldResolver(() => Boolean)
+  @Extensions(PER_VIEWER)
+  reactedByMe(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): boolean {
+    return summary.userIds.includes(ctx.viewer().actor.id);
+  }
+
   @FieldResolver(() => [UserObject])
   users(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): UserObject[] | Promise<UserObject[]> {
-    return ctx.reader().usersByIds(summary.userIds);
+    return ctx.rows().usersByIds(summary.userIds);
   }
 }

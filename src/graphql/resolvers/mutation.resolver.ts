@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
 import type { GraphQLContext } from '../context';
+import { DateTime } from '../scalars';
 import { MemberRole, MessageType } from '../types/enums';
 import { CreateGroupChatInput, SendMessageInput } from '../types/inputs';
 import { MemberObject, MessageObject, RoomObject } from '../types/object-types';
@@ -11,7 +12,7 @@ import { MemberObject, MessageObject, RoomObject } from '../types/object-types';
  */
 const freshReadsAfter: MiddlewareFn<GraphQLContext> = async ({ context }, next) => {
   const result = await next();
-  context.reader().clear();
+  context.freshReads();
   return result;
 };
 
@@ -57,7 +58,7 @@ export class MutationResolver {
   markRoomRead(
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID) roomId: string,
-    @Arg('at', () => Date, { nullable: true }) at: Date | null,
+    @Arg('at', () => DateTime, { nullable: true }) at: Date | null,
   ): Promise<MemberObject> {
     return ctx.services.members.markRoomRead(ctx.actor(), roomId, at ?? null);
   }

@@ -9,12 +9,12 @@ import { MessageObject, RoomObject, RoomPageObject, UserObject } from '../types/
 export class QueryResolver {
   @Query(() => UserObject)
   async me(@Ctx() ctx: GraphQLContext): Promise<UserObject> {
-    return (await ctx.reader().user(ctx.actor().id)) ?? { ...ctx.actor() };
+    return (await ctx.rows().user(ctx.actor().id)) ?? { ...ctx.actor() };
   }
 
   @Query(() => RoomObject)
   room(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return ctx.reader().requireRoom(id);
+    return ctx.viewer().requireRoom(id);
   }
 
   @Query(() => RoomPageObject, { description: 'Rooms the caller is an active member of, most recent activity first.' })
@@ -24,7 +24,7 @@ export class QueryResolver {
     @Arg('page', () => Int, { nullable: true, defaultValue: 1 }) page: number | null,
     @Arg('pageSize', () => Int, { nullable: true, defaultValue: 20 }) pageSize: number | null,
   ): Promise<RoomPageObject> {
-    return ctx.reader().inbox(type ?? null, page ?? 1, pageSize ?? 20);
+    return ctx.viewer().inbox(type ?? null, page ?? 1, pageSize ?? 20);
   }
 
   @Query(() => RoomPageObject, { description: "GROUP rooms of the caller's company." })
@@ -33,12 +33,12 @@ export class QueryResolver {
     @Arg('page', () => Int, { nullable: true, defaultValue: 1 }) page: number | null,
     @Arg('pageSize', () => Int, { nullable: true, defaultValue: 20 }) pageSize: number | null,
   ): Promise<RoomPageObject> {
-    return ctx.reader().companyRooms(page ?? 1, pageSize ?? 20);
+    return ctx.viewer().companyRooms(page ?? 1, pageSize ?? 20);
   }
 
   @Query(() => RoomObject, { nullable: true, description: 'The DIRECT room between the caller and userId, if there is one.' })
   directChat(@Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<RoomObject | null> {
-    return ctx.reader().directChat(userId);
+    return ctx.viewer().directChat(userId);
   }
 
   @Query(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
@@ -50,11 +50,11 @@ export class QueryResolver {
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.reader().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
+    return ctx.viewer().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
   }
 
   @Query(() => MessageObject)
   message(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
-    return ctx.reader().message(id);
+    return ctx.viewer().message(id);
   }
 }

@@ -1,6 +1,7 @@
-import { Arg, Ctx, Info, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Int, Resolver, Root } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
+import { PER_VIEWER } from '../per-viewer';
 import { selects } from '../selection';
 import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
 
@@ -8,39 +9,44 @@ import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/ob
 export class RoomFieldsResolver {
   @FieldResolver(() => UserObject, { nullable: true })
   createdBy(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
-    return room.createdById ? ctx.reader().user(room.createdById) : null;
+    return room.createdById ? ctx.rows().user(room.createdById) : null;
   }
 
   @FieldResolver(() => [MemberObject])
+  @Extensions(PER_VIEWER)
   members(
     @Root() room: RoomObject,
     @Ctx() ctx: GraphQLContext,
     @Arg('activeOnly', () => Boolean, { nullable: true, defaultValue: true }) activeOnly: boolean | null,
   ): Promise<MemberObject[]> {
-    return ctx.reader().members(room.id, activeOnly ?? true);
+    return ctx.viewer().members(room.id, activeOnly ?? true);
   }
 
   @FieldResolver(() => Int)
   memberCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return ctx.reader().memberCount(room.id);
+    return ctx.rows().memberCount(room.id);
   }
 
   @FieldResolver(() => MemberObject, { nullable: true, description: "The caller's own membership." })
+  @Extensions(PER_VIEWER)
   myMembership(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MemberObject | null> {
-    return ctx.reader().myMembership(room.id);
+    return ctx.viewer().myMembership(room.id);
   }
 
   @FieldResolver(() => MessageObject, { nullable: true })
+  @Extensions(PER_VIEWER)
   lastMessage(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MessageObject | null> {
-    return ctx.reader().lastMessage(room.id);
+    return ctx.viewer().lastMessage(room.id);
   }
 
   @FieldResolver(() => Int, { description: "Messages after the caller's lastReadAt, not sent by the caller, not deleted." })
+  @Extensions(PER_VIEWER)
   unreadCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return ctx.reader().unreadCount(room.id);
+    return ctx.viewer().unreadCount(room.id);
   }
 
   @FieldResolver(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
+  @Extensions(PER_VIEWER)
   messages(
     @Root() room: RoomObject,
     @Ctx() ctx: GraphQLContext,
@@ -49,6 +55,6 @@ export class RoomFieldsResolver {
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.reader().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
+    return ctx.viewer().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
   }
 }

@@ -1,15 +1,15 @@
-import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { ChatEvent } from '../../chat/events';
-import type { Message } from '../../chat/messages/message.entity';
-import type { Delivery } from '../../realtime/chat-streams';
+import type { Message } from '../../chat/messages/message.table';
 import type { GraphQLContext } from '../context';
 import { MembershipEventObject, MessageObject, TypingEventObject } from '../types/object-types';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
 /**
- * Each method runs once per delivered event: it renews the context's reader so
- * the event's fields are read with fresh loaders, then returns the payload.
+ * `subscribe` opens the stream (src/realtime/chat-streams.ts: who receives
+ * what); each delivered payload is then executed as the root value, with a
+ * context built per event by src/realtime/subscription-executor.ts.
  */
 @Resolver()
 export class SubscriptionResolver {
@@ -20,12 +20,10 @@ export class SubscriptionResolver {
       (context as GraphQLContext).streams.messageAdded((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
   })
   messageAdded(
-    @Root() { payload: message, rows }: Delivery<Message>,
-    @Ctx() ctx: GraphQLContext,
+    @Root() message: Message,
     @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
     @Arg('since', () => ID, { nullable: true }) _since: string | null,
   ): MessageObject {
-    ctx.renewReader(rows);
     return message;
   }
 
@@ -34,12 +32,7 @@ export class SubscriptionResolver {
     subscribe: ({ args, context }) =>
       (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null),
   })
-  messageUpdated(
-    @Root() { payload: message, rows }: Delivery<Message>,
-    @Ctx() ctx: GraphQLContext,
-    @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
-  ): MessageObject {
-    ctx.renewReader(rows);
+  messageUpdated(@Root() message: Message, @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null): MessageObject {
     return message;
   }
 
@@ -47,21 +40,14 @@ export class SubscriptionResolver {
     description: "Changes to the caller's memberships and to the members of rooms the caller belongs to.",
     subscribe: ({ context }) => (context as GraphQLContext).streams.membershipChanged((context as GraphQLContext).actor()),
   })
-  membershipChanged(@Root() { payload: event, rows }: Delivery<EventOf<'membershipChanged'>>, @Ctx() ctx: GraphQLContext): MembershipEventObject {
-    ctx.renewReader(rows);
+  membershipChanged(@Root() event: EventOf<'membershipChanged'>): MembershipEventObject {
     return { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
   }
 
   @Subscription(() => TypingEventObject, {
-    subscribe: ({ args, context }) =>
-      (context as GraphQLContext).streams.typing((context as GraphQLContext).actor(), args.roomId),
+    subscribe: ({ args, context }) => (context as GraphQLContext).streams.typing((context as GraphQLContext).actor(), args.roomId),
   })
-  typing(
-    @Root() { payload: event, rows }: Delivery<EventOf<'typing'>>,
-    @Ctx() ctx: GraphQLContext,
-    @Arg('roomId', () => ID) _roomId: string,
-  ): TypingEventObject {
-    ctx.renewReader(rows);
-    return { roomId: event.roomId, userId: event.userId, isTyping: event.isTyping, at: new Date(event.at) };
+  typing(@Root() event: EventOf<'typing'>, @Arg('roomId', () => ID) _roomId: string): TypingEventObject {
+    return { roomId: event.roomId, userId: event.userId, isTyping: event.isTyping, at: event.at };
   }
 }

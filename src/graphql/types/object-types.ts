@@ -1,4 +1,5 @@
 import { GraphQLJSON } from 'graphql-scalars';
+import { DateTime } from '../scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums';
 
@@ -7,6 +8,7 @@ import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums'
  * domain records; relations (room, user, sender, reactions...) are field resolvers.
  * `simpleResolvers`: plain fields are read straight off the record, without
  * type-graphql's per-field wrapper (no middlewares or auth run on them anyway).
+ * Date-times are the ISO strings the database gives (src/db/timestamps.ts).
  */
 
 @ObjectType('User', { description: 'A person known to the chat service, identified by the `sub` claim of their token.', simpleResolvers: true })
@@ -35,14 +37,14 @@ export class RoomObject {
   @Field(() => ID, { nullable: true })
   companyId: string | null;
 
-  @Field(() => Date)
-  createdAt: Date;
+  @Field(() => DateTime)
+  createdAt: string;
 
-  @Field(() => Date)
-  updatedAt: Date;
+  @Field(() => DateTime)
+  updatedAt: string;
 
-  @Field(() => Date, { nullable: true })
-  lastMessageAt: Date | null;
+  @Field(() => DateTime, { nullable: true })
+  lastMessageAt: string | null;
 
   createdById: string | null;
 }
@@ -58,14 +60,14 @@ export class MemberObject {
   @Field(() => Boolean)
   isActive: boolean;
 
-  @Field(() => Date)
-  joinedAt: Date;
+  @Field(() => DateTime)
+  joinedAt: string;
 
-  @Field(() => Date, { nullable: true })
-  lastReadAt: Date | null;
+  @Field(() => DateTime, { nullable: true })
+  lastReadAt: string | null;
 
-  @Field(() => Date, { nullable: true })
-  removedAt: Date | null;
+  @Field(() => DateTime, { nullable: true })
+  removedAt: string | null;
 
   roomId: string;
   userId: string;
@@ -91,17 +93,17 @@ export class MessageObject {
   @Field(() => Int, { description: 'Position in the room: strictly increasing, assigned when the message is stored.' })
   seq: number;
 
-  @Field(() => Date)
-  createdAt: Date;
+  @Field(() => DateTime)
+  createdAt: string;
 
-  @Field(() => Date, { nullable: true })
-  editedAt: Date | null;
+  @Field(() => DateTime, { nullable: true })
+  editedAt: string | null;
 
   @Field(() => Boolean)
   isDeleted: boolean;
 
-  @Field(() => Date, { nullable: true })
-  deletedAt: Date | null;
+  @Field(() => DateTime, { nullable: true })
+  deletedAt: string | null;
 
   roomId: string;
   senderId: string | null;
@@ -114,9 +116,6 @@ export class ReactionSummaryObject {
 
   @Field(() => Int)
   count: number;
-
-  @Field(() => Boolean)
-  reactedByMe: boolean;
 
   userIds: string[];
 }
@@ -154,8 +153,8 @@ export class TypingEventObject {
   @Field(() => Boolean)
   isTyping: boolean;
 
-  @Field(() => Date)
-  at: Date;
+  @Field(() => DateTime)
+  at: string;
 
   roomId: string;
   userId: string;

@@ -1,0 +1,22 @@
+import { col, table, type RecordOf } from '../../db/table';
+import type { MessageType } from '../types';
+
+export const messagesTable = table('messages', {
+  id: col.uuid(),
+  roomId: col.uuid(),
+  /** Null for SYSTEM messages. */
+  senderId: col.uuid().nullable(),
+  type: col.enum<MessageType>('message_type'),
+  /** Wiped when the message is deleted. */
+  content: col.text().nullable(),
+  /** Wiped when the message is deleted. */
+  metadata: col.jsonb<Record<string, unknown>>().nullable(),
+  clientId: col.varchar().nullable(),
+  seq: col.int(),
+  createdAt: col.timestamptz(),
+  editedAt: col.timestamptz().nullable(),
+  isDeleted: col.bool(),
+  deletedAt: col.timestamptz().nullable(),
+});
+
+export type Message = RecordOf<typeof messagesTable>;

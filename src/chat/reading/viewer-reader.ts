@@ -1,0 +1,146 @@
+import DataLoader from 'dataloader';
+import type { Actor } from '../actor';
+import type { Repositories } from '../chat-repositories';
+import { BadInputError, messageNotFound, roomNotFound } from '../errors';
+import type { Member } from '../members/member.table';
+import type { Message } from '../messages/message.table';
+import type { Room } from '../rooms/room.table';
+import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
+import type { Page, RoomType } from '../types';
+import { requireIntInRange, requireUuid } from '../validation';
+import { byKey, type RowReader } from './row-reader';
+
+export const HISTORY_LIMIT = { min: 1, max: 200 };
+
+/**
+ * What one caller may read, batched per request: every read of a room, its
+ * members or its messages passes the visibility rule here (through the
+ * `visible` loader: one statement per batch of rooms), and an outsider gets
+ * NOT_FOUND exactly as for a room that does not exist. Shared rows come from
+ * the request's (or the event's) RowReader.
+ */
+export class ViewerReader {
+  /** The actor's membership of each room they may see (null: not visible); primes the rooms it reads. */
+  private readonly visible: DataLoader<string, Member | null>;
+  private readonly visibleMessages: DataLoader<string, Message | null>;
+  private readonly unreadCounts: DataLoader<string, number>;
+
+  constructor(
+    private readonly repos: Repositories,
+    readonly actor: Actor,
+    readonly rows: RowReader,
+  ) {
+    this.visible = new DataLoader(async (roomIds) => {
+      const found = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, roomIds);
+      for (const { room, me } of found) {
+        rows.primeRoom(room);
+        rows.primeMembership(me);
+      }
+      return byKey(roomIds, found, (f) => f.room.id).map((f) => f?.me ?? null);
+    });
+    this.visibleMessages = new DataLoader(async (ids) => {
+      const found = await repos.messages.findVisible(ids, actor.id, actor.companyId);
+      for (const { message, me } of found) {
+        this.visible.prime(message.roomId, me);
+        rows.primeMembership(me);
+      }
+      return byKey(ids, found, (f) => f.message.id).map((f) => f?.message ?? null);
+    });
+    this.unreadCounts = new DataLoader(async (roomIds) => {
+      const counts = await repos.members.unreadCounts(actor.id, roomIds);
+      return roomIds.map((id) => counts.get(id) ?? 0);
+    });
+  }
+
+  /** Forgets what was read (after a mutation). */
+  clear(): void {
+    this.visible.clearAll();
+    this.visibleMessages.clearAll();
+    this.unreadCounts.clearAll();
+    this.rows.clear();
+  }
+
+  async canSee(roomId: string): Promise<boolean> {
+    return (await this.visible.load(roomId)) !== null;
+  }
+
+  /** The actor's own membership of a room (active or not), or null. */
+  myMembership(roomId: string): Promise<Member | null> {
+    return this.rows.membership(roomId, this.actor.id);
+  }
+
+  /** A room the actor may see; otherwise NOT_FOUND, the same as a room that does not exist. */
+  async requireRoom(roomId: string): Promise<Room> {
+    const id = requireUuid('roomId', roomId);
+    if (!(await this.canSee(id))) throw roomNotFound();
+    return (await this.rows.room(id)) as Room;
+  }
+
+  async members(roomId: string, activeOnly: boolean): Promise<Member[]> {
+    if (!(await this.canSee(roomId))) throw roomNotFound();
+    return this.rows.members(roomId, activeOnly);
+  }
+
+  async lastMessage(roomId: string): Promise<Message | null> {
+    return (await this.canSee(roomId)) ? this.rows.lastMessage(roomId) : null;
+  }
+
+  async unreadCount(roomId: string): Promise<number> {
+    return (await this.canSee(roomId)) ? this.unreadCounts.load(roomId) : 0;
+  }
+
+  /** A message of a room the actor may see; otherwise NOT_FOUND (one statement either way). */
+  async message(messageId: string): Promise<Message> {
+    const id = requireUuid('id', messageId);
+    const message = await this.visibleMessages.load(id);
+    if (!message) throw messageNotFound();
+    return message;
+  }
+
+  /**
+   * A room's history, newest first, keyset-paged by `before` (exclusive). With
+   * `withReactions` (the client selected them) the page's reactions are read
+   * before it returns, so each message's reactions resolve without a promise.
+   */
+  async history(roomId: string, limit: number, before: string | null, includeDeleted: boolean, withReactions = false): Promise<Message[]> {
+    requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
+    const beforeId = before === null ? null : requireUuid('before', before);
+    const id = requireUuid('roomId', roomId);
+    if (!(await this.canSee(id))) throw roomNotFound();
+    const page = await this.repos.messages.getRoomMessages(id, limit, beforeId, includeDeleted);
+    if (!page) throw new BadInputError(`before must name a message of this room, got "${before}"`);
+    this.rows.primeUsers(page.senders);
+    this.rows.primeMessages(page.messages);
+    if (withReactions) await this.rows.loadReactionSummaries(page.messages.map((m) => m.id));
+    return page.messages;
+  }
+
+  /** The actor's inbox: rooms they may see, newest activity first. */
+  async inbox(type: RoomType | null, page: number, pageSize: number): Promise<Page<Room>> {
+    checkPaging(page, pageSize);
+    const result = await this.repos.rooms.getRoomsForUser(this.actor.id, this.actor.companyId, type, page, pageSize);
+    for (const { room, membership } of result.items) {
+      this.rows.primeRoom(room);
+      this.rows.primeMembership(membership);
+      this.visible.prime(room.id, membership);
+    }
+    return { ...result, items: result.items.map((i) => i.room) };
+  }
+
+  /** GROUP rooms of the actor's company; an actor without a company sees none. */
+  async companyRooms(page: number, pageSize: number): Promise<Page<Room>> {
+    checkPaging(page, pageSize);
+    if (!this.actor.companyId) return { items: [], total: 0, page, pageSize, pages: 0 };
+    const result = await this.repos.rooms.getCompanyRooms(this.actor.companyId, page, pageSize);
+    for (const room of result.items) this.rows.primeRoom(room);
+    return result;
+  }
+
+  /** The DIRECT room of the actor and `userId`, if there is one the actor may see. */
+  async directChat(userId: string): Promise<Room | null> {
+    const otherId = otherUserOfDirect(this.actor, userId);
+    const room = await this.repos.rooms.findDirectChat(this.actor.id, otherId);
+    if (!room || !(await this.canSee(room.id))) return null;
+    return room;
+  }
+}

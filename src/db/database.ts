@@ -1,0 +1,75 @@
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { currentStatementTally } from './statement-counter';
+
+/** Something statements run on: the pool, or one transaction's connection. */
+export interface Queryable {
+  /** Runs one statement and returns its rows (for every kind of statement, RETURNING included). */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface DatabaseOptions {
+  /** Called for each failed statement (logged, never thrown from here). */
+  onQueryError?: (error: Error, text: string) => void;
+  /** Count statements into the current tally (tests and benchmarks measure statement budgets). @default false */
+  countStatements?: boolean;
+}
+
+/**
+ * The one way repositories reach PostgreSQL: statements on the pool, or a
+ * transaction on one connection. A thin layer over pg's pool (the pool TypeORM
+ * opened, so there is one pool), because it is on every request's path: no
+ * entity metadata, rows as the driver gives them.
+ */
+export class Database implements Queryable {
+  /** Statements sent since start (the benchmark reads it for socket traffic). */
+  statements = 0;
+  /** Sees every statement before it is sent (the benchmark captures them); null: nobody looks. */
+  observer: ((text: string, params: readonly unknown[]) => void) | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: DatabaseOptions = {},
+  ) {}
+
+  query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.run<T>(this.pool, text, params);
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed when it
+   * resolves, rolled back when it throws (the error is rethrown).
+   */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: Queryable = { query: <R>(text: string, params: readonly unknown[] = []) => this.run<R>(client, text, params) };
+    let broken: Error | undefined;
+    try {
+      await tx.query('BEGIN');
+      const result = await work(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (error) {
+      await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      // A connection that could not even roll back is dropped, not handed to the next request.
+      client.release(broken);
+    }
+  }
+
+  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[]): Promise<T[]> {
+    this.statements += 1;
+    this.observer?.(text, params);
+    if (this.options.countStatements) {
+      const tally = currentStatementTally();
+      if (tally) tally.count += 1;
+    }
+    try {
+      const result = await on.query<T & object>({ text, values: params as unknown[] } satisfies QueryConfig);
+      return result.rows;
+    } catch (error) {
+      this.options.onQueryError?.(error as Error, text);
+      throw error;
+    }
+  }
+}
