@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pino from 'pino';
 import { gql, makeUser, signIn } from './support/client';
-import { groupRoom } from './support/factories';
+import { groupRoom, send } from './support/factories';
 import { startServer, wsClient } from './support/server';
 
 type LogLine = { level: number; msg: string; errorId?: string; err?: { type?: string; message: string; stack: string; code?: string } };
@@ -34,6 +34,23 @@ describe('error masking', () => {
     const logged = lines.find((l) => l.errorId === errorId);
     expect(logged?.err?.message).to.equal('cannot read secretColumn of undefined');
     expect(logged?.err?.stack).to.include('TypeError');
+  });
+
+  it('masks an uncoded GraphQLError a library raises on a field path (a date-time that cannot be serialised)', async () => {
+    const { server, lines } = await serverWithLog();
+    const user = await signIn(server.url, await makeUser());
+    const roomId = await groupRoom(server.url, user);
+    const message = await send(server.url, user, roomId, 'from the far future');
+    // A row no code writes, as a bad migration or a manual fix might leave it.
+    await server.app.db.query(`UPDATE messages SET created_at = 'infinity' WHERE id = $1`, [message.id]);
+    const res = await gql(server.url, `query($id: ID!) { message(id: $id) { id createdAt } }`, { id: message.id }, user.token);
+    const [error] = res.errors ?? [];
+    expect(error.path).to.deep.equal(['message', 'createdAt']);
+    expect(error.extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+    expect(error.message).to.match(MASKED);
+    expect(JSON.stringify(res)).not.to.include('infinity');
+    const logged = lines.find((l) => l.errorId === error.extensions.errorId);
+    expect(logged?.err?.message).to.include('DateTime cannot represent');
   });
 
   it('masks a constraint violation: no SQL or driver text reaches the client', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
-import { startServer, type TestServer } from './support/server';
+import { startServer, wsClient, type TestServer } from './support/server';
+import { collect, ready, sleep, waitFor } from './support/ws';
 
 const HISTORY = `query($roomId: ID!, $limit: Int, $before: ID, $includeDeleted: Boolean) {
   messages(roomId: $roomId, limit: $limit, before: $before, includeDeleted: $includeDeleted) {
@@ -85,12 +86,16 @@ describe('messages', () => {
     for (let i = 1; i <= 25; i++) await send(server.url, owner, roomId, `m${i}`);
     const seen: number[] = [];
     let before: string | null = null;
-    for (;;) {
-      const page: HistoryMessage[] = await history(server, owner, roomId, { limit: 7, before });
-      if (page.length === 0) break;
-      seen.push(...page.map((m) => m.seq));
-      before = page[page.length - 1].id;
+    // 25 messages in pages of 7: 4 pages, then an empty one. A bound, so a paging bug fails here, not in a timeout.
+    const pageSizes: number[] = [];
+    for (let page = 0; page < 6; page++) {
+      const messages: HistoryMessage[] = await history(server, owner, roomId, { limit: 7, before });
+      pageSizes.push(messages.length);
+      if (messages.length === 0) break;
+      seen.push(...messages.map((m) => m.seq));
+      before = messages[messages.length - 1].id;
     }
+    expect(pageSizes).to.deep.equal([7, 7, 7, 4, 0]);
     expect(seen).to.deep.equal(Array.from({ length: 25 }, (_, i) => 25 - i));
   });
 
@@ -141,6 +146,60 @@ describe('messages', () => {
     expect(rows[0].n).to.equal(1);
     const retry = await ok(server.url, SEND, { input: { roomId, content: 'changed', clientId: 'retry-1' } }, owner.token);
     expect(retry.sendMessage).to.include({ id: [...ids][0], content: 'once', seq: 1 });
+    // The 19 losers rolled back their seq bump: the next message follows with no gap.
+    expect((await send(server.url, owner, roomId, 'next')).seq).to.equal(2);
+  });
+
+  it('hands out seqs in commit order with no gap while clientId races lose and roll back (a subscriber sees 1..N)', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const inbox = collect<{ messageAdded: { id: string; seq: number } }>(wsClient(server, member.token), `subscription($r: ID) { messageAdded(roomId: $r) { id seq } }`, { r: roomId });
+    await ready([inbox], () => send(server.url, owner, roomId, 'probe'));
+    const start = (await send(server.url, owner, roomId, 'start')).seq;
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, round) => {
+        // Five racers per clientId: one stores, four roll back; plain sends interleave.
+        await Promise.all([
+          ...Array.from({ length: 5 }, () => ok(server.url, SEND, { input: { roomId, content: `race ${round}`, clientId: `race-${round}` } }, owner.token)),
+          send(server.url, member, roomId, `plain ${round}`),
+        ]);
+      }),
+    );
+    const end = (await send(server.url, owner, roomId, 'end')).seq;
+    expect(end - start).to.equal(21);
+    await waitFor(() => inbox.data.some((d) => d.messageAdded.seq === end), 5000, 'the last message');
+    const seqs = inbox.data.map((d) => d.messageAdded.seq).filter((seq) => seq >= start);
+    expect(seqs).to.deep.equal(Array.from({ length: end - start + 1 }, (_, i) => start + i));
+  });
+
+  it('answers a clientId retry with the first message even at the rate limit, and publishes nothing again', async () => {
+    const limited = await startServer({ env: { MESSAGE_RATE_LIMIT: '2/60' } });
+    const { owner, member, roomId } = await staffedRoom(limited.url);
+    // Without roomId: that stream has no seq order to hide a second event behind.
+    const inbox = collect<{ messageAdded: { id: string; content: string } }>(wsClient(limited, member.token), `subscription { messageAdded { id content } }`);
+    await sleep(300);
+    const first = await ok(limited.url, SEND, { input: { roomId, content: 'keyed', clientId: 'k-1' } }, owner.token);
+    await send(limited.url, owner, roomId, 'fills the window');
+    expect(await errorCode(limited.url, SEND, { input: { roomId, content: 'over' } }, owner.token)).to.equal('RATE_LIMITED');
+    const retry = await ok(limited.url, SEND, { input: { roomId, content: 'keyed', clientId: 'k-1' } }, owner.token);
+    expect(retry.sendMessage.id).to.equal(first.sendMessage.id);
+    await sleep(500);
+    expect(inbox.data.map((d) => d.messageAdded.content)).to.deep.equal(['keyed', 'fills the window']);
+  });
+
+  it('shows the newest message that is not deleted as lastMessage, and orders the inbox by the newest sent', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const quiet = await groupRoom(server.url, owner, [member], 'Quiet');
+    await send(server.url, owner, quiet, 'older');
+    const kept = await send(server.url, owner, roomId, 'kept');
+    const newest = await send(server.url, member, roomId, 'newest');
+    await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: newest.id }, member.token);
+    const { room } = await ok(server.url, `query($id: ID!) { room(id: $id) { lastMessage { id content } } }`, { id: roomId }, owner.token);
+    expect(room.lastMessage).to.deep.equal({ id: kept.id, content: 'kept' });
+    const { rooms } = await ok(server.url, `{ rooms { items { id lastMessage { id } } } }`, {}, owner.token);
+    expect(rooms.items.slice(0, 2)).to.deep.equal([
+      { id: roomId, lastMessage: { id: kept.id } },
+      { id: quiet, lastMessage: { id: (await history(server, owner, quiet))[0].id } },
+    ]);
   });
 
   it('applies the default limit of 20 messages per 10 s per user and room', async () => {

@@ -211,7 +211,7 @@ describe('rooms', () => {
       const { createGroupChat: room } = await ok(url, CREATE_GROUP, { input: { name: 'Co', memberIds: [b.id] } }, owner.token);
       expect(room.companyId).to.equal(owner.companyId);
 
-      const loner = await signIn(url, await makeUser());
+      const loner = await signIn(url, await makeUser({ companyId: null }));
       const { createGroupChat: free } = await ok(url, CREATE_GROUP, { input: { name: 'Free', memberIds: [] } }, loner.token);
       expect(free.companyId).to.equal(null);
     });
@@ -411,8 +411,8 @@ describe('rooms', () => {
 
     it('lists none for a user without a company', async () => {
       const { url } = await startServer();
-      const loner = await signIn(url, await makeUser());
-      const other = await signIn(url, await makeUser());
+      const loner = await signIn(url, await makeUser({ companyId: null }));
+      const other = await signIn(url, await makeUser({ companyId: null }));
       await groupRoom(url, loner, [other], 'Companyless');
       await groupRoom(url, other, [], 'Also companyless');
       const { companyRooms } = await ok(url, COMPANY_ROOMS, {}, loner.token);

@@ -64,11 +64,18 @@ export interface TestUser {
 
 let userCounter = 0;
 
+/**
+ * The company of users made without one: real deployments scope users to a
+ * company, so the default user has one (company-less users are made with
+ * `companyId: null`, and the company rules are tested from both sides).
+ */
+export const DEFAULT_COMPANY_ID = randomUUID();
+
 /** A user with a valid token (the users row appears on their first request). */
 export async function makeUser(options: { companyId?: string | null; name?: string; expiresIn?: string | number } = {}): Promise<TestUser> {
   const id = randomUUID();
   const name = options.name ?? `User ${++userCounter}`;
-  const companyId = options.companyId === undefined ? null : options.companyId;
+  const companyId = options.companyId === undefined ? DEFAULT_COMPANY_ID : options.companyId;
   const token = await signToken(TEST_JWT_SECRET, {
     userId: id,
     name,
