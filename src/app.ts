@@ -18,6 +18,7 @@ import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
 import { inProcessTransport, redisTransport } from './realtime/event-target';
 import { createHttpApp } from './transport/http';
+import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
 
 export interface AppOptions {
@@ -97,7 +98,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   sweeper.unref();
 
   const httpServer = createServer();
-  const ws = attachWebSocketServer({
+  const transports: TransportOptions = {
     schema,
     httpServer,
     authenticator,
@@ -106,20 +107,16 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     limits,
     production: config.production,
     corsOrigins: config.corsOrigins,
+  };
+  const ws = attachWebSocketServer({
+    ...transports,
     maxSubscriptionsPerSocket: options.maxSubscriptionsPerSocket,
     maxSocketsPerUser: options.maxSocketsPerUser,
     keepAliveMs: options.keepAliveMs,
     onExecution: () => (stats.subscriptionExecutions += 1),
   });
   const { app, apollo } = await createHttpApp({
-    schema,
-    httpServer,
-    authenticator,
-    sources,
-    formatError,
-    limits,
-    production: config.production,
-    corsOrigins: config.corsOrigins,
+    ...transports,
     reportStatements: options.reportStatements,
     devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
     exampleDir: config.exampleDir,

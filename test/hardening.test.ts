@@ -8,7 +8,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
-import { collect, connects, handshake, nextMessage, rawSocket, ready, refusal, sleep, waitFor } from './support/ws';
+import { collect, connects, handshake, nextMessage, rawSocket, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
 
 /*
  * Issue 9: holes found by probing the running server as an attacker with a
@@ -100,7 +100,7 @@ describe('hardening: what a user with a valid login must not be able to do', () 
       const attacker = await signIn(server.url, await makeUser());
       const roomId = await groupRoom(server.url, owner, [attacker]);
       const message = await send(server.url, owner, roomId, 'edit me');
-      const subs = [];
+      const subs: Collected[] = [];
       for (let s = 0; s < 5; s++) {
         const client = wsClient(server, attacker.token);
         for (let i = 0; i < 50; i++) subs.push(collect(client, PER_VIEWER, { r: roomId }));

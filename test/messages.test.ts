@@ -263,6 +263,15 @@ describe('messages', () => {
     expect(deep.extensions?.sqlStatements).to.be.at.most(3);
   });
 
+  it('sends a message in one statement, a clientId retry included', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    for (const input of [{ content: 'plain' }, { content: 'keyed', clientId: 'once' }, { content: 'keyed', clientId: 'once' }]) {
+      const res = await gql(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content } }`, { input: { roomId, ...input } }, owner.token);
+      expect(res.errors).to.equal(undefined);
+      expect(res.extensions?.sqlStatements, JSON.stringify(input)).to.equal(1);
+    }
+  });
+
   it('reads a page without reactions in 2 statements, and reactions asked through a fragment still come', async () => {
     const { owner, member, roomId } = await staffedRoom(server.url);
     const m = await send(server.url, owner, roomId, 'x');

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -6,23 +5,15 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { GraphQLError, type GraphQLSchema, Kind, parse } from 'graphql';
-import type { Authenticated, Authenticator } from '../auth/authenticator';
+import { GraphQLError, Kind, parse } from 'graphql';
+import type { Authenticated } from '../auth/authenticator';
 import { RateLimitedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
-import { createContext, type ContextSources, type GraphQLContext, type RequestAuth } from '../graphql/context';
-import type { ErrorFormatter } from '../graphql/format-error';
+import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import type { TransportOptions } from './transport-options';
 
-export interface HttpOptions {
-  schema: GraphQLSchema;
-  httpServer: Server;
-  authenticator: Authenticator;
-  sources: ContextSources;
-  formatError: ErrorFormatter;
-  limits: QueryLimits;
-  production: boolean;
-  corsOrigins: string[] | undefined;
+export interface HttpOptions extends TransportOptions {
   /** Answers /ready: true when the database (and Redis, if used) answer. */
   ready: () => Promise<Record<string, boolean>>;
   /** Adds `extensions.sqlStatements` to responses (tests measure statement budgets with it). */

@@ -1,18 +1,17 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { type DocumentNode, type ExecutionResult, GraphQLError, parse, validate, specifiedRules, getOperationAST } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Authenticated, Authenticator } from '../auth/authenticator';
+import type { Authenticated } from '../auth/authenticator';
 import { RowReader } from '../chat/reading/row-reader';
-import { createContext, type ContextSources } from '../graphql/context';
-import type { ErrorFormatter } from '../graphql/format-error';
-import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import { createContext } from '../graphql/context';
+import { costError, documentSizeError, parseOptions, protectionRules, queryCost } from '../graphql/protection';
 import { originAllowed } from './http';
 import { SubscriptionBudget } from './subscription-budget';
 import { createSubscriptionExecutor } from './subscription-executor';
+import type { TransportOptions } from './transport-options';
 
 /** Close codes of our own, beside graphql-ws's CloseCode. */
 export enum ChatCloseCode {
@@ -24,15 +23,7 @@ export enum ChatCloseCode {
   TooManySockets = 4429,
 }
 
-export interface WebSocketOptions {
-  schema: GraphQLSchema;
-  httpServer: Server;
-  authenticator: Authenticator;
-  sources: ContextSources;
-  formatError: ErrorFormatter;
-  limits: QueryLimits;
-  production: boolean;
-  corsOrigins: string[] | undefined;
+export interface WebSocketOptions extends TransportOptions {
   /** @default 50 */
   maxSubscriptionsPerSocket?: number;
   /** Per server. @default 20 */
