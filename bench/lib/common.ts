@@ -105,10 +105,11 @@ export class Worker {
   }
 }
 
-/** Forks a bench script under @swc-node/register. */
-export function forkScript(name: string, script: string, env: NodeJS.ProcessEnv, extraExecArgv: string[] = []): Worker {
+/** Forks a bench script under @swc-node/register, on `execPath` (another Node binary) when given. */
+export function forkScript(name: string, script: string, env: NodeJS.ProcessEnv, extraExecArgv: string[] = [], execPath?: string): Worker {
   const child = fork(join(__dirname, '..', script), [], {
     execArgv: ['-r', '@swc-node/register', ...extraExecArgv],
+    ...(execPath && { execPath }),
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

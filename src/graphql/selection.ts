@@ -1,23 +1,61 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
-/** Whether the client asked for `field` directly under the current field (through fragments too). */
-export function selects(info: GraphQLResolveInfo, field: string): boolean {
+/** The fields named `field` directly under `sets` (through fragments and inline fragments too). */
+function childFields(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[], field: string): FieldNode[] {
+  const found: FieldNode[] = [];
   const seen = new Set<string>();
-  const search = (set: SelectionSetNode | undefined): boolean =>
-    (set?.selections ?? []).some((node) => {
+  const search = (set: SelectionSetNode | undefined): void => {
+    for (const node of set?.selections ?? []) {
       switch (node.kind) {
         case Kind.FIELD:
-          return node.name.value === field;
+          if (node.name.value === field) found.push(node);
+          break;
         case Kind.INLINE_FRAGMENT:
-          return search(node.selectionSet);
-        case Kind.FRAGMENT_SPREAD: {
-          if (seen.has(node.name.value)) return false;
-          seen.add(node.name.value);
-          return search(info.fragments[node.name.value]?.selectionSet);
-        }
+          search(node.selectionSet);
+          break;
+        case Kind.FRAGMENT_SPREAD:
+          if (!seen.has(node.name.value)) {
+            seen.add(node.name.value);
+            search(info.fragments[node.name.value]?.selectionSet);
+          }
+          break;
         default:
-          return false;
+          break;
       }
-    });
-  return info.fieldNodes.some((node) => search(node.selectionSet));
+    }
+  };
+  for (const set of sets) search(set);
+  return found;
+}
+
+/**
+ * Whether the client asked for the path of fields under the current field,
+ * e.g. selects(info, 'reactions') or selects(info, 'reactions', 'users'):
+ * repositories read what is selected in the same statement.
+ */
+export function selects(info: GraphQLResolveInfo, ...path: string[]): boolean {
+  let nodes: readonly FieldNode[] = info.fieldNodes;
+  for (const field of path) {
+    nodes = childFields(
+      info,
+      nodes.map((n) => n.selectionSet),
+      field,
+    );
+    if (nodes.length === 0) return false;
+  }
+  return true;
+}
+
+/** What a history page should read in its one statement, by what the client selected. */
+export function historySelection(info: GraphQLResolveInfo): { reactions: boolean; reactionUsers: boolean } {
+  return { reactions: selects(info, 'reactions'), reactionUsers: selects(info, 'reactions', 'users') };
+}
+
+/** What an inbox page should read in its one statement, by what the client selected under `items`. */
+export function inboxSelection(info: GraphQLResolveInfo): { memberCount: boolean; unreadCount: boolean; lastMessage: boolean } {
+  return {
+    memberCount: selects(info, 'items', 'memberCount'),
+    unreadCount: selects(info, 'items', 'unreadCount'),
+    lastMessage: selects(info, 'items', 'lastMessage'),
+  };
 }

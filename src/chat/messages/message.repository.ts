@@ -3,9 +3,10 @@ import { isUniqueViolation } from '../../db/sql';
 import { visibleMembershipSql } from '../access/visibility';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { membersTable, type Member } from '../members/member.table';
+import type { ReactionSummary } from '../reactions/reaction.repository';
 import { messageNotFound } from '../errors';
 import { RateLimitedAction, type MessageType } from '../types';
-import { usersTable, type UserView } from '../users/user.table';
+import type { UserView } from '../users/user.table';
 import { messagesTable as t, type Message } from './message.table';
 
 const MESSAGE = t.select('m');
@@ -14,6 +15,62 @@ const MESSAGE = t.select('m');
 export interface MessagesWithSenders {
   messages: Message[];
   senders: UserView[];
+}
+
+export interface HistoryPage extends MessagesWithSenders {
+  /** False when the viewer may not see the room (then there are no messages). */
+  visible: boolean;
+  /** False when `before` names no message of the room. */
+  cursorFound: boolean;
+  /** The reaction summaries of each message, when asked for. */
+  reactions: Map<string, ReactionSummary[]> | null;
+  /** The users who reacted, when asked for. */
+  reactionUsers: UserView[];
+}
+
+const historyStatements = new Map<string, string>();
+
+/**
+ * The history statement. One row per message; when there is none, one row of
+ * nulls that still carries `visible` and `cursor_found`. Reactions are summed
+ * per message in a correlated subquery (an index probe per message), as JSON
+ * the driver parses once: [{ reaction, count, userIds }] in order of first use.
+ */
+function historySql(withViewer: boolean, withReactions: boolean, withReactionUsers: boolean): string {
+  const key = `${withViewer}:${withReactions}:${withReactionUsers}`;
+  let text = historyStatements.get(key);
+  if (text !== undefined) return text;
+  const visible = withViewer
+    ? `EXISTS (SELECT 1 FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+         WHERE rm.room_id = $1 AND rm.user_id = $5 AND ${visibleMembershipSql('rm', 'r', '$6')})`
+    : `($5::uuid IS NULL AND $6::uuid IS NULL)`;
+  const users = withReactionUsers
+    ? `, 'users', (SELECT json_agg(json_build_object('id', ru.id, 'displayName', ru.display_name, 'companyId', ru.company_id))
+         FROM users ru WHERE ru.id = ANY(g.user_ids))`
+    : '';
+  const reactions = withReactions
+    ? `, (SELECT coalesce(json_agg(json_build_object('reaction', g.reaction, 'count', cardinality(g.user_ids), 'userIds', g.user_ids${users})
+           ORDER BY g.first_at, g.first_id), '[]')
+         FROM (SELECT reaction, array_agg(user_id ORDER BY created_at, id) AS user_ids, min(created_at) AS first_at, min(id::text) AS first_id
+               FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS reactions`
+    : '';
+  text = `WITH visible AS (SELECT ${visible} AS ok),
+     cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1),
+     page AS (
+       SELECT * FROM messages
+       WHERE room_id = $1 AND (SELECT ok FROM visible)
+         AND ($2::uuid IS NULL OR seq < (SELECT seq FROM cursor))
+         AND ($4 OR NOT is_deleted)
+       ORDER BY seq DESC LIMIT $3
+     )
+     SELECT ${MESSAGE}, ${SENDER}${reactions},
+       (SELECT ok FROM visible) AS visible,
+       ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
+     FROM page m LEFT JOIN users u ON u.id = m.sender_id
+     RIGHT JOIN (SELECT 1) AS one ON true
+     ORDER BY m.seq DESC`;
+  historyStatements.set(key, text);
+  return text;
 }
 
 export interface NewMessage {
@@ -29,14 +86,15 @@ export interface NewMessage {
 
 /** What a send came to; the service turns each into its answer. */
 export type SendOutcome =
-  | { kind: 'sent'; message: Message }
+  | { kind: 'sent'; message: Message; sender: UserView }
   /** The sender's clientId named a message stored before (anywhere): it is returned, nothing is stored. */
-  | { kind: 'retry'; first: Message }
+  | { kind: 'retry'; first: Message; sender?: UserView }
   /** The room is not one the sender may see. */
   | { kind: 'hidden' }
   | { kind: 'limited' };
 
-const SENDER = `${usersTable.selectPrefixed('u', 's')}`;
+/** The sender's columns the API shows, under `s.` (what splitSenders reads). */
+const SENDER = `u.id AS "s.id", u.display_name AS "s.displayName", u.company_id AS "s.companyId"`;
 
 /** Rows carrying a message and (under `s.`) its sender. */
 type MessageWithSenderRow = Message & Record<string, unknown>;
@@ -101,30 +159,36 @@ export class MessageRepository {
   }
 
   /**
-   * Newest first, keyset on seq: `before` is a message of this room (exclusive).
-   * Walks the (room_id, seq) index backwards, so a page deep in history costs what
-   * the first one costs. The senders come in the same statement. Returns null when
-   * `beforeId` names no message of the room.
+   * A room's history in ONE statement: newest first, keyset on seq (`before` is a
+   * message of this room, exclusive), walking the (room_id, seq) index backwards,
+   * so a page deep in history costs what the first one costs; with the senders,
+   * the reaction summaries when asked, and, when a viewer is given, the check
+   * that they may see the room (src/chat/access/visibility.ts): for a room they
+   * may not see the page is empty and `visible` false, exactly as for a room that
+   * does not exist. The seed's get_room_messages.
    */
-  async getRoomMessages(roomId: string, limit: number, beforeId: string | null, includeDeleted: boolean): Promise<MessagesWithSenders | null> {
-    const rows = await this.db.query<MessageWithSenderRow>(
-      `WITH cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1)
-       SELECT ${MESSAGE}, ${SENDER}
-       FROM (
-         SELECT * FROM messages
-         WHERE room_id = $1
-           AND ($2::uuid IS NULL OR seq < (SELECT seq FROM cursor))
-           AND ($4 OR NOT is_deleted)
-         ORDER BY seq DESC LIMIT $3
-       ) m LEFT JOIN users u ON u.id = m.sender_id
-       ORDER BY m.seq DESC`,
-      [roomId, beforeId, limit, includeDeleted],
+  async getRoomMessages(
+    roomId: string,
+    limit: number,
+    beforeId: string | null,
+    includeDeleted: boolean,
+    options: { viewer?: { userId: string; companyId: string | null }; withReactions?: boolean; withReactionUsers?: boolean } = {},
+  ): Promise<HistoryPage> {
+    const rows = await this.db.query<
+      MessageWithSenderRow & { reactions: (ReactionSummary & { users?: UserView[] })[] | null; visible: boolean; cursor_found: boolean }
+    >(
+      historySql(options.viewer !== undefined, options.withReactions === true, options.withReactionUsers === true),
+      [roomId, beforeId, limit, includeDeleted, options.viewer?.userId ?? null, options.viewer?.companyId ?? null],
     );
-    if (rows.length === 0 && beforeId !== null) {
-      const cursor = await this.db.query(`SELECT 1 FROM messages WHERE id = $1 AND room_id = $2`, [beforeId, roomId]);
-      if (cursor.length === 0) return null;
+    const { visible, cursor_found: cursorFound } = rows[0];
+    const messages = rows[0].id === null ? [] : rows;
+    const reactions = options.withReactions ? new Map(messages.map((m) => [m.id, m.reactions ?? []])) : null;
+    const reactionUsers = new Map<string, UserView>();
+    for (const summaries of reactions?.values() ?? []) {
+      for (const summary of summaries) for (const user of summary.users ?? []) reactionUsers.set(user.id, user);
     }
-    return splitSenders(rows);
+    // The rows keep their extra columns (sender, flags): deleting keys would slow every later read of them.
+    return { visible, cursorFound, ...splitSenders(messages), reactions, reactionUsers: [...reactionUsers.values()] };
   }
 
   /** Messages after seq `afterSeq`, oldest first: the replay of a resumed subscription. */
@@ -159,7 +223,7 @@ export class MessageRepository {
    * slot included, so no gap) and the winner's message is returned.
    */
   async sendMessage(input: NewMessage, limit: RateLimit): Promise<SendOutcome> {
-    let rows: (Message & { outcome: 'sent' | 'first' | null; visible: boolean })[];
+    let rows: (MessageWithSenderRow & { outcome: 'sent' | 'first' | null; visible: boolean })[];
     try {
       rows = await this.db.query(
         `WITH first AS (
@@ -185,8 +249,9 @@ export class MessageRepository {
            SELECT $1, $2, $3, $4, $5, $6, last_seq FROM room
            RETURNING *
          )
-         SELECT ${MESSAGE}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible
+         SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible
          FROM (SELECT 'sent' AS outcome, * FROM sent UNION ALL SELECT 'first', * FROM first) m
+         LEFT JOIN users u ON u.id = m.sender_id
          RIGHT JOIN (SELECT 1) AS one ON true`,
         [
           input.roomId,
@@ -208,9 +273,9 @@ export class MessageRepository {
     }
     const [row] = rows;
     if (!row.visible) return { kind: 'hidden' };
-    if (row.outcome === 'first') return { kind: 'retry', first: stripOutcome(row) };
-    if (row.outcome === 'sent') return { kind: 'sent', message: stripOutcome(row) };
-    return { kind: 'limited' };
+    if (row.outcome === null) return { kind: 'limited' };
+    const { messages, senders } = splitSenders([stripOutcome(row)]);
+    return row.outcome === 'first' ? { kind: 'retry', first: messages[0], sender: senders[0] } : { kind: 'sent', message: messages[0], sender: senders[0] };
   }
 
   /** Replaces the content of a live message. Null when it is gone or deleted. */
@@ -238,7 +303,7 @@ export class MessageRepository {
   }
 }
 
-function stripOutcome(row: Message & { outcome?: unknown; visible?: unknown }): Message {
+function stripOutcome(row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown }): MessageWithSenderRow {
   const { outcome: _outcome, visible: _visible, ...message } = row;
-  return message as Message;
+  return message as MessageWithSenderRow;
 }

@@ -6,6 +6,7 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MemberRole, MessageType, RateLimitedAction } from '../types';
 import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
+import type { UserView } from '../users/user.table';
 import type { Message } from './message.table';
 
 export const CONTENT_LENGTH = { min: 1, max: 4000 };
@@ -27,6 +28,12 @@ function checkContent(content: string, type: MessageType): string {
   return content;
 }
 
+/** A sent (or retried) message, with its sender's row when the statement brought it. */
+export interface SentMessage {
+  message: Message;
+  sender: UserView | null;
+}
+
 export class MessageService {
   constructor(
     private readonly repos: ChatRepositories,
@@ -41,7 +48,7 @@ export class MessageService {
    * nothing), provided it names the first message's room, which the sender must
    * still see: a retry never shows anything of a room the caller cannot see.
    */
-  async sendMessage(actor: Actor, request: SendMessageRequest): Promise<Message> {
+  async sendMessage(actor: Actor, request: SendMessageRequest): Promise<SentMessage> {
     const roomId = requireUuid('roomId', request.roomId);
     if (request.type === MessageType.SYSTEM) throw new BadInputError('Clients cannot send SYSTEM messages');
     const content = checkContent(request.content, request.type);
@@ -62,12 +69,12 @@ export class MessageService {
     switch (outcome.kind) {
       case 'sent':
         this.events.publish({ kind: 'messageAdded', roomId, messageId: outcome.message.id, seq: outcome.message.seq });
-        return outcome.message;
+        return { message: outcome.message, sender: outcome.sender };
       case 'retry':
         if (outcome.first.roomId !== roomId) {
           throw new BadInputError(`clientId ${JSON.stringify(clientId)} was already used for a message in another room; use a new clientId`);
         }
-        return outcome.first;
+        return { message: outcome.first, sender: outcome.sender ?? null };
       case 'hidden':
         throw roomNotFound();
       case 'limited':

@@ -115,6 +115,15 @@ export class RowReader {
     this.memberships.prime({ roomId: member.roomId, userId: member.userId }, member);
   }
 
+  primeMemberCount(roomId: string, count: number): void {
+    this.memberCounts.prime(roomId, count);
+  }
+
+  primeLastMessage(roomId: string, message: Message | null): void {
+    this.lastMessages.prime(roomId, message);
+    if (message) this.messages.prime(message.id, message);
+  }
+
   primeMessages(messages: readonly Message[]): void {
     for (const m of messages) this.messages.prime(m.id, m);
   }
@@ -147,9 +156,12 @@ export class RowReader {
     return this.knownSummaries.get(messageId) ?? this.reactions.load(messageId);
   }
 
-  /** Reads the summaries of many messages in one batch, so each then answers synchronously. */
-  async loadReactionSummaries(messageIds: readonly string[]): Promise<void> {
-    if (messageIds.length > 0) await this.reactions.loadMany(messageIds);
+  /** Summaries a statement already brought (a history page), answered synchronously from then on. */
+  primeReactionSummaries(summaries: ReadonlyMap<string, ReactionSummary[]>): void {
+    for (const [messageId, list] of summaries) {
+      this.reactions.prime(messageId, list);
+      this.knownSummaries.set(messageId, list);
+    }
   }
 
   /** The newest message of a room that is not deleted. */

@@ -4,6 +4,7 @@ import type { Repositories } from '../chat-repositories';
 import { BadInputError, messageNotFound, roomNotFound } from '../errors';
 import type { Member } from '../members/member.table';
 import type { Message } from '../messages/message.table';
+import type { InboxExtras } from '../rooms/room.repository';
 import type { Room } from '../rooms/room.table';
 import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
@@ -98,31 +99,48 @@ export class ViewerReader {
   }
 
   /**
-   * A room's history, newest first, keyset-paged by `before` (exclusive). With
-   * `withReactions` (the client selected them) the page's reactions are read
-   * before it returns, so each message's reactions resolve without a promise.
+   * A room's history, newest first, keyset-paged by `before` (exclusive). What is
+   * `selected` (reactions, their users) comes in the page's one statement, so each
+   * message's reactions resolve without a promise.
    */
-  async history(roomId: string, limit: number, before: string | null, includeDeleted: boolean, withReactions = false): Promise<Message[]> {
+  async history(
+    roomId: string,
+    limit: number,
+    before: string | null,
+    includeDeleted: boolean,
+    selected: { reactions: boolean; reactionUsers: boolean } = { reactions: false, reactionUsers: false },
+  ): Promise<Message[]> {
     requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
     const beforeId = before === null ? null : requireUuid('before', before);
     const id = requireUuid('roomId', roomId);
-    if (!(await this.canSee(id))) throw roomNotFound();
-    const page = await this.repos.messages.getRoomMessages(id, limit, beforeId, includeDeleted);
-    if (!page) throw new BadInputError(`before must name a message of this room, got "${before}"`);
+    // One statement: the visibility check, the page, its senders and (if selected) its reactions.
+    const page = await this.repos.messages.getRoomMessages(id, limit, beforeId, includeDeleted, {
+      viewer: { userId: this.actor.id, companyId: this.actor.companyId },
+      withReactions: selected.reactions,
+      withReactionUsers: selected.reactionUsers,
+    });
+    if (!page.visible) throw roomNotFound();
+    if (!page.cursorFound) throw new BadInputError(`before must name a message of this room, got "${before}"`);
     this.rows.primeUsers(page.senders);
+    this.rows.primeUsers(page.reactionUsers);
     this.rows.primeMessages(page.messages);
-    if (withReactions) await this.rows.loadReactionSummaries(page.messages.map((m) => m.id));
+    if (page.reactions) this.rows.primeReactionSummaries(page.reactions);
     return page.messages;
   }
 
-  /** The actor's inbox: rooms they may see, newest activity first. */
-  async inbox(type: RoomType | null, page: number, pageSize: number): Promise<Page<Room>> {
+  /** The actor's inbox: rooms they may see, newest activity first; what `extras` asks for comes in the same statement. */
+  async inbox(type: RoomType | null, page: number, pageSize: number, extras?: InboxExtras): Promise<Page<Room>> {
     checkPaging(page, pageSize);
-    const result = await this.repos.rooms.getRoomsForUser(this.actor.id, this.actor.companyId, type, page, pageSize);
-    for (const { room, membership } of result.items) {
-      this.rows.primeRoom(room);
-      this.rows.primeMembership(membership);
-      this.visible.prime(room.id, membership);
+    const result = await this.repos.rooms.getRoomsForUser(this.actor.id, this.actor.companyId, type, page, pageSize, extras);
+    for (const item of result.items) {
+      const roomId = item.room.id;
+      this.rows.primeRoom(item.room);
+      this.rows.primeMembership(item.membership);
+      this.visible.prime(roomId, item.membership);
+      if (item.memberCount !== undefined) this.rows.primeMemberCount(roomId, item.memberCount);
+      if (item.unreadCount !== undefined) this.unreadCounts.prime(roomId, item.unreadCount);
+      if (item.lastMessage !== undefined) this.rows.primeLastMessage(roomId, item.lastMessage);
+      if (item.lastMessageSender) this.rows.primeUsers([item.lastMessageSender]);
     }
     return { ...result, items: result.items.map((i) => i.room) };
   }

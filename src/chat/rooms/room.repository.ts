@@ -2,15 +2,85 @@ import type { Queryable } from '../../db/database';
 import { visibleMembershipSql } from '../access/visibility';
 import { roomNotFound } from '../errors';
 import { membersTable, type Member } from '../members/member.table';
+import { messagesTable, type Message } from '../messages/message.table';
+import type { UserView } from '../users/user.table';
 import type { Page, RoomType } from '../types';
 import { roomsTable as t, type Room } from './room.table';
 
 const ROOM = t.select('r');
 
-/** A room of the caller's inbox with the caller's own membership, read in the same statement. */
+/** A room of the caller's inbox with the caller's own membership, and what else was asked for, read in the same statement. */
 export interface RoomWithMembership {
   room: Room;
   membership: Member;
+  /** Active members (when asked for). */
+  memberCount?: number;
+  /** The caller's unread messages (when asked for). */
+  unreadCount?: number;
+  /** The newest message that is not deleted, and its sender (when asked for). */
+  lastMessage?: Message | null;
+  lastMessageSender?: UserView | null;
+}
+
+/** What an inbox page reads besides the rooms: each costs nothing unless the client selected it. */
+export interface InboxExtras {
+  memberCount: boolean;
+  unreadCount: boolean;
+  lastMessage: boolean;
+}
+
+const NO_EXTRAS: InboxExtras = { memberCount: false, unreadCount: false, lastMessage: false };
+const inboxStatements = new Map<string, string>();
+
+/**
+ * The inbox statement: the page of visible rooms (with the caller's membership
+ * and the total) first, then, per room of the page only, what was selected:
+ * the active member count, the unread count (an index range scan per room on
+ * (room_id, created_at): a join over all rooms lets the planner misjudge a
+ * room of a million messages) and the last message with its sender.
+ */
+function inboxSql(extras: InboxExtras): string {
+  const key = `${extras.memberCount}:${extras.unreadCount}:${extras.lastMessage}`;
+  let text = inboxStatements.get(key);
+  if (text !== undefined) return text;
+  const columns = [`${t.select('r')}`, membersTable.selectPrefixed('rm', 'm'), 'p.total'];
+  const joins: string[] = [];
+  if (extras.memberCount) {
+    columns.push('mc.n AS "memberCount"');
+    joins.push(`CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM room_members c WHERE c.room_id = r.id AND c.is_active) mc`);
+  }
+  if (extras.unreadCount) {
+    columns.push('uc.n AS "unreadCount"');
+    joins.push(`CROSS JOIN LATERAL (
+      SELECT count(*)::int AS n FROM messages um
+      WHERE um.room_id = r.id AND um.created_at > coalesce(rm.last_read_at, '-infinity')
+        AND um.sender_id IS DISTINCT FROM rm.user_id AND NOT um.is_deleted) uc`);
+  }
+  if (extras.lastMessage) {
+    columns.push(messagesTable.selectPrefixed('lm', 'lm'), 'ls.display_name AS "ls.displayName"', 'ls.company_id AS "ls.companyId"');
+    joins.push(`LEFT JOIN LATERAL (SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted ORDER BY seq DESC LIMIT 1) lm ON true
+      LEFT JOIN users ls ON ls.id = lm.sender_id`);
+  }
+  text = `WITH p AS (
+      SELECT rm.id AS member_id, count(*) OVER ()::int AS total
+      FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+      WHERE rm.user_id = $1 AND ${visibleMembershipSql('rm', 'r', '$5')} AND ($2::room_type IS NULL OR r.type = $2)
+      ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, r.id
+      LIMIT $3 OFFSET $4
+    )
+    SELECT ${columns.join(', ')}
+    FROM p JOIN room_members rm ON rm.id = p.member_id JOIN rooms r ON r.id = rm.room_id
+    ${joins.join('\n    ')}
+    ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, r.id`;
+  inboxStatements.set(key, text);
+  return text;
+}
+
+/** The room's own columns of an inbox row (no prefixed record, no extras). */
+function pickOwn(row: Record<string, unknown>): Record<string, unknown> {
+  const room: Record<string, unknown> = {};
+  for (const key of Object.keys(t.columns)) room[key] = row[key];
+  return room;
 }
 
 const orderedPair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
@@ -78,7 +148,9 @@ export class RoomRepository {
 
   /**
    * Rooms the user may see (src/chat/access/visibility.ts), newest activity
-   * first, each with that membership, and the total, in one statement.
+   * first, each with that membership and the `extras` asked for, and the
+   * total, in one statement (a second one counts only when the page is empty).
+   * The seed's get_rooms_for_user.
    */
   async getRoomsForUser(
     userId: string,
@@ -86,17 +158,29 @@ export class RoomRepository {
     roomType: RoomType | null,
     page: number,
     pageSize: number,
+    extras: InboxExtras = NO_EXTRAS,
   ): Promise<Page<RoomWithMembership>> {
-    const rows = await this.db.query<Record<string, unknown> & { total: number }>(
-      `SELECT ${ROOM}, ${membersTable.selectPrefixed('rm', 'm')}, count(*) OVER ()::int AS total
-       FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-       WHERE rm.user_id = $1 AND ${visibleMembershipSql('rm', 'r', '$5')} AND ($2::room_type IS NULL OR r.type = $2)
-       ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, r.id
-       LIMIT $3 OFFSET $4`,
-      [userId, roomType, pageSize, (page - 1) * pageSize, companyId],
-    );
+    const rows = await this.db.query<Record<string, unknown> & { total: number }>(inboxSql(extras), [
+      userId,
+      roomType,
+      pageSize,
+      (page - 1) * pageSize,
+      companyId,
+    ]);
     const total = rows.length > 0 ? rows[0].total : await this.countRoomsForUser(userId, companyId, roomType);
-    const items = rows.map((row) => ({ room: row as unknown as Room, membership: membersTable.pick(row, 'm') as Member }));
+    const items = rows.map((row): RoomWithMembership => {
+      const item: RoomWithMembership = { room: pickOwn(row) as Room, membership: membersTable.pick(row, 'm') as Member };
+      if (extras.memberCount) item.memberCount = row.memberCount as number;
+      if (extras.unreadCount) item.unreadCount = row.unreadCount as number;
+      if (extras.lastMessage) {
+        item.lastMessage = messagesTable.pick(row, 'lm');
+        item.lastMessageSender =
+          item.lastMessage?.senderId == null
+            ? null
+            : { id: item.lastMessage.senderId, displayName: row['ls.displayName'] as string | null, companyId: row['ls.companyId'] as string | null };
+      }
+      return item;
+    });
     return pageOf(items, total, page, pageSize);
   }
 

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Info, ID, Int, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
-import { selects } from '../selection';
+import { historySelection, inboxSelection } from '../selection';
 import { RoomType } from '../types/enums';
 import { MessageObject, RoomObject, RoomPageObject, UserObject } from '../types/object-types';
 
@@ -23,8 +23,9 @@ export class QueryResolver {
     @Arg('type', () => RoomType, { nullable: true }) type: RoomType | null,
     @Arg('page', () => Int, { nullable: true, defaultValue: 1 }) page: number | null,
     @Arg('pageSize', () => Int, { nullable: true, defaultValue: 20 }) pageSize: number | null,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<RoomPageObject> {
-    return ctx.viewer().inbox(type ?? null, page ?? 1, pageSize ?? 20);
+    return ctx.viewer().inbox(type ?? null, page ?? 1, pageSize ?? 20, inboxSelection(info));
   }
 
   @Query(() => RoomPageObject, { description: "GROUP rooms of the caller's company." })
@@ -50,7 +51,7 @@ export class QueryResolver {
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.viewer().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
+    return ctx.viewer().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, historySelection(info));
   }
 
   @Query(() => MessageObject)

@@ -2,7 +2,7 @@ import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Int, Resolver, Root } fr
 import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { PER_VIEWER } from '../per-viewer';
-import { selects } from '../selection';
+import { historySelection } from '../selection';
 import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
 
 @Resolver(() => RoomObject)
@@ -55,6 +55,6 @@ export class RoomFieldsResolver {
     @Arg('includeDeleted', () => Boolean, { nullable: true, defaultValue: false }) includeDeleted: boolean | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
-    return ctx.viewer().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false, selects(info, 'reactions'));
+    return ctx.viewer().history(room.id, limit ?? 50, before ?? null, includeDeleted ?? false, historySelection(info));
   }
 }
