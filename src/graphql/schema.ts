@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from './scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { MembershipEventFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
@@ -39,7 +39,7 @@ export function buildChatSchema(): GraphQLSchema {
       MembershipEventFieldsResolver,
       TypingEventFieldsResolver,
     ],
-    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    scalarsMap: [{ type: Date, scalar: DateTime }],
     // Rules live in the services; class-validator is used there, not on GraphQL args.
     validate: false,
     pubSub: unusedPubSub,

@@ -32,12 +32,15 @@ const historyStatements = new Map<string, string>();
 
 /**
  * The history statement. One row per message; when there is none, one row of
- * nulls that still carries `visible` and `cursor_found`. Reactions are summed
+ * nulls that still carries `visible` and `cursor_found`. A page with a cursor
+ * is its own statement: prepared once and planned generically, the keyset
+ * bound must stay an index condition (`seq < cursor`), not a filter behind an
+ * OR that a page deep in history would pay for with every row above it. Reactions are summed
  * per message in a correlated subquery (an index probe per message), as JSON
  * the driver parses once: [{ reaction, count, userIds }] in order of first use.
  */
-function historySql(withViewer: boolean, withReactions: boolean, withReactionUsers: boolean): string {
-  const key = `${withViewer}:${withReactions}:${withReactionUsers}`;
+function historySql(withViewer: boolean, withCursor: boolean, withReactions: boolean, withReactionUsers: boolean): string {
+  const key = `${withViewer}:${withCursor}:${withReactions}:${withReactionUsers}`;
   let text = historyStatements.get(key);
   if (text !== undefined) return text;
   const visible = withViewer
@@ -59,7 +62,7 @@ function historySql(withViewer: boolean, withReactions: boolean, withReactionUse
      page AS (
        SELECT * FROM messages
        WHERE room_id = $1 AND (SELECT ok FROM visible)
-         AND ($2::uuid IS NULL OR seq < (SELECT seq FROM cursor))
+         ${withCursor ? 'AND seq < (SELECT seq FROM cursor)' : 'AND $2::uuid IS NULL'}
          AND ($4 OR NOT is_deleted)
        ORDER BY seq DESC LIMIT $3
      )
@@ -177,7 +180,7 @@ export class MessageRepository {
     const rows = await this.db.query<
       MessageWithSenderRow & { reactions: (ReactionSummary & { users?: UserView[] })[] | null; visible: boolean; cursor_found: boolean }
     >(
-      historySql(options.viewer !== undefined, options.withReactions === true, options.withReactionUsers === true),
+      historySql(options.viewer !== undefined, beforeId !== null, options.withReactions === true, options.withReactionUsers === true),
       [roomId, beforeId, limit, includeDeleted, options.viewer?.userId ?? null, options.viewer?.companyId ?? null],
     );
     const { visible, cursor_found: cursorFound } = rows[0];

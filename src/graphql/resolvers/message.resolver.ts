@@ -3,26 +3,28 @@ import type { GraphQLContext } from '../context';
 import { MessageObject, ReactionSummaryObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
 import { PER_VIEWER } from '../per-viewer';
+import type { Message } from '../../chat/messages/message.table';
+import type { ReactionSummary } from '../../chat/reactions/reaction.repository';
 
 @Resolver(() => MessageObject)
 export class MessageFieldsResolver {
   @FieldResolver(() => RoomObject)
-  async room(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+  async room(@Root() message: Message, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
     return required(await ctx.rows().room(message.roomId), 'room', message.roomId);
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Null for SYSTEM messages.' })
-  sender(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
+  sender(@Root() message: Message, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
     return message.senderId ? ctx.rows().user(message.senderId) : null;
   }
 
   @FieldResolver(() => Boolean)
-  isEdited(@Root() message: MessageObject): boolean {
+  isEdited(@Root() message: Message): boolean {
     return message.editedAt !== null;
   }
 
   @FieldResolver(() => [ReactionSummaryObject])
-  reactions(@Root() message: MessageObject, @Ctx() ctx: GraphQLContext): ReactionSummaryObject[] | Promise<ReactionSummaryObject[]> {
+  reactions(@Root() message: Message, @Ctx() ctx: GraphQLContext): ReactionSummaryObject[] | Promise<ReactionSummaryObject[]> {
     return ctx.rows().reactionSummaries(message.id);
   }
 }
@@ -31,12 +33,12 @@ export class MessageFieldsResolver {
 export class ReactionSummaryFieldsResolver {
   @FieldResolver(() => Boolean)
   @Extensions(PER_VIEWER)
-  reactedByMe(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): boolean {
+  reactedByMe(@Root() summary: ReactionSummary, @Ctx() ctx: GraphQLContext): boolean {
     return summary.userIds.includes(ctx.viewer().actor.id);
   }
 
   @FieldResolver(() => [UserObject])
-  users(@Root() summary: ReactionSummaryObject, @Ctx() ctx: GraphQLContext): UserObject[] | Promise<UserObject[]> {
+  users(@Root() summary: ReactionSummary, @Ctx() ctx: GraphQLContext): UserObject[] | Promise<UserObject[]> {
     return ctx.rows().usersByIds(summary.userIds);
   }
 }

@@ -4,18 +4,19 @@ import type { GraphQLContext } from '../context';
 import { PER_VIEWER } from '../per-viewer';
 import { historySelection } from '../selection';
 import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
+import type { Room } from '../../chat/rooms/room.table';
 
 @Resolver(() => RoomObject)
 export class RoomFieldsResolver {
   @FieldResolver(() => UserObject, { nullable: true })
-  createdBy(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
+  createdBy(@Root() room: Room, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
     return room.createdById ? ctx.rows().user(room.createdById) : null;
   }
 
   @FieldResolver(() => [MemberObject])
   @Extensions(PER_VIEWER)
   members(
-    @Root() room: RoomObject,
+    @Root() room: Room,
     @Ctx() ctx: GraphQLContext,
     @Arg('activeOnly', () => Boolean, { nullable: true, defaultValue: true }) activeOnly: boolean | null,
   ): Promise<MemberObject[]> {
@@ -23,32 +24,32 @@ export class RoomFieldsResolver {
   }
 
   @FieldResolver(() => Int)
-  memberCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
+  memberCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<number> {
     return ctx.rows().memberCount(room.id);
   }
 
   @FieldResolver(() => MemberObject, { nullable: true, description: "The caller's own membership." })
   @Extensions(PER_VIEWER)
-  myMembership(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MemberObject | null> {
+  myMembership(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<MemberObject | null> {
     return ctx.viewer().myMembership(room.id);
   }
 
   @FieldResolver(() => MessageObject, { nullable: true })
   @Extensions(PER_VIEWER)
-  lastMessage(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<MessageObject | null> {
+  lastMessage(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<MessageObject | null> {
     return ctx.viewer().lastMessage(room.id);
   }
 
   @FieldResolver(() => Int, { description: "Messages after the caller's lastReadAt, not sent by the caller, not deleted." })
   @Extensions(PER_VIEWER)
-  unreadCount(@Root() room: RoomObject, @Ctx() ctx: GraphQLContext): Promise<number> {
+  unreadCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<number> {
     return ctx.viewer().unreadCount(room.id);
   }
 
   @FieldResolver(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
   @Extensions(PER_VIEWER)
   messages(
-    @Root() room: RoomObject,
+    @Root() room: Room,
     @Ctx() ctx: GraphQLContext,
     @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,

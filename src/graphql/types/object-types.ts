@@ -9,6 +9,9 @@ import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums'
  * `simpleResolvers`: plain fields are read straight off the record, without
  * type-graphql's per-field wrapper (no middlewares or auth run on them anyway).
  * Date-times are the ISO strings the database gives (src/db/timestamps.ts).
+ * Field resolvers type their @Root as the domain record (an interface, so its
+ * reflected type is Object): type-graphql then passes the record on as it is,
+ * instead of copying it into a new instance of the class for every field.
  */
 
 @ObjectType('User', { description: 'A person known to the chat service, identified by the `sub` claim of their token.', simpleResolvers: true })
