@@ -55,7 +55,7 @@ const selected = new Set<Scenario>(picked.length ? picked : SCENARIOS);
 
 const SIZE = quick
   ? { warmupSec: 0.5, durationSec: 1, repeats: 1, histMessages: 2_000, deepMessages: 100_000, fanoutSockets: 300, fanoutRepeats: 1, memorySockets: 1_000, mixedSubscribers: 100, mixedLevels: [4, 16] }
-  : { warmupSec: 3, durationSec: 5, repeats: 3, histMessages: 10_000, deepMessages: 1_000_000, fanoutSockets: 2_000, fanoutRepeats: 3, memorySockets: 5_000, mixedSubscribers: 500, mixedLevels: [2, 4, 8, 16, 32] };
+  : { warmupSec: 3, durationSec: 5, repeats: 5, histMessages: 10_000, deepMessages: 1_000_000, fanoutSockets: 2_000, fanoutRepeats: 3, memorySockets: 5_000, mixedSubscribers: 500, mixedLevels: [2, 4, 8, 16, 32] };
 const FANOUT_MESSAGES = 20;
 const DEPTH_SHARE = 0.9;
 const JWT_SECRET = `bench-${randomBytes(12).toString('hex')}`;
@@ -109,20 +109,33 @@ interface Measured {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** The server's own CPU (user + system) per request served, ms: steadier than req/s on a shared machine. */
+  cpuMs: number | null;
   runs: LoadResult[];
 }
 
-function summarize(target: Target, runs: LoadResult[], label: string): Measured {
+/** A load run with the server's CPU time spent during it. */
+type TimedRun = LoadResult & { cpuMs: number };
+
+async function runTimed(ctx: Context, target: Target, spec: LoadSpec): Promise<TimedRun> {
+  const before = await target.worker.call<NodeJS.CpuUsage>('cpu');
+  const result = await ctx.http.call<LoadResult>('run', { spec });
+  const after = await target.worker.call<NodeJS.CpuUsage>('cpu');
+  return { ...result, cpuMs: (after.user - before.user + after.system - before.system) / 1000 };
+}
+
+function summarize(target: Target, runs: (LoadResult & { cpuMs?: number })[], label: string): Measured {
   const bad = runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
   const m: Measured = {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p95: median(runs.map((r) => r.p95)),
     p99: median(runs.map((r) => r.p99)),
+    cpuMs: median(runs.map((r) => (r.cpuMs === undefined || r.requests === 0 ? null : r.cpuMs / r.requests))),
     runs,
   };
   log(
-    `  ${label} ${target.name.padEnd(8)} ${fmt(m.rps)} req/s  p50 ${fmt(m.p50, 2)} ms  p99 ${fmt(m.p99, 2)} ms  (runs: ${runs.map((r) => Math.round(r.rps)).join(', ')} req/s${bad ? `; ${bad} non-2xx/errors/timeouts` : ''})`,
+    `  ${label} ${target.name.padEnd(8)} ${fmt(m.rps)} req/s  p50 ${fmt(m.p50, 2)} ms  p99 ${fmt(m.p99, 2)} ms  cpu ${fmt(m.cpuMs, 3)} ms/req  (runs: ${runs.map((r) => Math.round(r.rps)).join(', ')} req/s${bad ? `; ${bad} non-2xx/errors/timeouts` : ''})`,
   );
   return m;
 }
@@ -135,9 +148,9 @@ function summarize(target: Target, runs: LoadResult[], label: string): Measured 
 async function measurePair(ctx: Context, targets: Target[], lanes: (t: Target) => Lane[], label: string): Promise<Measured[]> {
   const spec = (t: Target, durationSec: number): LoadSpec => ({ url: t.url, lanes: lanes(t), durationSec });
   for (const t of targets) await ctx.http.call('run', { spec: spec(t, SIZE.warmupSec) });
-  const runs = targets.map(() => [] as LoadResult[]);
+  const runs = targets.map(() => [] as TimedRun[]);
   for (let i = 0; i < SIZE.repeats; i++) {
-    for (const [k, t] of targets.entries()) runs[k].push(await ctx.http.call<LoadResult>('run', { spec: spec(t, SIZE.durationSec) }));
+    for (const [k, t] of targets.entries()) runs[k].push(await runTimed(ctx, t, spec(t, SIZE.durationSec)));
   }
   return targets.map((t, k) => summarize(t, runs[k], label));
 }
@@ -207,6 +220,11 @@ async function unsubscribe(ctx: Context, target: Target, group: string): Promise
 
 // ---------------------------------------------------------------- scenarios
 
+/** Server CPU per request, ours against the baseline's (lower is better: the ratio is ours / baseline). */
+function cpuRow(scenario: Scenario, ours: Measured, base: Measured, statements: number | null, suffix = ''): Row {
+  return { scenario, metric: `server CPU ms per request${suffix} (lower is better)`, ours: round(ours.cpuMs, 3), baseline: round(base.cpuMs, 3), ratio: ratio(ours.cpuMs, base.cpuMs), p50: null, p99: null, statements };
+}
+
 async function history(ctx: Context): Promise<Row[]> {
   const text = body(HISTORY, 'HistoryPage', { roomId: ROOMS.hist, before: null, limit: 50 });
   const lanes = (): Lane[] => PEOPLE.history.map((u) => ({ headers: auth(ctx, u), requests: [{ body: text }] }));
@@ -218,6 +236,7 @@ async function history(ctx: Context): Promise<Row[]> {
   return [
     { scenario: 'history', metric: 'req/s, 50-message page, 10 connections', ours: round(ours.rps, 1), baseline: round(base.rps, 1), ratio: ratio(ours.rps, base.rps), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
     { scenario: 'history', metric: 'p50 latency ms (baseline: its p50)', ours: round(ours.p50), baseline: round(base.p50), ratio: ratio(ours.p50, base.p50), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+    cpuRow('history', ours, base, s.statements),
   ];
 }
 
@@ -232,6 +251,7 @@ async function inbox(ctx: Context): Promise<Row[]> {
     const s = await statementsOf(ctx.ours, ctx.tokens.get(PEOPLE.inbox[0]) as string, text);
     counts.push(s.statements);
     rows.push({ scenario: 'inbox', metric: `req/s, rooms(pageSize: ${pageSize}), 10 connections`, ours: round(ours.rps, 1), baseline: round(base.rps, 1), ratio: ratio(ours.rps, base.rps), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements });
+    rows.push(cpuRow('inbox', ours, base, s.statements, `, pageSize ${pageSize}`));
   }
   log(`  inbox statements per request: pageSize 10 -> ${counts[0]}, pageSize 50 -> ${counts[1]} (${counts[0] === counts[1] ? 'the same' : 'NOT the same'})`);
   rows.push({ scenario: 'inbox', metric: 'statements per request, pageSize 50 vs 10', ours: counts[1], baseline: counts[0], ratio: ratio(counts[1], counts[0]), p50: null, p99: null, statements: counts[1] });
@@ -413,6 +433,7 @@ async function send(ctx: Context): Promise<Row[]> {
   return [
     { scenario: 'send', metric: 'req/s, 20 senders into 20 rooms', ours: round(ours.rps, 1), baseline: round(base.rps, 1), ratio: ratio(ours.rps, base.rps), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
     { scenario: 'send', metric: 'p99 latency ms (baseline: its p99)', ours: round(ours.p99), baseline: round(base.p99), ratio: ratio(ours.p99, base.p99), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+    cpuRow('send', ours, base, s.statements),
   ];
 }
 

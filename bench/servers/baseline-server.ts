@@ -261,6 +261,7 @@ server.listen(0, '127.0.0.1', () => {
   serve(
     {
       mem: memoryAfterGc,
+      cpu: () => process.cpuUsage(),
       subscribers: () => subscribers,
       statements: () => statements,
       published: () => {

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   serve(
     {
       mem: memoryAfterGc,
+      cpu: () => process.cpuUsage(),
       subscribers: () => app.bus.listenerCount,
       statements: () => app.db.statements,
       capture: (msg) => {

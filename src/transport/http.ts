@@ -11,6 +11,7 @@ import { RateLimitedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import { compiledGateway } from './compiled-executor';
 import type { TransportOptions } from './transport-options';
 
 export interface HttpOptions extends TransportOptions {
@@ -73,7 +74,8 @@ export function originAllowed(origin: string | undefined, allowed: string[] | un
 
 export async function createHttpApp(options: HttpOptions): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: options.schema,
+    // Operations run compiled (graphql-jit), graphql-js as the fallback: src/transport/compiled-executor.ts.
+    gateway: compiledGateway(options.schema),
     introspection: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
     csrfPrevention: true,
@@ -101,6 +103,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
 
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers are not cached by validators: hashing every response body for an ETag is work for nothing.
+  app.set('etag', false);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
