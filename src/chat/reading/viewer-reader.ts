@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import type { Actor } from '../actor';
 import type { Repositories } from '../chat-repositories';
 import { BadInputError, messageNotFound, roomNotFound } from '../errors';
@@ -9,6 +8,7 @@ import type { Room } from '../rooms/room.table';
 import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import { requireIntInRange, requireUuid } from '../validation';
+import { Batch, type Maybe, then } from './batch';
 import { byKey, type RowReader } from './row-reader';
 
 export const HISTORY_LIMIT = { min: 1, max: 200 };
@@ -22,16 +22,16 @@ export const HISTORY_LIMIT = { min: 1, max: 200 };
  */
 export class ViewerReader {
   /** The actor's membership of each room they may see (null: not visible); primes the rooms it reads. */
-  private readonly visible: DataLoader<string, Member | null>;
-  private readonly visibleMessages: DataLoader<string, Message | null>;
-  private readonly unreadCounts: DataLoader<string, number>;
+  private readonly visible: Batch<string, Member | null>;
+  private readonly visibleMessages: Batch<string, Message | null>;
+  private readonly unreadCounts: Batch<string, number>;
 
   constructor(
     private readonly repos: Repositories,
     readonly actor: Actor,
     readonly rows: RowReader,
   ) {
-    this.visible = new DataLoader(async (roomIds) => {
+    this.visible = new Batch(async (roomIds) => {
       const found = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, roomIds);
       for (const { room, me } of found) {
         rows.primeRoom(room);
@@ -39,7 +39,7 @@ export class ViewerReader {
       }
       return byKey(roomIds, found, (f) => f.room.id).map((f) => f?.me ?? null);
     });
-    this.visibleMessages = new DataLoader(async (ids) => {
+    this.visibleMessages = new Batch(async (ids) => {
       const found = await repos.messages.findVisible(ids, actor.id, actor.companyId);
       for (const { message, me } of found) {
         this.visible.prime(message.roomId, me);
@@ -47,7 +47,7 @@ export class ViewerReader {
       }
       return byKey(ids, found, (f) => f.message.id).map((f) => f?.message ?? null);
     });
-    this.unreadCounts = new DataLoader(async (roomIds) => {
+    this.unreadCounts = new Batch(async (roomIds) => {
       const counts = await repos.members.unreadCounts(actor.id, roomIds);
       return roomIds.map((id) => counts.get(id) ?? 0);
     });
@@ -55,18 +55,18 @@ export class ViewerReader {
 
   /** Forgets what was read (after a mutation). */
   clear(): void {
-    this.visible.clearAll();
-    this.visibleMessages.clearAll();
-    this.unreadCounts.clearAll();
+    this.visible.clear();
+    this.visibleMessages.clear();
+    this.unreadCounts.clear();
     this.rows.clear();
   }
 
-  async canSee(roomId: string): Promise<boolean> {
-    return (await this.visible.load(roomId)) !== null;
+  canSee(roomId: string): Maybe<boolean> {
+    return then(this.visible.get(roomId), (me) => me !== null);
   }
 
   /** The actor's own membership of a room (active or not), or null. */
-  myMembership(roomId: string): Promise<Member | null> {
+  myMembership(roomId: string): Maybe<Member | null> {
     return this.rows.membership(roomId, this.actor.id);
   }
 
@@ -77,23 +77,25 @@ export class ViewerReader {
     return (await this.rows.room(id)) as Room;
   }
 
-  async members(roomId: string, activeOnly: boolean): Promise<Member[]> {
-    if (!(await this.canSee(roomId))) throw roomNotFound();
-    return this.rows.members(roomId, activeOnly);
+  members(roomId: string, activeOnly: boolean): Maybe<Member[]> {
+    return then(this.canSee(roomId), (visible) => {
+      if (!visible) throw roomNotFound();
+      return this.rows.members(roomId, activeOnly);
+    });
   }
 
-  async lastMessage(roomId: string): Promise<Message | null> {
-    return (await this.canSee(roomId)) ? this.rows.lastMessage(roomId) : null;
+  lastMessage(roomId: string): Maybe<Message | null> {
+    return then(this.canSee(roomId), (visible) => (visible ? this.rows.lastMessage(roomId) : null));
   }
 
-  async unreadCount(roomId: string): Promise<number> {
-    return (await this.canSee(roomId)) ? this.unreadCounts.load(roomId) : 0;
+  unreadCount(roomId: string): Maybe<number> {
+    return then(this.canSee(roomId), (visible) => (visible ? this.unreadCounts.get(roomId) : 0));
   }
 
   /** A message of a room the actor may see; otherwise NOT_FOUND (one statement either way). */
   async message(messageId: string): Promise<Message> {
     const id = requireUuid('id', messageId);
-    const message = await this.visibleMessages.load(id);
+    const message = await this.visibleMessages.get(id);
     if (!message) throw messageNotFound();
     return message;
   }

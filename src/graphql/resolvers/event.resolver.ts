@@ -1,4 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { type Maybe, then } from '../../chat/reading/batch';
 import type { GraphQLContext } from '../context';
 import { MemberObject, MembershipEventObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
 import { required } from './required';
@@ -10,25 +11,25 @@ type TypingEventRecord = Pick<TypingEventObject, 'roomId' | 'userId'>;
 @Resolver(() => MembershipEventObject)
 export class MembershipEventFieldsResolver {
   @FieldResolver(() => RoomObject)
-  async room(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.rows().room(event.roomId), 'room', event.roomId);
+  room(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
+    return then(ctx.rows().room(event.roomId), (room) => required(room, 'room', event.roomId));
   }
 
   @FieldResolver(() => MemberObject)
-  async member(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Promise<MemberObject> {
-    return required(await ctx.rows().membership(event.roomId, event.userId), 'member', event.memberId);
+  member(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Maybe<MemberObject> {
+    return then(ctx.rows().membership(event.roomId, event.userId), (member) => required(member, 'member', event.memberId));
   }
 }
 
 @Resolver(() => TypingEventObject)
 export class TypingEventFieldsResolver {
   @FieldResolver(() => RoomObject)
-  async room(@Root() event: TypingEventRecord, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.rows().room(event.roomId), 'room', event.roomId);
+  room(@Root() event: TypingEventRecord, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
+    return then(ctx.rows().room(event.roomId), (room) => required(room, 'room', event.roomId));
   }
 
   @FieldResolver(() => UserObject)
-  async user(@Root() event: TypingEventRecord, @Ctx() ctx: GraphQLContext): Promise<UserObject> {
-    return required(await ctx.rows().user(event.userId), 'user', event.userId);
+  user(@Root() event: TypingEventRecord, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
+    return then(ctx.rows().user(event.userId), (user) => required(user, 'user', event.userId));
   }
 }

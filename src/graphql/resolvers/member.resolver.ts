@@ -3,16 +3,17 @@ import type { GraphQLContext } from '../context';
 import { MemberObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
 import type { Member } from '../../chat/members/member.table';
+import { type Maybe, then } from '../../chat/reading/batch';
 
 @Resolver(() => MemberObject)
 export class MemberFieldsResolver {
   @FieldResolver(() => RoomObject)
-  async room(@Root() member: Member, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.rows().room(member.roomId), 'room', member.roomId);
+  room(@Root() member: Member, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
+    return then(ctx.rows().room(member.roomId), (room) => required(room, 'room', member.roomId));
   }
 
   @FieldResolver(() => UserObject)
-  async user(@Root() member: Member, @Ctx() ctx: GraphQLContext): Promise<UserObject> {
-    return required(await ctx.rows().user(member.userId), 'user', member.userId);
+  user(@Root() member: Member, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
+    return then(ctx.rows().user(member.userId), (user) => required(user, 'user', member.userId));
   }
 }

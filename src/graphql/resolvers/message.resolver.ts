@@ -4,17 +4,18 @@ import { MessageObject, ReactionSummaryObject, RoomObject, UserObject } from '..
 import { required } from './required';
 import { PER_VIEWER } from '../per-viewer';
 import type { Message } from '../../chat/messages/message.table';
+import { type Maybe, then } from '../../chat/reading/batch';
 import type { ReactionSummary } from '../../chat/reactions/reaction.repository';
 
 @Resolver(() => MessageObject)
 export class MessageFieldsResolver {
   @FieldResolver(() => RoomObject)
-  async room(@Root() message: Message, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
-    return required(await ctx.rows().room(message.roomId), 'room', message.roomId);
+  room(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
+    return then(ctx.rows().room(message.roomId), (room) => required(room, 'room', message.roomId));
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Null for SYSTEM messages.' })
-  sender(@Root() message: Message, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
+  sender(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<UserObject | null> {
     return message.senderId ? ctx.rows().user(message.senderId) : null;
   }
 
@@ -24,7 +25,7 @@ export class MessageFieldsResolver {
   }
 
   @FieldResolver(() => [ReactionSummaryObject])
-  reactions(@Root() message: Message, @Ctx() ctx: GraphQLContext): ReactionSummaryObject[] | Promise<ReactionSummaryObject[]> {
+  reactions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<ReactionSummaryObject[]> {
     return ctx.rows().reactionSummaries(message.id);
   }
 }
@@ -38,7 +39,7 @@ export class ReactionSummaryFieldsResolver {
   }
 
   @FieldResolver(() => [UserObject])
-  users(@Root() summary: ReactionSummary, @Ctx() ctx: GraphQLContext): UserObject[] | Promise<UserObject[]> {
+  users(@Root() summary: ReactionSummary, @Ctx() ctx: GraphQLContext): Maybe<UserObject[]> {
     return ctx.rows().usersByIds(summary.userIds);
   }
 }

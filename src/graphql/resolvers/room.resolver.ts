@@ -4,12 +4,13 @@ import type { GraphQLContext } from '../context';
 import { PER_VIEWER } from '../per-viewer';
 import { historySelection } from '../selection';
 import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
+import type { Maybe } from '../../chat/reading/batch';
 import type { Room } from '../../chat/rooms/room.table';
 
 @Resolver(() => RoomObject)
 export class RoomFieldsResolver {
   @FieldResolver(() => UserObject, { nullable: true })
-  createdBy(@Root() room: Room, @Ctx() ctx: GraphQLContext): UserObject | Promise<UserObject | null> | null {
+  createdBy(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<UserObject | null> {
     return room.createdById ? ctx.rows().user(room.createdById) : null;
   }
 
@@ -19,30 +20,30 @@ export class RoomFieldsResolver {
     @Root() room: Room,
     @Ctx() ctx: GraphQLContext,
     @Arg('activeOnly', () => Boolean, { nullable: true, defaultValue: true }) activeOnly: boolean | null,
-  ): Promise<MemberObject[]> {
+  ): Maybe<MemberObject[]> {
     return ctx.viewer().members(room.id, activeOnly ?? true);
   }
 
   @FieldResolver(() => Int)
-  memberCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<number> {
+  memberCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<number> {
     return ctx.rows().memberCount(room.id);
   }
 
   @FieldResolver(() => MemberObject, { nullable: true, description: "The caller's own membership." })
   @Extensions(PER_VIEWER)
-  myMembership(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<MemberObject | null> {
+  myMembership(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<MemberObject | null> {
     return ctx.viewer().myMembership(room.id);
   }
 
   @FieldResolver(() => MessageObject, { nullable: true })
   @Extensions(PER_VIEWER)
-  lastMessage(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<MessageObject | null> {
+  lastMessage(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<MessageObject | null> {
     return ctx.viewer().lastMessage(room.id);
   }
 
   @FieldResolver(() => Int, { description: "Messages after the caller's lastReadAt, not sent by the caller, not deleted." })
   @Extensions(PER_VIEWER)
-  unreadCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Promise<number> {
+  unreadCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<number> {
     return ctx.viewer().unreadCount(room.id);
   }
 
