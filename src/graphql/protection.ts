@@ -80,8 +80,40 @@ export function protectionRules(limits: QueryLimits, production: boolean): Valid
   return rules;
 }
 
-/** The query's cost with its variables known; null when the variables are bad (execution reports them). */
+/** Costs already computed, per document (the same object for the same text) and operation + variables. */
+const costs = new WeakMap<DocumentNode, Map<string, number | null>>();
+/** A document's remembered costs at most: clients page with few distinct variable sets. */
+const COSTS_PER_DOCUMENT = 256;
+
+/**
+ * The query's cost with its variables known; null when the variables are bad
+ * (execution reports them). Remembered per document and variables: the same
+ * page asked again costs a map look-up, not a walk of the document.
+ */
 export function queryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+): number | null {
+  let perDocument = costs.get(document);
+  if (!perDocument) costs.set(document, (perDocument = new Map()));
+  let key: string;
+  try {
+    key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  } catch {
+    return computeCost(schema, document, variables, operationName);
+  }
+  let cost = perDocument.get(key);
+  if (cost === undefined) {
+    cost = computeCost(schema, document, variables, operationName);
+    if (perDocument.size >= COSTS_PER_DOCUMENT) perDocument.clear();
+    perDocument.set(key, cost);
+  }
+  return cost;
+}
+
+function computeCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
