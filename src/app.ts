@@ -80,8 +80,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus(transport.target);
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits);
-  const streams = new ChatStreams(repos, services.access, bus);
+  const services = createServices(repos, bus, config.rateLimits, config.jwtSecret);
+  const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
   const authenticator = new Authenticator(config.jwtSecret, repos.users, { requireExpiry: config.production });
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });

@@ -45,6 +45,7 @@ const U = 'UNAUTHENTICATED';
 const MATRIX = {
   //                  owner  admin  member removed nonMember otherCompany noToken
   /* Query */
+  changes:           ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // the caller's own rooms' changes: nothing to refuse
   companyRooms:      ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
   directChat:        ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // userId: peer (answers null when there is none)
   me:                ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
@@ -52,6 +53,7 @@ const MATRIX = {
   messages:          ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
   room:              ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
   rooms:             ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
+  searchMessages:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   /* Mutation */
   addMembers:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // userIds: [peer], role MEMBER (the default)
   addReaction:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // on the owner's message
@@ -160,6 +162,7 @@ let counter = 0;
 
 const REQUESTS: Record<Operation, Build> = {
   /* Query */
+  changes: () => ({ query: '{ changes(limit: 10) { cursor hasMore messages { id } memberships { id } } }', variables: {} }),
   companyRooms: () => ({ query: '{ companyRooms { total items { id } } }', variables: {} }),
   directChat: (f) => ({ query: 'query($u: ID!) { directChat(userId: $u) { id } }', variables: { u: f.peer.id } }),
   me: () => ({ query: '{ me { id } }', variables: {} }),
@@ -167,6 +170,7 @@ const REQUESTS: Record<Operation, Build> = {
   messages: (f) => ({ query: 'query($r: ID!) { messages(roomId: $r) { id } }', variables: { r: f.roomId } }),
   room: (f) => ({ query: 'query($id: ID!) { room(id: $id) { id name } }', variables: { id: f.roomId } }),
   rooms: () => ({ query: '{ rooms { total items { id } } }', variables: {} }),
+  searchMessages: (f) => ({ query: 'query($r: ID) { searchMessages(query: "owner", roomId: $r) { snippet message { id } } }', variables: { r: f.roomId } }),
 
   /* Mutation */
   addMembers: (f) => ({ query: ADD_MEMBERS, variables: { r: f.roomId, u: [f.peer.id] } }),
@@ -382,6 +386,7 @@ describe('authorization matrix', () => {
       messages: { query: 'query($id: ID!) { messages(roomId: $id) { id } }', existing: (f: Fixture) => f.roomId },
       message: { query: 'query($id: ID!) { message(id: $id) { id } }', existing: (f: Fixture) => f.ownerMessage.id },
       'Room.members': { query: 'query($id: ID!) { room(id: $id) { members { id user { id } } } }', existing: (f: Fixture) => f.roomId },
+      searchMessages: { query: 'query($id: ID) { searchMessages(query: "owner", roomId: $id) { snippet } }', existing: (f: Fixture) => f.roomId },
     } satisfies Record<string, { query: string; existing: (f: Fixture) => string }>;
 
     for (const [read, { query, existing }] of Object.entries(HIDDEN)) {

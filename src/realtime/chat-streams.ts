@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import type { Access } from '../chat/access/access';
+import type { CursorCodec } from '../chat/changes/cursor';
 import { type Audience, inAudience } from '../chat/access/visibility';
 import type { Actor } from '../chat/actor';
 import type { Repositories } from '../chat/chat-repositories';
@@ -41,6 +43,7 @@ export class ChatStreams {
     private readonly repos: Repositories,
     private readonly access: Access,
     private readonly bus: EventBus,
+    private readonly cursors: CursorCodec,
   ) {}
 
   /**
@@ -87,11 +90,41 @@ export class ChatStreams {
     }
   }
 
-  /** Edits, deletions and reaction changes, of one room or of every room the actor sees. */
-  async messageUpdated(actor: Actor, roomId: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
+  /**
+   * Edits, deletions and reaction changes, of one room or of every room the
+   * actor sees. With `since` (a Message.version or a ChangeBatch cursor) the
+   * messages changed after it come first, oldest change first (new messages
+   * included: it is a catch-up), then live changes; a message is never sent
+   * twice at one version, so nothing is doubled across the switch.
+   */
+  async messageUpdated(actor: Actor, roomId: string | null, since: string | null = null): Promise<AsyncGenerator<Delivery<Message>>> {
+    const from = since === null ? null : this.cursors.decode(since, 'since');
     const id = roomId === null ? null : (await this.access.requireRoom(actor, roomId)).roomId;
     const queue = this.queue((e): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated' && (id === null || e.roomId === id));
-    return this.stream(actor, queue, (e) => this.current(e));
+    // The version last sent of each message (bounded: a duplicate needs an event older than 10,000 others).
+    const sent = new LRUCache<string, bigint>({ max: 10_000 });
+    const fresh = (message: Message) => {
+      const version = BigInt(message.version);
+      if ((sent.get(message.id) ?? -1n) >= version) return false;
+      sent.set(message.id, version);
+      return true;
+    };
+    const self = this;
+    async function* changed(event: EventOf<'messageUpdated'>): AsyncGenerator<Delivery<Message>> {
+      for await (const delivery of self.current(event)) if (fresh(delivery.payload)) yield delivery;
+    }
+    const replay =
+      from === null
+        ? undefined
+        : async function* (): AsyncGenerator<Delivery<Message>, void> {
+            for (let after = from; ; ) {
+              const batch = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, id);
+              for (const message of batch) if (fresh(message)) yield { key: batch, payload: message };
+              if (batch.length < REPLAY_BATCH) return;
+              after = batch[batch.length - 1].version;
+            }
+          };
+    return this.stream(actor, queue, changed, replay);
   }
 
   /** The actor's own membership changes, and changes to the members of rooms the actor sees. */

@@ -20,7 +20,17 @@ import type { Actor } from '../actor';
  * statement joined on.
  */
 export function visibleMembershipSql(member: string, room: string, companyParam: string): string {
-  return `(${member}.is_active AND ${room}.company_id IS NOT DISTINCT FROM ${companyParam}::uuid)`;
+  return `(${member}.is_active AND ${roomOfCompanySql(room, companyParam)})`;
+}
+
+/**
+ * SQL condition: room row `room` belongs to the company `companyParam` (rooms
+ * without a company to actors without one). Half of the rule above, for the one
+ * read that also follows memberships that ended: the changes feed shows a room
+ * left up to the moment of leaving, never a room of another company.
+ */
+export function roomOfCompanySql(room: string, companyParam: string): string {
+  return `${room}.company_id IS NOT DISTINCT FROM ${companyParam}::uuid`;
 }
 
 /** The same rule over rows already read: an active membership of a room of the actor's company. */

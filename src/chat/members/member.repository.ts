@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database';
 import type { Audience } from '../access/visibility';
+import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
 import { visibleMembershipSql } from '../access/visibility';
 import { NotFoundError } from '../errors';
 import { roomsTable, type Room } from '../rooms/room.table';
@@ -130,11 +131,13 @@ export class MemberRepository {
     return new Map(rows.map((r) => [r.room_id, r.n]));
   }
 
-  /** New memberships of a new room. */
+  /** New memberships of a new room, each with its version (a new room's rows wait for nobody: the version lock comes first). */
   async insertMembers(roomId: string, members: readonly { userId: string; role: MemberRole }[]): Promise<Member[]> {
     return this.db.query<Member>(
-      `INSERT INTO room_members AS rm (room_id, user_id, role)
-       SELECT $1, u, r FROM unnest($2::uuid[], $3::member_role[]) AS k(u, r)
+      `WITH version_lock AS (SELECT ${TAKE_VERSION_LOCK})
+       INSERT INTO room_members AS rm (room_id, user_id, role, version)
+       SELECT $1, k.u, k.r, ${NEXT_VERSION} FROM unnest($2::uuid[], $3::member_role[]) WITH ORDINALITY AS k(u, r, n), version_lock
+       ORDER BY k.n
        RETURNING ${MEMBER}`,
       [roomId, members.map((m) => m.userId), members.map((m) => m.role)],
     );
@@ -146,22 +149,30 @@ export class MemberRepository {
    * were added or brought back (the seed's ChatRoomRepository.add_members).
    */
   async addMembers(roomId: string, userIds: readonly string[], role: MemberRole): Promise<Member[]> {
+    // The memberships that exist are locked first, then the version lock: each added or returning member gets a version.
     return this.db.query<Member>(
-      `INSERT INTO room_members AS rm (room_id, user_id, role)
-       SELECT $1, u, $3 FROM unnest($2::uuid[]) AS u
+      `WITH target AS (SELECT id FROM room_members WHERE room_id = $1 AND user_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE),
+         version_lock AS (SELECT ${TAKE_VERSION_LOCK} FROM (SELECT count(*) FROM target) AS all_locked)
+       INSERT INTO room_members AS rm (room_id, user_id, role, version)
+       SELECT $1, u, $3, ${NEXT_VERSION} FROM unnest($2::uuid[]) AS u, version_lock
        ON CONFLICT (room_id, user_id) DO UPDATE
-         SET is_active = true, removed_at = NULL, role = EXCLUDED.role, joined_at = now()
+         SET is_active = true, removed_at = NULL, left_version = NULL, role = EXCLUDED.role, joined_at = now(), version = EXCLUDED.version
          WHERE NOT rm.is_active
        RETURNING ${MEMBER}`,
       [roomId, [...new Set(userIds)], role],
     );
   }
 
-  /** Soft removal: the row stays, inactive. Null when the user was not an active member. */
+  /**
+   * Soft removal: the row stays, inactive, with a new version (also kept as the
+   * moment of leaving: the feed shows the room's changes up to it). Null when
+   * the user was not an active member.
+   */
   async removeMember(roomId: string, userId: string): Promise<Member | null> {
     const [member] = await this.db.query<Member>(
-      `UPDATE room_members rm SET is_active = false, removed_at = now()
-       WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
+      `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active`)}
+       UPDATE room_members rm SET is_active = false, removed_at = now(), version = stamped.version, left_version = stamped.version
+       FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
       [roomId, userId],
     );
     return member ?? null;
@@ -180,23 +191,30 @@ export class MemberRepository {
 
   /**
    * Changes an active member's role. Giving OWNER hands ownership over: the
-   * current owner becomes ADMIN. Run it in a transaction holding the room's
-   * lock (MemberService does), so there is exactly one active OWNER. Null when
-   * `userId` is not an active member (then nothing may be kept: roll back).
+   * current owner becomes ADMIN first (the one-active-OWNER index is checked
+   * row by row), then the new role is set and both rows get their versions.
+   * Run it in a transaction holding the room's lock (MemberService does), so
+   * there is exactly one active OWNER. Null when `userId` is not an active
+   * member (then nothing has changed, or the caller rolls the demotion back).
    */
   async updateRole(roomId: string, userId: string, newRole: MemberRole): Promise<RoleChange | null> {
     let previousOwner: Member | null = null;
     if (newRole === 'OWNER') {
+      // Plain update: its row stays locked to the end, and the stamp below locks no new row after the version lock.
       [previousOwner = null] = await this.db.query<Member>(
         `UPDATE room_members rm SET role = 'ADMIN'
          WHERE rm.room_id = $1 AND rm.role = 'OWNER' AND rm.is_active AND rm.user_id <> $2 RETURNING ${MEMBER}`,
         [roomId, userId],
       );
     }
-    const [member] = await this.db.query<Member>(
-      `UPDATE room_members rm SET role = $3 WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
-      [roomId, userId, newRole],
+    const rows = await this.db.query<Member>(
+      `WITH ${stampCtes(`SELECT id FROM room_members WHERE id = ANY($4::uuid[]) OR (room_id = $1 AND user_id = $2 AND is_active)`)}
+       UPDATE room_members rm SET role = CASE WHEN rm.user_id = $2 THEN $3::member_role ELSE rm.role END, version = stamped.version
+       FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
+      [roomId, userId, newRole, previousOwner ? [previousOwner.id] : []],
     );
-    return member ? { member, previousOwner } : null;
+    const member = rows.find((m) => m.userId === userId);
+    if (!member) return null;
+    return { member, previousOwner: rows.find((m) => m.userId !== userId) ?? null };
   }
 }

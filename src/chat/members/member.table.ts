@@ -10,6 +10,10 @@ export const membersTable = table('room_members', {
   joinedAt: col.timestamptz(),
   lastReadAt: col.timestamptz().nullable(),
   removedAt: col.timestamptz().nullable(),
+  /** The version of its latest change (src/chat/changes/versions.ts). */
+  version: col.bigint(),
+  /** The version at which the member left (or was removed); null while active. */
+  leftVersion: col.bigint().nullable(),
 });
 
 export type Member = RecordOf<typeof membersTable>;

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database';
 import { isUniqueViolation } from '../../db/sql';
 import { visibleMembershipSql } from '../access/visibility';
+import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { membersTable, type Member } from '../members/member.table';
 import type { ReactionSummary } from '../reactions/reaction.repository';
@@ -221,7 +222,8 @@ export class MessageRepository {
    * same clientId (then nothing else happens), the check that the sender may
    * see the room, the rate limit (admitted under its row's lock), the room's
    * next seq (under the room's row lock, held to commit: seq 1, 2, 3... in
-   * commit order) and the insert. A concurrent first send of the same clientId
+   * commit order), then, those row locks held, the version lock and the
+   * message's version (src/chat/changes/versions.ts), and the insert. A concurrent first send of the same clientId
    * loses on the unique key: its whole statement rolls back (seq and rate-limit
    * slot included, so no gap) and the winner's message is returned.
    */
@@ -247,9 +249,10 @@ export class MessageRepository {
            WHERE id = $1 AND EXISTS (SELECT 1 FROM admitted)
            RETURNING last_seq
          ),
+         version_lock AS (SELECT last_seq, ${TAKE_VERSION_LOCK} FROM room),
          sent AS (
-           INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq)
-           SELECT $1, $2, $3, $4, $5, $6, last_seq FROM room
+           INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq, version)
+           SELECT $1, $2, $3, $4, $5, $6, last_seq, ${NEXT_VERSION} FROM version_lock
            RETURNING *
          )
          SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible
@@ -281,25 +284,27 @@ export class MessageRepository {
     return row.outcome === 'first' ? { kind: 'retry', first: messages[0], sender: senders[0] } : { kind: 'sent', message: messages[0], sender: senders[0] };
   }
 
-  /** Replaces the content of a live message. Null when it is gone or deleted. */
+  /** Replaces the content of a live message, with a new version. Null when it is gone or deleted. */
   async editMessage(messageId: string, newContent: string): Promise<Message | null> {
     const [message] = await this.db.query<Message>(
-      `UPDATE messages m SET content = $2, edited_at = clock_timestamp()
-       WHERE m.id = $1 AND NOT m.is_deleted RETURNING ${MESSAGE}`,
+      `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1 AND NOT is_deleted`)}
+       UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version
+       FROM stamped WHERE m.id = stamped.id RETURNING ${MESSAGE}`,
       [messageId, newContent],
     );
     return message ?? null;
   }
 
   /**
-   * Soft delete: the row and its seq stay, its content and metadata are wiped.
-   * Deleting twice keeps the first deletedAt.
+   * Soft delete, with a new version: the row and its seq stay, its content and
+   * metadata are wiped. Deleting twice keeps the first deletedAt.
    */
   async deleteMessage(messageId: string): Promise<Message | null> {
     const [message] = await this.db.query<Message>(
-      `UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
-         content = NULL, metadata = NULL
-       WHERE m.id = $1 RETURNING ${MESSAGE}`,
+      `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1`)}
+       UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
+         content = NULL, metadata = NULL, version = stamped.version
+       FROM stamped WHERE m.id = stamped.id RETURNING ${MESSAGE}`,
       [messageId],
     );
     return message ?? null;

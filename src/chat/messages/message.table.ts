@@ -17,6 +17,10 @@ export const messagesTable = table('messages', {
   editedAt: col.timestamptz().nullable(),
   isDeleted: col.bool(),
   deletedAt: col.timestamptz().nullable(),
+  /** The version of its latest change (src/chat/changes/versions.ts); a bigint, as a string. */
+  version: col.bigint(),
+  /** What search matches: generated from the content by PostgreSQL. */
+  search: col.tsvector(),
 });
 
 export type Message = RecordOf<typeof messagesTable>;

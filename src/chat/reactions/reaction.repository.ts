@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database';
+import { stampAfter } from '../changes/versions';
 import type { UserView } from '../users/user.table';
 import { reactionsTable as t, type Reaction } from './reaction.table';
 
@@ -20,11 +21,23 @@ export interface ReactionSummaries {
 export class ReactionRepository {
   constructor(private readonly db: Queryable) {}
 
-  /** Idempotent: adding the same reaction twice keeps the first row (`created` false). */
+  /**
+   * Idempotent: adding the same reaction twice keeps the first row (`created`
+   * false). A new reaction gives its message a new version, in the same
+   * statement: the message row is locked first, then the version lock.
+   */
   async addReaction(messageId: string, userId: string, reaction: string): Promise<{ reaction: Reaction; created: boolean }> {
     const [inserted] = await this.db.query<Reaction>(
-      `INSERT INTO message_reactions AS mr (message_id, user_id, reaction) VALUES ($1, $2, $3)
-       ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING ${REACTION}`,
+      `WITH target AS (SELECT id FROM messages WHERE id = $1 FOR UPDATE),
+         added AS (
+           INSERT INTO message_reactions AS mr (message_id, user_id, reaction) SELECT id, $2, $3 FROM target
+           ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING ${REACTION}
+         ),
+         changed AS (SELECT "messageId" AS id FROM added),
+         ${stampAfter('changed')},
+         -- A data-modifying CTE runs to completion whether or not the statement reads it.
+         bumped AS (UPDATE messages m SET version = stamped.version FROM stamped WHERE m.id = stamped.id)
+       SELECT * FROM added`,
       [messageId, userId, reaction],
     );
     if (inserted) return { reaction: inserted, created: true };
@@ -87,10 +100,20 @@ export class ReactionRepository {
     return rows.map((r) => r.user_id);
   }
 
-  /** True when a reaction was removed; removing one that is not there is not an error. */
+  /**
+   * True when a reaction was removed (its message then has a new version, in
+   * the same statement); removing one that is not there is not an error.
+   */
   async removeReaction(messageId: string, userId: string, reaction: string): Promise<boolean> {
     const rows = await this.db.query(
-      `DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND reaction = $3 RETURNING id`,
+      `WITH target AS (SELECT id FROM messages WHERE id = $1 FOR UPDATE),
+         removed AS (
+           DELETE FROM message_reactions mr USING target
+           WHERE mr.message_id = target.id AND mr.user_id = $2 AND mr.reaction = $3 RETURNING mr.message_id AS id
+         ),
+         ${stampAfter('removed')},
+         bumped AS (UPDATE messages m SET version = stamped.version FROM stamped WHERE m.id = stamped.id)
+       SELECT id FROM removed`,
       [messageId, userId, reaction],
     );
     return rows.length > 0;

@@ -1,5 +1,6 @@
 import { InitialSchema1764300000000 } from './1764300000000-initial-schema';
 import { CompanyScopeAndRateLimits1764900000000 } from './1764900000000-company-scope-and-rate-limits';
+import { ChangesAndSearch1765000000000 } from './1765000000000-changes-and-search';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
-export const migrations = [InitialSchema1764300000000, CompanyScopeAndRateLimits1764900000000];
+export const migrations = [InitialSchema1764300000000, CompanyScopeAndRateLimits1764900000000, ChangesAndSearch1765000000000];

@@ -24,6 +24,14 @@ export class MessageFieldsResolver {
     return message.editedAt !== null;
   }
 
+  @FieldResolver(() => String, {
+    description:
+      'Opaque change cursor: grows with every change to the message (edit, deletion, reaction, pin, reply). Pass it as `since` to resume.',
+  })
+  version(@Root() message: Message, @Ctx() ctx: GraphQLContext): string {
+    return ctx.services.changes.cursorOf(message.version);
+  }
+
   @FieldResolver(() => [ReactionSummaryObject])
   reactions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<ReactionSummaryObject[]> {
     return ctx.rows().reactionSummaries(message.id);

@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { historySelection, inboxSelection } from '../selection';
 import { RoomType } from '../types/enums';
-import { MessageObject, RoomObject, RoomPageObject, UserObject } from '../types/object-types';
+import { ChangeBatchObject, MessageObject, MessageSearchHitObject, RoomObject, RoomPageObject, UserObject } from '../types/object-types';
 
 @Resolver()
 export class QueryResolver {
@@ -52,6 +52,32 @@ export class QueryResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<MessageObject[]> {
     return ctx.viewer().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, historySelection(info));
+  }
+
+  @Query(() => ChangeBatchObject, {
+    description:
+      "What changed in the caller's rooms since a cursor (Message.version or a previous cursor); without `since`, an empty batch and the current cursor.",
+  })
+  changes(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('since', () => String, { nullable: true }) since: string | null,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 200 }) limit: number | null,
+  ): Promise<ChangeBatchObject> {
+    return ctx.services.changes.changes(ctx.actor(), since ?? null, limit ?? 200);
+  }
+
+  @Query(() => [MessageSearchHitObject], {
+    description:
+      "Full-text search over the messages of the caller's rooms (or one room), newest first; `before` is a message id (exclusive).",
+  })
+  searchMessages(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('query', () => String) query: string,
+    @Arg('roomId', () => ID, { nullable: true }) roomId: string | null,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 20 }) limit: number | null,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<MessageSearchHitObject[]> {
+    return ctx.services.search.searchMessages(ctx.actor(), query, roomId ?? null, limit ?? 20, before ?? null);
   }
 
   @Query(() => MessageObject)

@@ -28,11 +28,16 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => MessageObject, {
-    description: 'Edits, deletions and reaction changes.',
+    description:
+      'Edits, deletions, reaction, pin and reply-count changes. With `since` (a Message.version or a ChangeBatch cursor) the messages changed after it are replayed first, oldest change first, with no gap and no duplicate.',
     subscribe: ({ args, context }) =>
-      (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null),
+      (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
   })
-  messageUpdated(@Root() message: Message, @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null): MessageObject {
+  messageUpdated(
+    @Root() message: Message,
+    @Arg('roomId', () => ID, { nullable: true }) _roomId: string | null,
+    @Arg('since', () => String, { nullable: true }) _since: string | null,
+  ): MessageObject {
     return message;
   }
 

@@ -162,3 +162,29 @@ export class TypingEventObject {
   roomId: string;
   userId: string;
 }
+
+@ObjectType('ChangeBatch', { simpleResolvers: true })
+export class ChangeBatchObject {
+  @Field(() => [MessageObject], {
+    description: "Messages of the caller's rooms created or changed after `since`, oldest change first (deleted ones included, their content null).",
+  })
+  messages: MessageObject[];
+
+  @Field(() => [MemberObject], { description: "The caller's memberships that changed after `since` (added, removed, role, mute, ban)." })
+  memberships: MemberObject[];
+
+  @Field(() => String, { description: 'Pass as `since` next time.' })
+  cursor: string;
+
+  @Field(() => Boolean)
+  hasMore: boolean;
+}
+
+@ObjectType('MessageSearchHit', { simpleResolvers: true })
+export class MessageSearchHitObject {
+  @Field(() => MessageObject)
+  message: MessageObject;
+
+  @Field(() => String, { description: 'An excerpt of the content with each match wrapped in <mark>...</mark>; the rest HTML-escaped.' })
+  snippet: string;
+}

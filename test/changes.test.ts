@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { signToken } from '../src/auth/token';
+import { MessageRepository } from '../src/chat/messages/message.repository';
+import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { groupRoom, send, staffedRoom } from './support/factories';
+import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
+import { collect, sleep, waitFor } from './support/ws';
+
+/** What a client keeps of a message: enough to compare its state with the server's. */
+const STATE = 'id seq content isDeleted editedAt version reactions { reaction count } room { id }';
+type State = { id: string; seq: number; content: string | null; isDeleted: boolean; editedAt: string | null; version: string; reactions: { reaction: string; count: number }[]; room: { id: string } };
+
+const CHANGES = `query($since: String, $limit: Int) {
+  changes(since: $since, limit: $limit) { cursor hasMore messages { ${STATE} } memberships { id isActive role room { id } } }
+}`;
+const HISTORY = `query($r: ID!) { messages(roomId: $r, limit: 200, includeDeleted: true) { ${STATE} } }`;
+const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
+const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { id } }`;
+const REACT = `mutation($id: ID!, $r: String!) { addReaction(messageId: $id, reaction: $r) { id } }`;
+const UNREACT = `mutation($id: ID!, $r: String!) { removeReaction(messageId: $id, reaction: $r) { id } }`;
+
+interface Batch {
+  cursor: string;
+  hasMore: boolean;
+  messages: State[];
+  memberships: { id: string; isActive: boolean; role: string; room: { id: string } }[];
+}
+
+async function changes(server: TestServer, user: TestUser, since: string | null, limit = 200): Promise<Batch> {
+  return (await ok<{ changes: Batch }>(server.url, CHANGES, { since, limit }, user.token)).changes;
+}
+
+/** Pages `changes` until it says there is no more (bounded: a paging bug fails here, not in a timeout). */
+async function catchUp(server: TestServer, user: TestUser, since: string, limit = 200): Promise<{ cursor: string; messages: State[]; pages: number }> {
+  const messages: State[] = [];
+  let cursor = since;
+  for (let pages = 1; pages <= 100; pages++) {
+    const batch = await changes(server, user, cursor, limit);
+    messages.push(...batch.messages);
+    cursor = batch.cursor;
+    if (!batch.hasMore) return { cursor, messages, pages };
+  }
+  throw new Error('changes never said hasMore: false in 100 pages');
+}
+
+async function history(server: TestServer, user: TestUser, roomId: string): Promise<State[]> {
+  return (await ok<{ messages: State[] }>(server.url, HISTORY, { r: roomId }, user.token)).messages;
+}
+
+/** A client's copy of a room: messages by id, each replaced by a newer state. */
+function apply(copy: Map<string, State>, states: State[]): void {
+  for (const state of states) {
+    const held = copy.get(state.id);
+    if (!held || held.version < state.version) copy.set(state.id, state);
+  }
+}
+
+const byId = (states: Iterable<State>) => [...states].sort((a, b) => a.seq - b.seq);
+
+describe('changes: an offline client catches up on everything', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10', REACTION_RATE_LIMIT: '100000/10', EDIT_RATE_LIMIT: '100000/10' } });
+  });
+
+  it('gives each change a new, larger version that compares as a string', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const message = await send(server.url, owner, roomId, 'v1');
+    const versions: string[] = [];
+    const read = async () => versions.push((await ok(server.url, `query($id: ID!) { message(id: $id) { version } }`, { id: message.id }, owner.token)).message.version);
+    await read();
+    await ok(server.url, EDIT, { id: message.id, c: 'v2' }, owner.token);
+    await read();
+    await ok(server.url, REACT, { id: message.id, r: ':+1:' }, member.token);
+    await read();
+    await ok(server.url, UNREACT, { id: message.id, r: ':+1:' }, member.token);
+    await read();
+    await ok(server.url, DELETE, { id: message.id }, owner.token);
+    await read();
+    expect(new Set(versions).size).to.equal(5);
+    expect([...versions].sort()).to.deep.equal(versions);
+    // An idempotent repeat changes nothing, so it keeps the version.
+    await ok(server.url, DELETE, { id: message.id }, owner.token);
+    await read();
+    expect(versions[5]).to.equal(versions[4]);
+  });
+
+  it('without since answers no changes and the cursor of now; from it, the next change', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    await send(server.url, owner, roomId, 'before');
+    const now = await changes(server, owner, null);
+    expect(now).to.deep.include({ hasMore: false, messages: [], memberships: [] });
+    expect(await changes(server, owner, now.cursor)).to.deep.include({ messages: [], memberships: [], cursor: now.cursor });
+    const after = await send(server.url, owner, roomId, 'after');
+    const next = await changes(server, owner, now.cursor);
+    expect(next.messages.map((m) => m.id)).to.deep.equal([after.id]);
+    expect(next.cursor > now.cursor).to.equal(true);
+  });
+
+  it('an offline client that catches up with `changes` ends with exactly what a fresh full read shows', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const sent = [];
+    for (let i = 0; i < 12; i++) sent.push(await send(server.url, i % 2 ? member : owner, roomId, `m${i}`));
+    await ok(server.url, REACT, { id: sent[0].id, r: ':eyes:' }, member.token);
+    // The client reads the room, keeps the newest version it saw, and goes offline.
+    const copy = new Map((await history(server, member, roomId)).map((m) => [m.id, m]));
+    const since = [...copy.values()].reduce((max, m) => (m.version > max ? m.version : max), '');
+
+    await ok(server.url, EDIT, { id: sent[1].id, c: 'm1, edited' }, member.token);
+    await ok(server.url, DELETE, { id: sent[2].id }, owner.token);
+    await ok(server.url, REACT, { id: sent[3].id, r: ':tada:' }, owner.token);
+    await ok(server.url, UNREACT, { id: sent[0].id, r: ':eyes:' }, member.token);
+    await ok(server.url, EDIT, { id: sent[4].id, c: 'm4, edited' }, owner.token);
+    await ok(server.url, DELETE, { id: sent[4].id }, owner.token);
+    for (let i = 12; i < 15; i++) await send(server.url, owner, roomId, `m${i}`);
+
+    const { messages, pages } = await catchUp(server, member, since, 2);
+    expect(pages).to.be.above(1);
+    apply(copy, messages);
+    expect(byId(copy.values())).to.deep.equal(byId(await history(server, member, roomId)));
+  });
+
+  it('an offline client that resubscribes to messageUpdated with since ends with exactly what a fresh full read shows', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const sent = [];
+    for (let i = 0; i < 6; i++) sent.push(await send(server.url, owner, roomId, `m${i}`));
+    const copy = new Map((await history(server, member, roomId)).map((m) => [m.id, m]));
+    const since = [...copy.values()].reduce((max, m) => (m.version > max ? m.version : max), '');
+    await ok(server.url, EDIT, { id: sent[0].id, c: 'edited offline' }, owner.token);
+    await ok(server.url, DELETE, { id: sent[1].id }, owner.token);
+    await ok(server.url, REACT, { id: sent[2].id, r: ':+1:' }, member.token);
+    const offlineSend = await send(server.url, owner, roomId, 'sent while offline');
+
+    const live = collect<{ messageUpdated: State }>(wsClient(server, member.token), `subscription($r: ID, $since: String) { messageUpdated(roomId: $r, since: $since) { ${STATE} } }`, {
+      r: roomId,
+      since,
+    });
+    await waitFor(() => live.data.length >= 4, 5000, 'the replay');
+    // And changes go on arriving live after the replay.
+    await ok(server.url, EDIT, { id: sent[3].id, c: 'edited online' }, owner.token);
+    await waitFor(() => live.data.some((d) => d.messageUpdated.content === 'edited online'), 5000, 'the live edit');
+    expect(live.errors).to.deep.equal([]);
+    expect(live.data.map((d) => d.messageUpdated.id)).to.include(offlineSend.id);
+    apply(
+      copy,
+      live.data.map((d) => d.messageUpdated),
+    );
+    expect(byId(copy.values())).to.deep.equal(byId(await history(server, member, roomId)));
+  });
+
+  it('20 racing writers while a reader pages: every change arrives, none twice, each page after the last cursor', async function () {
+    this.timeout(120_000);
+    const owner = await signIn(server.url, await makeUser());
+    const writers = await Promise.all(Array.from({ length: 20 }, async () => signIn(server.url, await makeUser())));
+    const roomId = await groupRoom(server.url, owner, writers);
+    const start = await changes(server, owner, null);
+    let writing = true;
+    const seen = new Map<string, string>();
+    const pairs = new Set<string>();
+    let cursor = start.cursor;
+    const page = async () => {
+      const batch = await changes(server, owner, cursor, 25);
+      for (const m of batch.messages) {
+        expect(m.version > cursor, `a change at ${m.version} after cursor ${cursor}`).to.equal(true);
+        const pair = `${m.id}@${m.version}`;
+        expect(pairs.has(pair), `${pair} twice`).to.equal(false);
+        pairs.add(pair);
+        seen.set(m.id, m.version);
+      }
+      expect(batch.cursor >= cursor).to.equal(true);
+      cursor = batch.cursor;
+      return batch.hasMore;
+    };
+    const reader = (async () => {
+      while (writing) {
+        await page();
+        await sleep(5);
+      }
+    })();
+    await Promise.all(
+      writers.map(async (writer, w) => {
+        const mine: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          const op = (w + i) % 4;
+          if (op === 0 || mine.length === 0) mine.push((await send(server.url, writer, roomId, `w${w} m${i}`)).id);
+          else if (op === 1) await ok(server.url, EDIT, { id: mine[mine.length - 1], c: `w${w} edit ${i}` }, writer.token);
+          else if (op === 2) await ok(server.url, REACT, { id: mine[0], r: `:r${i}:` }, writer.token);
+          else await ok(server.url, DELETE, { id: mine.shift() as string }, writer.token);
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+    for (let i = 0; i < 100 && (await page()); i++);
+    const final = await server.app.db.query<{ id: string; version: string }>(
+      `SELECT id, version::text FROM messages WHERE room_id = $1 ORDER BY seq`,
+      [roomId],
+    );
+    expect(final.length).to.be.above(50);
+    expect(Object.fromEntries([...seen].map(([id, cursorVersion]) => [id, BigInt(`0x${cursorVersion.split('.')[0]}`).toString()]))).to.deep.equal(
+      Object.fromEntries(final.map((m) => [m.id, m.version])),
+    );
+  });
+
+  it('hands out versions in commit order: a change committing later never gets a smaller version than one already seen', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const a = await send(server.url, owner, roomId, 'a');
+    const b = await send(server.url, member, roomId, 'b');
+    let cursor = (await changes(server, owner, null)).cursor;
+    // A change that takes its version, then stays uncommitted for a while (the real edit statement, in a held transaction).
+    const slow = server.app.db.transaction(async (tx) => {
+      await new MessageRepository(tx).editMessage(a.id, 'slow edit');
+      await sleep(800);
+    });
+    await sleep(100);
+    let fastDone = false;
+    const fast = ok(server.url, EDIT, { id: b.id, c: 'fast edit' }, member.token).then(() => (fastDone = true));
+    const seen = new Set<string>();
+    let slowDone = false;
+    void slow.then(() => (slowDone = true));
+    // Read as a client polling would, while both are in flight, and once more after.
+    for (let polls = 0; polls < 200 && !(fastDone && slowDone); polls++) {
+      const batch = await changes(server, owner, cursor);
+      for (const m of batch.messages) seen.add(`${m.id}:${m.content}`);
+      cursor = batch.cursor;
+      await sleep(20);
+    }
+    await Promise.all([slow, fast]);
+    for (const m of (await changes(server, owner, cursor)).messages) seen.add(`${m.id}:${m.content}`);
+    expect([...seen].sort()).to.deep.equal([`${a.id}:slow edit`, `${b.id}:fast edit`].sort());
+  });
+
+  it('pages changes in a constant number of statements, whatever their number', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const since = (await changes(server, owner, null)).cursor;
+    for (let i = 0; i < 40; i++) {
+      const m = await send(server.url, i % 2 ? member : owner, roomId, `m${i}`);
+      if (i % 3 === 0) await ok(server.url, REACT, { id: m.id, r: ':+1:' }, member.token);
+    }
+    const query = `query($s: String, $l: Int) { changes(since: $s, limit: $l) { cursor messages { id content sender { displayName } reactions { count users { id } } } memberships { id room { id } } } }`;
+    const counts = [];
+    for (const limit of [2, 40]) {
+      const res = await gql(server.url, query, { s: since, l: limit }, owner.token);
+      expect(res.errors).to.equal(undefined);
+      expect(res.data?.changes.messages).to.have.length(limit);
+      counts.push(res.extensions?.sqlStatements);
+    }
+    expect(counts[0]).to.be.at.most(4);
+    expect(counts[1]).to.equal(counts[0]);
+  });
+
+  it("shows a room left only up to the moment of leaving, its own removal included, and never another company's rooms", async () => {
+    const { owner, member, roomId, companyId } = await staffedRoom(server.url);
+    const since = (await changes(server, member, null)).cursor;
+    const before = await send(server.url, owner, roomId, 'before the removal');
+    await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, owner.token);
+    const after = await send(server.url, owner, roomId, 'after the removal');
+    await ok(server.url, EDIT, { id: before.id, c: 'edited after the removal' }, owner.token);
+    const batch = await changes(server, member, since);
+    expect(batch.messages.map((m) => m.id)).not.to.include(after.id);
+    expect(JSON.stringify(batch)).not.to.include('after the removal');
+    expect(batch.memberships.map((m) => ({ room: m.room.id, isActive: m.isActive }))).to.deep.equal([{ room: roomId, isActive: false }]);
+
+    // A token naming another company sees none of the old company's rooms.
+    const elsewhere = await signToken(TEST_JWT_SECRET, { userId: owner.id, name: owner.name, companyId: randomUUID(), expiresIn: '1h' });
+    const moved = (await ok(server.url, CHANGES, { since, limit: 200 }, elsewhere)).changes as Batch;
+    expect({ messages: moved.messages, memberships: moved.memberships }).to.deep.equal({ messages: [], memberships: [] });
+    expect(companyId).to.be.a('string');
+  });
+
+  it('refuses a malformed, edited or foreign cursor with BAD_USER_INPUT, over HTTP and WebSocket', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const good = (await changes(server, owner, null)).cursor;
+    const other = await startServer({ env: { JWT_SECRET: 'another deployment' } });
+    const foreignOwner = await signToken('another deployment', { userId: owner.id, name: owner.name, companyId: owner.companyId ?? undefined, expiresIn: '1h' });
+    const foreign = (await ok(other.url, CHANGES, { since: null }, foreignOwner)).changes.cursor as string;
+    const edited = `${(BigInt(`0x${good.slice(0, 16)}`) - 1n).toString(16).padStart(16, '0')}${good.slice(16)}`;
+    for (const since of ['', 'abc', '0', good.toUpperCase(), edited, foreign, `${good}x`, 'ffffffffffffffff.AAAAAAAAAAAAAAAA', '\u0000']) {
+      expect(await errorCode(server.url, CHANGES, { since }, owner.token), JSON.stringify(since)).to.equal('BAD_USER_INPUT');
+      const sub = collect(wsClient(server, owner.token), `subscription($r: ID, $s: String) { messageUpdated(roomId: $r, since: $s) { id } }`, { r: roomId, s: since });
+      await waitFor(() => sub.errors.length > 0, 5000, 'the refusal');
+      expect(sub.errors.map((e) => e.code), JSON.stringify(since)).to.deep.equal(['BAD_USER_INPUT']);
+    }
+    for (const limit of [0, 501]) expect(await errorCode(server.url, CHANGES, { since: good, limit }, owner.token)).to.equal('BAD_USER_INPUT');
+  });
+});

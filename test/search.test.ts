@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { groupRoom, send, staffedRoom } from './support/factories';
+import { startServer, type TestServer } from './support/server';
+
+const SEARCH = `query($q: String!, $r: ID, $limit: Int, $before: ID) {
+  searchMessages(query: $q, roomId: $r, limit: $limit, before: $before) { snippet message { id content room { id } } }
+}`;
+
+type Hit = { snippet: string; message: { id: string; content: string; room: { id: string } } };
+
+async function search(server: TestServer, user: TestUser, q: string, extra: Record<string, unknown> = {}): Promise<Hit[]> {
+  return (await ok<{ searchMessages: Hit[] }>(server.url, SEARCH, { q, ...extra }, user.token)).searchMessages;
+}
+
+const contents = (hits: Hit[]) => hits.map((h) => h.message.content);
+
+describe('searchMessages', () => {
+  let server: TestServer;
+  let owner: TestUser;
+  let member: TestUser;
+  let roomId: string;
+
+  beforeEach(async () => {
+    server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10' } });
+    ({ owner, member, roomId } = await staffedRoom(server.url));
+  });
+
+  it('finds words case-insensitively, newest first, and pages with before', async () => {
+    const first = await send(server.url, owner, roomId, 'The Quarterly report is ready');
+    await send(server.url, member, roomId, 'lunch at noon?');
+    const second = await send(server.url, member, roomId, 'REPORT: numbers look good');
+    const third = await send(server.url, owner, roomId, 'a report on the report');
+    expect((await search(server, member, 'report')).map((h) => h.message.id)).to.deep.equal([third.id, second.id, first.id]);
+    const page1 = await search(server, member, 'REPORT', { limit: 2 });
+    const page2 = await search(server, member, 'report', { limit: 2, before: page1[1].message.id });
+    expect([...page1, ...page2].map((h) => h.message.id)).to.deep.equal([third.id, second.id, first.id]);
+    expect(await search(server, member, 'report', { limit: 2, before: first.id })).to.deep.equal([]);
+  });
+
+  it('understands a web search box: "quoted phrases", -exclusions and or', async () => {
+    await send(server.url, owner, roomId, 'release the new build today');
+    await send(server.url, owner, roomId, 'build the new release');
+    await send(server.url, owner, roomId, 'the release is blocked');
+    expect(contents(await search(server, owner, '"new release"'))).to.deep.equal(['build the new release']);
+    expect(contents(await search(server, owner, 'release -build'))).to.deep.equal(['the release is blocked']);
+    expect(contents(await search(server, owner, 'blocked or today'))).to.have.members(['the release is blocked', 'release the new build today']);
+  });
+
+  it('matches words of any language as written, and languages without spaces by character sequence', async () => {
+    const texts = [
+      'Встреча перенесена на пятницу',
+      'Η συνάντηση είναι αύριο',
+      'Café crème für Straße',
+      'سنلتقي غدا في المكتب',
+      '東京タワーに行きました',
+      '我们明天在北京见面',
+      '회의는 내일 서울에서 합니다',
+    ];
+    for (const text of texts) await send(server.url, owner, roomId, text);
+    for (const [query, expected] of [
+      ['пятницу', texts[0]],
+      ['ΣΥΝΆΝΤΗΣΗ', texts[1]],
+      ['café', texts[2]],
+      ['straße', texts[2]],
+      ['المكتب', texts[3]],
+      ['東京', texts[4]],
+      ['タワー', texts[4]],
+      ['北京', texts[5]],
+      ['서울', texts[6]],
+    ]) {
+      expect(contents(await search(server, member, query)), query).to.deep.equal([expected]);
+    }
+    // Characters must be adjacent and in order: 京東 is not 東京.
+    expect(await search(server, member, '京東')).to.deep.equal([]);
+    expect(contents(await search(server, member, '"東京" -北京'))).to.deep.equal([texts[4]]);
+  });
+
+  it('gives an HTML-safe snippet with each match in <mark>', async () => {
+    await send(server.url, owner, roomId, 'Use <script>alert("x")</script> & the report tag <b>report</b>');
+    await send(server.url, owner, roomId, '東京タワーに行きました');
+    const [hit] = await search(server, owner, 'report');
+    expect(hit.snippet).to.equal('Use &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; the <mark>report</mark> tag &lt;b&gt;<mark>report</mark>&lt;/b&gt;');
+    const [cjk] = await search(server, owner, '東京');
+    expect(cjk.snippet).to.equal('<mark>東京</mark>タワーに行きました');
+    // A long message: an excerpt around the match, cut at words, marked where the phrase stands (not its loose words).
+    const filler = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
+    await send(server.url, owner, roomId, `${filler(60)} the launch date moved, launch plans later ${filler(60)}`);
+    const [long] = await search(server, owner, '"launch date"');
+    expect(long.snippet).to.match(/^… word\d+ /);
+    expect(long.snippet).to.match(/ word\d+ …$/);
+    expect(long.snippet).to.include('the <mark>launch date</mark> moved, launch plans');
+    expect(long.snippet.length).to.be.below(300);
+  });
+
+  it('never finds deleted messages, finds an edit by its new text only, and nothing in rooms left or of others', async () => {
+    const edited = await send(server.url, member, roomId, 'old wording alpha');
+    await ok(server.url, `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`, { id: edited.id, c: 'new wording beta' }, member.token);
+    const deleted = await send(server.url, member, roomId, 'gamma to be deleted');
+    await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: deleted.id }, member.token);
+    expect(await search(server, member, 'alpha')).to.deep.equal([]);
+    expect(contents(await search(server, member, 'beta'))).to.deep.equal(['new wording beta']);
+    expect(await search(server, member, 'gamma')).to.deep.equal([]);
+
+    const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+    const theirs = await groupRoom(server.url, outsider, [], 'Theirs');
+    await send(server.url, outsider, theirs, 'delta in another company');
+    await send(server.url, owner, roomId, 'delta in ours');
+    expect(contents(await search(server, member, 'delta'))).to.deep.equal(['delta in ours']);
+    expect(contents(await search(server, outsider, 'delta'))).to.deep.equal(['delta in another company']);
+
+    await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, owner.token);
+    expect(await search(server, member, 'delta')).to.deep.equal([]);
+  });
+
+  it('searches one room when asked, which needs membership (NOT_FOUND as for a room that does not exist)', async () => {
+    const other = await groupRoom(server.url, owner, [member], 'Other');
+    await send(server.url, owner, roomId, 'epsilon here');
+    await send(server.url, owner, other, 'epsilon there');
+    expect(contents(await search(server, member, 'epsilon', { r: other }))).to.deep.equal(['epsilon there']);
+    const stranger = await signIn(server.url, await makeUser());
+    const hidden = await gql(server.url, SEARCH, { q: 'epsilon', r: roomId }, stranger.token);
+    const missing = await gql(server.url, SEARCH, { q: 'epsilon', r: randomUUID() }, stranger.token);
+    expect(hidden.errors?.[0].extensions.code).to.equal('NOT_FOUND');
+    expect(hidden.errors?.[0].message).to.equal(missing.errors?.[0].message);
+  });
+
+  it('refuses bad input with BAD_USER_INPUT', async () => {
+    const mine = await send(server.url, owner, roomId, 'zeta');
+    const stranger = await signIn(server.url, await makeUser());
+    const theirRoom = await groupRoom(server.url, stranger, [], 'Stranger room');
+    const theirs = await send(server.url, stranger, theirRoom, 'zeta');
+    for (const [label, variables] of [
+      ['blank', { q: '   ' }],
+      ['empty', { q: '' }],
+      ['201 characters', { q: 'a'.repeat(201) }],
+      ['NUL', { q: 'ze\u0000ta' }],
+      ['lone surrogate', { q: 'ze\ud800ta' }],
+      ['limit 0', { q: 'zeta', limit: 0 }],
+      ['limit 101', { q: 'zeta', limit: 101 }],
+      ['malformed before', { q: 'zeta', before: 'not-an-id' }],
+      ['before of a room not seen', { q: 'zeta', before: theirs.id }],
+      ['malformed roomId', { q: 'zeta', r: 'nope' }],
+    ] as const) {
+      expect(await errorCode(server.url, SEARCH, variables, owner.token), label).to.equal('BAD_USER_INPUT');
+    }
+    expect(contents(await search(server, owner, 'a'.repeat(200)))).to.deep.equal([]);
+    expect(contents(await search(server, owner, 'zeta', { limit: 100 }))).to.deep.equal(['zeta']);
+    expect(mine.id).to.be.a('string');
+    expect(contents(await search(server, owner, '*** ()'))).to.deep.equal([]);
+  });
+});
