@@ -88,6 +88,10 @@ describe('Fuzzing: generated valid and mutated operations over HTTP and WebSocke
       roomIds: [roomId, otherRoomId, directId],
       messageIds: [...messages.map((m) => m.id), doomed.id],
       userIds: [owner.id, admin.id, member.id, stranger.id, outsider.id],
+      cursors: [
+        (await ok(server.url, '{ changes { cursor } }', {}, owner.token)).changes.cursor,
+        (await ok(server.url, 'query($id: ID!) { message(id: $id) { version } }', { id: messages[0].id }, owner.token)).message.version,
+      ],
       badTokens: [
         { label: 'wrong-secret', token: await signToken('not-the-secret', { userId: owner.id, name: 'Forged' }) },
         { label: 'expired', token: expired },

@@ -16,6 +16,8 @@ export interface Fixture {
   roomIds: string[];
   messageIds: string[];
   userIds: string[];
+  /** Cursors the server gave (a changes cursor, message versions). */
+  cursors: string[];
   badTokens: { label: string; token: string }[];
 }
 
@@ -401,7 +403,27 @@ function argumentValues(fx: Fixture, maxHuge: number) {
     ),
   });
 
-  return { oddUnicode, id, idList, content, reaction, groupName, clientId, metadata, int, bool, enumOf, dateTime, inputObject };
+  const cursor: ValuePair = {
+    valid: fc.oneof(fc.constantFrom(...fx.cursors), fc.constant(null), fc.constant(MISSING)),
+    bad: fc.oneof(
+      fc.constantFrom(...fx.cursors).chain((c) =>
+        fc.constantFrom(c.toUpperCase(), `${c}x`, c.slice(0, -1), c.replace('.', ''), `0${c}`, `${'f'.repeat(16)}${c.slice(16)}`, `${c.slice(0, 17)}${'A'.repeat(16)}`),
+      ),
+      fc.constantFrom('', ' ', '0', '-1', '9223372036854775808', 'ffffffffffffffff.AAAAAAAAAAAAAAAA', '0000000000000000.', '.'),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => `${n.toString(16).padStart(16, '0')}.AAAAAAAAAAAAAAAA`),
+      badString,
+    ),
+  };
+  const searchQuery: ValuePair = {
+    valid: fc.oneof(
+      fc.constantFrom('hello', '"just us"', 'welcome -hi', 'hey or hi', '東京', '-', '"', '*', 'ﷺ مرحبا', 'a'.repeat(200)),
+      nonBlank(fc.string({ minLength: 1, maxLength: 60 })),
+      nonBlank(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 })),
+    ),
+    bad: badString,
+  };
+
+  return { oddUnicode, id, idList, content, reaction, groupName, clientId, metadata, int, bool, enumOf, dateTime, inputObject, cursor, searchQuery };
 }
 
 type ArgumentValues = ReturnType<typeof argumentValues>;
@@ -415,7 +437,7 @@ const PAGE = `{ total page pages pageSize items { id name type memberCount lastM
 
 /** Every query, mutation and subscription of the schema, with the arguments each takes. */
 function fieldSpecs(fx: Fixture, v: ArgumentValues) {
-  const { id, idList, content, reaction, groupName, clientId, metadata, int, bool, enumOf, dateTime, inputObject } = v;
+  const { id, idList, content, reaction, groupName, clientId, metadata, int, bool, enumOf, dateTime, inputObject, cursor, searchQuery } = v;
   const roomId = id(fx.roomIds);
   const messageId = id(fx.messageIds);
   const userId = id(fx.userIds);
@@ -520,6 +542,26 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
     },
     { kind: 'query', field: 'directChat', args: [{ name: 'userId', type: 'ID!', ...userId }, ...roomNested], selection: ROOM },
     { kind: 'query', field: 'me', args: [], selection: '{ id displayName companyId }' },
+    {
+      kind: 'query',
+      field: 'changes',
+      args: [
+        { name: 'since', type: 'String', ...cursor, optional: true },
+        { name: 'limit', type: 'Int', ...int(1, 500), optional: true },
+      ],
+      selection: `{ cursor hasMore messages ${MESSAGE} memberships { id role isActive room { id } } }`,
+    },
+    {
+      kind: 'query',
+      field: 'searchMessages',
+      args: [
+        { name: 'query', type: 'String!', ...searchQuery },
+        { name: 'roomId', type: 'ID', ...roomId, optional: true },
+        { name: 'limit', type: 'Int', ...int(1, 100), optional: true },
+        { name: 'before', type: 'ID', ...messageId, optional: true },
+      ],
+      selection: '{ snippet message { id content version } }',
+    },
   ];
   const subscriptions: FieldSpec[] = [
     {
@@ -531,7 +573,15 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
       ],
       selection: '{ id seq content sender { id } }',
     },
-    { kind: 'subscription', field: 'messageUpdated', args: [{ name: 'roomId', type: 'ID', ...roomId, optional: true }], selection: '{ id content isDeleted reactions { reaction count } }' },
+    {
+      kind: 'subscription',
+      field: 'messageUpdated',
+      args: [
+        { name: 'roomId', type: 'ID', ...roomId, optional: true },
+        { name: 'since', type: 'String', ...cursor, optional: true },
+      ],
+      selection: '{ id content isDeleted version reactions { reaction count } }',
+    },
     { kind: 'subscription', field: 'typing', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ isTyping at user { id } room { id } }' },
     { kind: 'subscription', field: 'membershipChanged', args: [], selection: '{ kind member { id role isActive } room { id } }' },
   ];
