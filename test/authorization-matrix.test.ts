@@ -49,11 +49,13 @@ const MATRIX = {
   companyRooms:      ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
   directChat:        ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // userId: peer (answers null when there is none)
   me:                ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
+  mentions:          ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // the caller's own mentions: nothing to refuse
   message:           ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // id: the owner's message
   messages:          ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
   room:              ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
   rooms:             ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U],
   searchMessages:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
+  thread:            ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // parentId: the owner's message
   /* Mutation */
   addMembers:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // userIds: [peer], role MEMBER (the default)
   addReaction:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // on the owner's message
@@ -62,15 +64,18 @@ const MATRIX = {
   deleteMessage:     ['ok', 'ok', F,    NF,   NF,   NF,   U], // the OWNER's message: the admin deletes it as ADMIN
   editMessage:       [F,    F,    'ok', NF,   NF,   NF,   U], // the MEMBER's message: sender only, not even the OWNER
   markRoomRead:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
+  pinMessage:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // the member's message, in a GROUP room: OWNER and ADMINs
   removeMember:      ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target, a MEMBER who is not the caller
   removeReaction:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // ':+1:' on the owner's message (the owner put it there)
   sendMessage:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
   setTyping:         ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
+  unpinMessage:      ['ok', 'ok', F,    NF,   NF,   NF,   U], // the owner's message, pinned by the owner
   updateMemberRole:  ['ok', F,    F,    NF,   NF,   NF,   U], // userId: target (a MEMBER), role ADMIN
   /* Subscription */
   membershipChanged: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // event: see its request builder
   messageAdded:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   messageUpdated:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
+  readReceipt:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   typing:            ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
 } as const satisfies Record<string, Row>;
 
@@ -94,7 +99,7 @@ interface Fixture {
   /** Same company, signed in, in no room: whom addMembers, createDirectChat, directChat and createGroupChat name. */
   peer: TestUser;
   roomId: string;
-  /** Sent by the owner; the owner reacted ':+1:' to it. */
+  /** Sent by the owner; the owner reacted ':+1:' to it and pinned it. */
   ownerMessage: SentMessage;
   /** Sent by the member. */
   memberMessage: SentMessage;
@@ -117,6 +122,7 @@ async function fixture(url: string): Promise<Fixture> {
   const memberMessage = await send(url, member, roomId, 'from the member');
   await send(url, removedMember, roomId, 'from the soon removed member');
   await ok(url, ADD_REACTION, { id: ownerMessage.id, r: ':+1:' }, owner.token);
+  await ok(url, `mutation($id: ID!) { pinMessage(id: $id) { id } }`, { id: ownerMessage.id }, owner.token);
   await ok(url, REMOVE_MEMBER, { r: roomId, u: removedMember.id }, owner.token);
   return {
     url,
@@ -166,10 +172,12 @@ const REQUESTS: Record<Operation, Build> = {
   companyRooms: () => ({ query: '{ companyRooms { total items { id } } }', variables: {} }),
   directChat: (f) => ({ query: 'query($u: ID!) { directChat(userId: $u) { id } }', variables: { u: f.peer.id } }),
   me: () => ({ query: '{ me { id } }', variables: {} }),
+  mentions: () => ({ query: '{ mentions(limit: 5) { id room { id } } }', variables: {} }),
   message: (f) => ({ query: 'query($id: ID!) { message(id: $id) { id content } }', variables: { id: f.ownerMessage.id } }),
   messages: (f) => ({ query: 'query($r: ID!) { messages(roomId: $r) { id } }', variables: { r: f.roomId } }),
   room: (f) => ({ query: 'query($id: ID!) { room(id: $id) { id name } }', variables: { id: f.roomId } }),
   rooms: () => ({ query: '{ rooms { total items { id } } }', variables: {} }),
+  thread: (f) => ({ query: 'query($p: ID!) { thread(parentId: $p) { id parent { id } } }', variables: { p: f.ownerMessage.id } }),
   searchMessages: (f) => ({ query: 'query($r: ID) { searchMessages(query: "owner", roomId: $r) { snippet message { id } } }', variables: { r: f.roomId } }),
 
   /* Mutation */
@@ -183,6 +191,8 @@ const REQUESTS: Record<Operation, Build> = {
   deleteMessage: (f) => ({ query: 'mutation($id: ID!) { deleteMessage(id: $id) { id isDeleted } }', variables: { id: f.ownerMessage.id } }),
   editMessage: (f) => ({ query: EDIT, variables: { id: f.memberMessage.id, c: 'edited' } }),
   markRoomRead: (f) => ({ query: 'mutation($r: ID!) { markRoomRead(roomId: $r) { id } }', variables: { r: f.roomId } }),
+  pinMessage: (f) => ({ query: 'mutation($id: ID!) { pinMessage(id: $id) { id pinnedAt } }', variables: { id: f.memberMessage.id } }),
+  unpinMessage: (f) => ({ query: 'mutation($id: ID!) { unpinMessage(id: $id) { id pinnedAt } }', variables: { id: f.ownerMessage.id } }),
   removeMember: (f) => ({ query: REMOVE_MEMBER, variables: { r: f.roomId, u: f.target.id } }),
   removeReaction: (f) => ({
     query: 'mutation($id: ID!, $r: String!) { removeReaction(messageId: $id, reaction: $r) { id } }',
@@ -255,6 +265,16 @@ const REQUESTS: Record<Operation, Build> = {
     variables: { r: f.roomId },
     trigger: () => ok(f.url, EDIT, { id: f.ownerMessage.id, c: `edit ${++counter}` }, f.owner.token),
     relevant: (d) => d.messageUpdated.id === f.ownerMessage.id,
+  }),
+  // The owner's read position moves forward: every active member hears it.
+  readReceipt: (f) => ({
+    query: 'subscription($r: ID!) { readReceipt(roomId: $r) { room { id } user { id } lastReadAt } }',
+    variables: { r: f.roomId },
+    trigger: async () => {
+      await sleep(5);
+      return ok(f.url, 'mutation($r: ID!) { markRoomRead(roomId: $r) { id } }', { r: f.roomId }, f.owner.token);
+    },
+    relevant: (d) => d.readReceipt.room.id === f.roomId && d.readReceipt.user.id === f.owner.id,
   }),
   // Typing is not echoed to the typist: when the caller is the owner, the member types instead.
   typing: (f, caller) => ({
@@ -387,6 +407,13 @@ describe('authorization matrix', () => {
       message: { query: 'query($id: ID!) { message(id: $id) { id } }', existing: (f: Fixture) => f.ownerMessage.id },
       'Room.members': { query: 'query($id: ID!) { room(id: $id) { members { id user { id } } } }', existing: (f: Fixture) => f.roomId },
       searchMessages: { query: 'query($id: ID) { searchMessages(query: "owner", roomId: $id) { snippet } }', existing: (f: Fixture) => f.roomId },
+      thread: { query: 'query($id: ID!) { thread(parentId: $id) { id } }', existing: (f: Fixture) => f.ownerMessage.id },
+      'Room.pinnedMessages': { query: 'query($id: ID!) { room(id: $id) { pinnedMessages { id } } }', existing: (f: Fixture) => f.roomId },
+      'Room.readReceipts': { query: 'query($id: ID!) { room(id: $id) { readReceipts { lastReadAt } } }', existing: (f: Fixture) => f.roomId },
+      'Message.readBy / parent / mentions': {
+        query: 'query($id: ID!) { message(id: $id) { readBy { id } parent { id } mentions { id } readCount } }',
+        existing: (f: Fixture) => f.ownerMessage.id,
+      },
     } satisfies Record<string, { query: string; existing: (f: Fixture) => string }>;
 
     for (const [read, { query, existing }] of Object.entries(HIDDEN)) {

@@ -15,7 +15,9 @@ export type ChatEvent =
       memberId: string;
       userId: string;
     }
-  | { kind: 'typing'; roomId: string; userId: string; isTyping: boolean; at: string };
+  | { kind: 'typing'; roomId: string; userId: string; isTyping: boolean; at: string }
+  /** A member's read position moved forward. */
+  | { kind: 'readReceipt'; roomId: string; userId: string; lastReadAt: string };
 
 export type ChatEventKind = ChatEvent['kind'];
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTime } from './scalars';
 import { buildSchemaSync } from 'type-graphql';
-import { MembershipEventFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
+import { MembershipEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
 import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
 import { MutationResolver } from './resolvers/mutation.resolver';
@@ -38,6 +38,7 @@ export function buildChatSchema(): GraphQLSchema {
       ReactionSummaryFieldsResolver,
       MembershipEventFieldsResolver,
       TypingEventFieldsResolver,
+      ReadReceiptFieldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // Rules live in the services; class-validator is used there, not on GraphQL args.

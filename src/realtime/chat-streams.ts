@@ -140,6 +140,13 @@ export class ChatStreams {
     return this.stream(actor, queue, (e) => [{ key: e, payload: e }]);
   }
 
+  /** Members' read positions moving forward in a room, to its active members (the reader included). */
+  async readReceipt(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'readReceipt'>>>> {
+    const id = (await this.access.requireRoom(actor, roomId)).roomId;
+    const queue = this.queue((e): e is EventOf<'readReceipt'> => e.kind === 'readReceipt' && e.roomId === id);
+    return this.stream(actor, queue, (e) => [{ key: e, payload: e }]);
+  }
+
   /**
    * The one shape of every stream: an optional replay, then each queued event
    * the actor may receive (its room's audience, or `alsoFor` it) turned into

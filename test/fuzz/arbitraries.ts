@@ -430,9 +430,10 @@ type ArgumentValues = ReturnType<typeof argumentValues>;
 
 /* ------------------------------------------------------------ the schema's fields */
 
-const MESSAGE = `{ id seq type content metadata clientId isDeleted isEdited editedAt deletedAt createdAt sender { id displayName } room { id } reactions { reaction count reactedByMe users { id } } }`;
+const MESSAGE = `{ id seq type content metadata clientId isDeleted isEdited editedAt deletedAt createdAt sender { id displayName } room { id } reactions { reaction count reactedByMe users { id } }
+  parent { id } alsoInRoom replyCount lastReplyAt threadParticipants { id } mentions { id } pinnedAt pinnedBy { id } edits { content replacedAt } readCount readBy(limit: 3) { id } version }`;
 const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt user { id displayName companyId } room { id } }`;
-const ROOM = `{ id type name companyId memberCount unreadCount createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
+const ROOM = `{ id type name companyId memberCount unreadCount unreadMentionCount pinnedMessages { id } readReceipts { lastReadAt user { id } } createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
 const PAGE = `{ total page pages pageSize items { id name type memberCount lastMessage { id } } }`;
 
 /** Every query, mutation and subscription of the schema, with the arguments each takes. */
@@ -466,12 +467,26 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
             type: { valid: fc.oneof(fc.constant(MISSING), enumOf(['TEXT', 'IMAGE', 'FILE'], []).valid), bad: enumOf([], ['SYSTEM']).bad },
             clientId,
             metadata,
+            parentId: { valid: fc.oneof(fc.constant(MISSING), fc.constant(null), messageId.valid), bad: messageId.bad },
+            alsoInRoom: { valid: fc.oneof(fc.constant(MISSING), bool.valid), bad: bool.bad },
+            mentionIds: { valid: fc.oneof(fc.constant(MISSING), fc.constant(null), idList(fx.userIds).valid), bad: idList(fx.userIds).bad },
           }),
         },
       ],
       selection: MESSAGE,
     },
-    { kind: 'mutation', field: 'editMessage', args: [{ name: 'id', type: 'ID!', ...messageId }, { name: 'content', type: 'String!', ...content }], selection: MESSAGE },
+    {
+      kind: 'mutation',
+      field: 'editMessage',
+      args: [
+        { name: 'id', type: 'ID!', ...messageId },
+        { name: 'content', type: 'String!', ...content },
+        { name: 'mentionIds', type: '[ID!]', ...idList(fx.userIds), optional: true },
+      ],
+      selection: MESSAGE,
+    },
+    { kind: 'mutation', field: 'pinMessage', args: [{ name: 'id', type: 'ID!', ...messageId }], selection: MESSAGE },
+    { kind: 'mutation', field: 'unpinMessage', args: [{ name: 'id', type: 'ID!', ...messageId }], selection: MESSAGE },
     { kind: 'mutation', field: 'deleteMessage', args: [{ name: 'id', type: 'ID!', ...messageId }], selection: MESSAGE },
     { kind: 'mutation', field: 'addReaction', args: [{ name: 'messageId', type: 'ID!', ...messageId }, { name: 'reaction', type: 'String!', ...reaction }], selection: MESSAGE },
     { kind: 'mutation', field: 'removeReaction', args: [{ name: 'messageId', type: 'ID!', ...messageId }, { name: 'reaction', type: 'String!', ...reaction }], selection: MESSAGE },
@@ -544,6 +559,25 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
     { kind: 'query', field: 'me', args: [], selection: '{ id displayName companyId }' },
     {
       kind: 'query',
+      field: 'thread',
+      args: [
+        { name: 'parentId', type: 'ID!', ...messageId },
+        { name: 'limit', type: 'Int', ...limit, optional: true },
+        { name: 'before', type: 'ID', ...messageId, optional: true },
+      ],
+      selection: MESSAGE,
+    },
+    {
+      kind: 'query',
+      field: 'mentions',
+      args: [
+        { name: 'limit', type: 'Int', ...limit, optional: true },
+        { name: 'before', type: 'ID', ...messageId, optional: true },
+      ],
+      selection: MESSAGE,
+    },
+    {
+      kind: 'query',
       field: 'changes',
       args: [
         { name: 'since', type: 'String', ...cursor, optional: true },
@@ -583,6 +617,7 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
       selection: '{ id content isDeleted version reactions { reaction count } }',
     },
     { kind: 'subscription', field: 'typing', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ isTyping at user { id } room { id } }' },
+    { kind: 'subscription', field: 'readReceipt', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ lastReadAt user { id } room { id } }' },
     { kind: 'subscription', field: 'membershipChanged', args: [], selection: '{ kind member { id role isActive } room { id } }' },
   ];
   return { mutations, queries, subscriptions };

@@ -4,6 +4,7 @@ import { ForbiddenError, messageNotFound, roomNotFound } from '../errors';
 import type { Member } from '../members/member.table';
 import type { Message } from '../messages/message.table';
 import type { Room } from '../rooms/room.table';
+import type { RoomType } from '../types';
 import { requireUuid } from '../validation';
 import { joinable } from './visibility';
 
@@ -38,7 +39,7 @@ export class Access {
    * otherwise. One statement whether the message exists or not, so the answer
    * takes the same path (and time) for both.
    */
-  async requireMessage(actor: Actor, messageId: string, repos: Repositories = this.repos): Promise<{ message: Message; me: Member }> {
+  async requireMessage(actor: Actor, messageId: string, repos: Repositories = this.repos): Promise<{ message: Message; me: Member; roomType: RoomType }> {
     const id = requireUuid('id', messageId);
     const [found] = await repos.messages.findVisible([id], actor.id, actor.companyId);
     if (!found) throw messageNotFound();

@@ -4,6 +4,7 @@ import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions'
 import { visibleMembershipSql } from '../access/visibility';
 import { NotFoundError } from '../errors';
 import { roomsTable, type Room } from '../rooms/room.table';
+import type { UserView } from '../users/user.table';
 import type { MemberRole } from '../types';
 import { membersTable as t, type Member } from './member.table';
 
@@ -82,6 +83,18 @@ export class MemberRepository {
     return this.getByRooms([roomId], activeOnly);
   }
 
+  /** Members of many rooms in join order, with their users (what the API shows of them), in one statement. */
+  async getByRoomsWithUsers(roomIds: readonly string[], activeOnly: boolean): Promise<{ members: Member[]; users: UserView[] }> {
+    const rows = await this.db.query<Member & { 'u.displayName': string | null; 'u.companyId': string | null }>(
+      `SELECT ${MEMBER}, u.display_name AS "u.displayName", u.company_id AS "u.companyId"
+       FROM room_members rm JOIN users u ON u.id = rm.user_id
+       WHERE rm.room_id = ANY($1::uuid[]) ${activeOnly ? 'AND rm.is_active' : ''}
+       ORDER BY rm.joined_at, rm.id`,
+      [roomIds],
+    );
+    return { members: rows, users: rows.map((m) => ({ id: m.userId, displayName: m['u.displayName'], companyId: m['u.companyId'] })) };
+  }
+
   /** Members of many rooms in join order. */
   async getByRooms(roomIds: readonly string[], activeOnly: boolean): Promise<Member[]> {
     return this.db.query<Member>(
@@ -110,7 +123,8 @@ export class MemberRepository {
 
   /**
    * Unread messages per room for one user: after their lastReadAt, not their own,
-   * not deleted. Rooms where they are not an active member count 0.
+   * not deleted, not replies kept to their thread. Rooms where they are not an
+   * active member count 0.
    */
   async unreadCounts(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
     // One index range scan per room on (room_id, created_at): a join over all rooms lets the
@@ -124,6 +138,7 @@ export class MemberRepository {
            AND m.created_at > coalesce(rm.last_read_at, '-infinity')
            AND m.sender_id IS DISTINCT FROM rm.user_id
            AND NOT m.is_deleted
+           AND (m.parent_id IS NULL OR m.also_in_room)
        ) unread
        WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND rm.is_active`,
       [userId, roomIds],
@@ -178,15 +193,43 @@ export class MemberRepository {
     return member ?? null;
   }
 
-  /** Moves lastReadAt forward only, never past now. Null when not an active member. */
-  async updateLastRead(roomId: string, userId: string, timestamp: Date | null): Promise<Member | null> {
-    const [member] = await this.db.query<Member>(
-      `UPDATE room_members rm
+  /**
+   * Moves lastReadAt forward only, never past now; `moved` says whether it did
+   * (a read receipt is news only then). Null when not an active member.
+   */
+  async updateLastRead(roomId: string, userId: string, timestamp: Date | null): Promise<{ member: Member; moved: boolean } | null> {
+    const [row] = await this.db.query<Member & { moved: boolean }>(
+      `WITH target AS (SELECT id, last_read_at FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active FOR UPDATE)
+       UPDATE room_members rm
        SET last_read_at = greatest(coalesce(rm.last_read_at, '-infinity'), least(coalesce($3::timestamptz, now()), now()))
-       WHERE rm.room_id = $1 AND rm.user_id = $2 AND rm.is_active RETURNING ${MEMBER}`,
+       FROM target WHERE rm.id = target.id
+       RETURNING ${MEMBER}, rm.last_read_at IS DISTINCT FROM target.last_read_at AS moved`,
       [roomId, userId, timestamp],
     );
-    return member ?? null;
+    if (!row) return null;
+    const { moved, ...member } = row;
+    return { member: member as Member, moved };
+  }
+
+  /**
+   * Unread messages that mention the user, per room: after their lastReadAt, not
+   * their own, not deleted, not replies kept to their thread. An index range
+   * scan per room on (user_id, room_id, created_at).
+   */
+  async unreadMentionCounts(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ room_id: string; n: number }>(
+      `SELECT rm.room_id, unread.n
+       FROM room_members rm
+       CROSS JOIN LATERAL (
+         SELECT count(*)::int AS n FROM message_mentions mm JOIN messages m ON m.id = mm.message_id
+         WHERE mm.user_id = rm.user_id AND mm.room_id = rm.room_id
+           AND mm.created_at > coalesce(rm.last_read_at, '-infinity')
+           AND m.sender_id IS DISTINCT FROM rm.user_id AND NOT m.is_deleted AND (m.parent_id IS NULL OR m.also_in_room)
+       ) unread
+       WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND rm.is_active`,
+      [userId, roomIds],
+    );
+    return new Map(rows.map((r) => [r.room_id, r.n]));
   }
 
   /**

@@ -117,13 +117,20 @@ export class MemberService {
     return change.member;
   }
 
-  /** Moves the actor's lastReadAt forward (never back, never past now). */
+  /**
+   * Moves the actor's lastReadAt forward (never back, never past now). When it
+   * moves, the room's members hear of it (a read receipt); a refusal or a call
+   * that changes nothing is no news.
+   */
   async markRoomRead(actor: Actor, roomId: string, at: Date | null): Promise<Member> {
     if (at !== null) requireValidDate('at', at);
     const me = await this.access.requireRoom(actor, roomId);
-    const member = await this.repos.members.updateLastRead(me.roomId, actor.id, at);
-    if (!member) throw roomNotFound();
-    return member;
+    const read = await this.repos.members.updateLastRead(me.roomId, actor.id, at);
+    if (!read) throw roomNotFound();
+    if (read.moved && read.member.lastReadAt !== null) {
+      this.events.publish({ kind: 'readReceipt', roomId: me.roomId, userId: actor.id, lastReadAt: read.member.lastReadAt });
+    }
+    return read.member;
   }
 
   private announce(change: MembershipEventKind, m: Member): void {

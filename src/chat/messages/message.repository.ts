@@ -1,13 +1,14 @@
 import type { Queryable } from '../../db/database';
 import { isUniqueViolation } from '../../db/sql';
 import { visibleMembershipSql } from '../access/visibility';
-import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
+import { NEXT_VERSION, stampAfter, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { membersTable, type Member } from '../members/member.table';
 import type { ReactionSummary } from '../reactions/reaction.repository';
 import { messageNotFound } from '../errors';
-import { RateLimitedAction, type MessageType } from '../types';
+import { RateLimitedAction, type MessageType, type RoomType } from '../types';
 import type { UserView } from '../users/user.table';
+import { editsTable, type MessageEdit } from './edit.table';
 import { messagesTable as t, type Message } from './message.table';
 
 const MESSAGE = t.select('m');
@@ -64,7 +65,7 @@ function historySql(withViewer: boolean, withCursor: boolean, withReactions: boo
        SELECT * FROM messages
        WHERE room_id = $1 AND (SELECT ok FROM visible)
          ${withCursor ? 'AND seq < (SELECT seq FROM cursor)' : 'AND $2::uuid IS NULL'}
-         AND ($4 OR NOT is_deleted)
+         AND ($4 OR NOT is_deleted) AND (parent_id IS NULL OR also_in_room)
        ORDER BY seq DESC LIMIT $3
      )
      SELECT ${MESSAGE}, ${SENDER}${reactions},
@@ -86,11 +87,19 @@ export interface NewMessage {
   content: string;
   metadata: Record<string, unknown> | null;
   clientId: string | null;
+  /** A reply's thread root (checked by the service, locked and checked again by the statement). */
+  parentId: string | null;
+  alsoInRoom: boolean;
+  /** Users mentioned (active members of the room, checked by the service), in order. */
+  mentionIds: string[];
 }
 
 /** What a send came to; the service turns each into its answer. */
 export type SendOutcome =
-  | { kind: 'sent'; message: Message; sender: UserView }
+  /** Stored; a reply also changed its thread root (`rootId`). */
+  | { kind: 'sent'; message: Message; sender: UserView; rootId: string | null }
+  /** The reply's root is no longer a live top-level message of the room. */
+  | { kind: 'parent-gone' }
   /** The sender's clientId named a message stored before (anywhere): it is returned, nothing is stored. */
   | { kind: 'retry'; first: Message; sender?: UserView }
   /** The room is not one the sender may see. */
@@ -146,25 +155,21 @@ export class MessageRepository {
    * not exist and one in a room they may not see are both simply absent, so
    * the two take the same path.
    */
-  async findVisible(ids: readonly string[], userId: string, companyId: string | null): Promise<{ message: Message; me: Member }[]> {
+  async findVisible(ids: readonly string[], userId: string, companyId: string | null): Promise<{ message: Message; me: Member; roomType: RoomType }[]> {
     const rows = await this.db.query<Message & Record<string, unknown>>(
-      `SELECT ${MESSAGE}, ${membersTable.selectPrefixed('rm', 'me')}
+      `SELECT ${MESSAGE}, ${membersTable.selectPrefixed('rm', 'me')}, r.type AS "room.type"
        FROM messages m
        JOIN rooms r ON r.id = m.room_id
        JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = $2
        WHERE m.id = ANY($1::uuid[]) AND ${visibleMembershipSql('rm', 'r', '$3')}`,
       [ids, userId, companyId],
     );
-    return rows.map((row) => {
-      const me = membersTable.pick(row, 'me') as Member;
-      for (const key of Object.keys(row)) if (key.startsWith('me.')) delete row[key];
-      return { message: row, me };
-    });
+    return rows.map((row) => ({ message: row, me: membersTable.pick(row, 'me') as Member, roomType: row['room.type'] as RoomType }));
   }
 
   /**
    * A room's history in ONE statement: newest first, keyset on seq (`before` is a
-   * message of this room, exclusive), walking the (room_id, seq) index backwards,
+   * message of this room, exclusive), replies left out unless sent alsoInRoom, walking the (room_id, seq) index backwards,
    * so a page deep in history costs what the first one costs; with the senders,
    * the reaction summaries when asked, and, when a viewer is given, the check
    * that they may see the room (src/chat/access/visibility.ts): for a room they
@@ -204,13 +209,13 @@ export class MessageRepository {
     ]);
   }
 
-  /** The newest visible message of each room, with its sender; one index probe per room. */
+  /** The newest message of each room that is not deleted nor a reply kept to its thread, with its sender; one index probe per room. */
   async lastMessages(roomIds: readonly string[]): Promise<MessagesWithSenders> {
     const rows = await this.db.query<MessageWithSenderRow>(
       `SELECT ${MESSAGE}, ${SENDER}
        FROM unnest($1::uuid[]) AS r(id)
        CROSS JOIN LATERAL (
-         SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted ORDER BY seq DESC LIMIT 1
+         SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted AND (parent_id IS NULL OR also_in_room) ORDER BY seq DESC LIMIT 1
        ) m LEFT JOIN users u ON u.id = m.sender_id`,
       [roomIds],
     );
@@ -228,7 +233,7 @@ export class MessageRepository {
    * slot included, so no gap) and the winner's message is returned.
    */
   async sendMessage(input: NewMessage, limit: RateLimit): Promise<SendOutcome> {
-    let rows: (MessageWithSenderRow & { outcome: 'sent' | 'first' | null; visible: boolean })[];
+    let rows: (MessageWithSenderRow & { outcome: 'sent' | 'first' | null; visible: boolean; parent_ok: boolean; root_id: string | null })[];
     try {
       rows = await this.db.query(
         `WITH first AS (
@@ -238,24 +243,44 @@ export class MessageRepository {
            SELECT 1 FROM room_members rm JOIN rooms r ON r.id = rm.room_id
            WHERE rm.room_id = $1 AND rm.user_id = $2 AND ${visibleMembershipSql('rm', 'r', '$7')}
          ),
+         -- A reply's root, locked first (message rows before the room's), and still a live root of this room.
+         parent AS (
+           SELECT id FROM messages
+           WHERE $10::uuid IS NOT NULL AND id = $10 AND room_id = $1 AND parent_id IS NULL AND NOT is_deleted
+             AND EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)
+           FOR UPDATE
+         ),
          admitted AS (
            ${admitSql(
              { user: '$2::uuid', scope: '$1::uuid', action: `'${RateLimitedAction.MESSAGE}'`, window: '$8', max: '$9' },
-             'EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)',
+             'EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first) AND ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent))',
            )}
          ),
          room AS (
-           UPDATE rooms SET last_seq = last_seq + 1, last_message_at = clock_timestamp(), updated_at = clock_timestamp()
+           UPDATE rooms SET last_seq = last_seq + 1, updated_at = clock_timestamp(),
+             last_message_at = CASE WHEN $10::uuid IS NULL OR $11 THEN clock_timestamp() ELSE last_message_at END
            WHERE id = $1 AND EXISTS (SELECT 1 FROM admitted)
            RETURNING last_seq
          ),
          version_lock AS (SELECT last_seq, ${TAKE_VERSION_LOCK} FROM room),
          sent AS (
-           INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq, version)
-           SELECT $1, $2, $3, $4, $5, $6, last_seq, ${NEXT_VERSION} FROM version_lock
+           INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq, parent_id, also_in_room, version)
+           SELECT $1, $2, $3, $4, $5, $6, last_seq, $10, $10::uuid IS NOT NULL AND $11, ${NEXT_VERSION} FROM version_lock
            RETURNING *
+         ),
+         -- The root counts the reply and gets a version of its own (a messageUpdated).
+         root AS (
+           UPDATE messages p SET reply_count = p.reply_count + 1, version = ${NEXT_VERSION},
+             last_reply_at = greatest(coalesce(p.last_reply_at, '-infinity'), s.created_at)
+           FROM sent s WHERE p.id = s.parent_id
+           RETURNING p.id
+         ),
+         mentioned AS (
+           INSERT INTO message_mentions (message_id, user_id, room_id, created_at, position)
+           SELECT s.id, k.user_id, s.room_id, s.created_at, k.position FROM sent s, unnest($12::uuid[]) WITH ORDINALITY AS k(user_id, position)
          )
-         SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible
+         SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible,
+           ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AS parent_ok, (SELECT id FROM root) AS root_id
          FROM (SELECT 'sent' AS outcome, * FROM sent UNION ALL SELECT 'first', * FROM first) m
          LEFT JOIN users u ON u.id = m.sender_id
          RIGHT JOIN (SELECT 1) AS one ON true`,
@@ -269,6 +294,9 @@ export class MessageRepository {
           input.senderCompanyId,
           limit.windowSeconds,
           limit.max,
+          input.parentId,
+          input.alsoInRoom,
+          input.mentionIds,
         ],
       );
     } catch (error) {
@@ -279,39 +307,244 @@ export class MessageRepository {
     }
     const [row] = rows;
     if (!row.visible) return { kind: 'hidden' };
+    if (row.outcome === 'first') return { kind: 'retry', first: stripOutcome(row), sender: splitSenders([row]).senders[0] };
+    if (!row.parent_ok) return { kind: 'parent-gone' };
     if (row.outcome === null) return { kind: 'limited' };
-    const { messages, senders } = splitSenders([stripOutcome(row)]);
-    return row.outcome === 'first' ? { kind: 'retry', first: messages[0], sender: senders[0] } : { kind: 'sent', message: messages[0], sender: senders[0] };
+    return { kind: 'sent', message: stripOutcome(row), sender: splitSenders([row]).senders[0], rootId: row.root_id };
   }
 
-  /** Replaces the content of a live message, with a new version. Null when it is gone or deleted. */
-  async editMessage(messageId: string, newContent: string): Promise<Message | null> {
+  /**
+   * Replaces the content of a live message in one statement: the replaced
+   * content is kept as an earlier version, the message gets a new version, and
+   * with `mentionIds` (not null) its mentions become those users. Null when it
+   * is gone or deleted.
+   */
+  async editMessage(messageId: string, newContent: string, mentionIds: string[] | null = null): Promise<Message | null> {
     const [message] = await this.db.query<Message>(
-      `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1 AND NOT is_deleted`)}
-       UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version
-       FROM stamped WHERE m.id = stamped.id RETURNING ${MESSAGE}`,
-      [messageId, newContent],
+      `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1 AND NOT is_deleted`)},
+         kept AS (INSERT INTO message_edits (message_id, content) SELECT m.id, m.content FROM messages m JOIN stamped s ON s.id = m.id),
+         edited AS (
+           UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version
+           FROM stamped WHERE m.id = stamped.id RETURNING m.*
+         ),
+         unmentioned AS (
+           DELETE FROM message_mentions mm USING edited
+           WHERE $3::uuid[] IS NOT NULL AND mm.message_id = edited.id AND mm.user_id <> ALL($3::uuid[])
+         ),
+         mentioned AS (
+           INSERT INTO message_mentions (message_id, user_id, room_id, created_at, position)
+           SELECT e.id, k.user_id, e.room_id, e.created_at, k.position FROM edited e, unnest($3::uuid[]) WITH ORDINALITY AS k(user_id, position)
+           ON CONFLICT (message_id, user_id) DO UPDATE SET position = EXCLUDED.position
+         )
+       SELECT ${MESSAGE} FROM edited m`,
+      [messageId, newContent, mentionIds],
     );
     return message ?? null;
   }
 
   /**
-   * Soft delete, with a new version: the row and its seq stay, its content and
-   * metadata are wiped. Deleting twice keeps the first deletedAt.
+   * Locks a message's row and its thread root's (a reply before its root): run
+   * first in the transaction that deletes, so the delete statement's snapshot,
+   * taken after, sees every reply deleted before it (the root's last reply is
+   * recounted from it).
    */
-  async deleteMessage(messageId: string): Promise<Message | null> {
-    const [message] = await this.db.query<Message>(
-      `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1`)}
-       UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
-         content = NULL, metadata = NULL, version = stamped.version
-       FROM stamped WHERE m.id = stamped.id RETURNING ${MESSAGE}`,
+  async lockForDelete(messageId: string): Promise<void> {
+    await this.db.query(
+      `WITH target AS (SELECT id, parent_id FROM messages WHERE id = $1 FOR UPDATE)
+       SELECT 1 FROM messages p JOIN target t ON p.id = t.parent_id FOR UPDATE OF p`,
       [messageId],
     );
-    return message ?? null;
+  }
+
+  /**
+   * Soft delete, with a new version: the row and its seq stay; its content,
+   * metadata, mentions, earlier versions and pin go. A reply that is deleted
+   * leaves its root's counters (the root gets a version too: `rootId`). Run
+   * after lockForDelete in the same transaction. Deleting twice keeps the first deletedAt.
+   */
+  async deleteMessage(messageId: string): Promise<{ message: Message; rootId: string | null } | null> {
+    const [row] = await this.db.query<Message & { root_id: string | null }>(
+      `WITH target AS (SELECT id, parent_id, is_deleted FROM messages WHERE id = $1 FOR UPDATE),
+         root AS (SELECT p.id FROM messages p JOIN target t ON p.id = t.parent_id WHERE NOT t.is_deleted FOR UPDATE OF p),
+         version_lock AS (
+           SELECT ${TAKE_VERSION_LOCK} FROM (SELECT (SELECT count(*) FROM target) + (SELECT count(*) FROM root) AS n) AS all_locked WHERE all_locked.n > 0
+         ),
+         stamped AS (SELECT t.id, ${NEXT_VERSION} AS version FROM target t, version_lock),
+         deleted AS (
+           UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
+             content = NULL, metadata = NULL, pinned_at = NULL, pinned_by = NULL, version = stamped.version
+           FROM stamped WHERE m.id = stamped.id RETURNING m.*
+         ),
+         unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM deleted)),
+         forgotten AS (DELETE FROM message_edits WHERE message_id IN (SELECT id FROM deleted)),
+         recounted AS (
+           UPDATE messages p SET reply_count = p.reply_count - 1, version = ${NEXT_VERSION},
+             last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = p.id AND NOT r.is_deleted AND r.id <> $1)
+           FROM root, version_lock WHERE p.id = root.id RETURNING p.id
+         )
+       SELECT ${MESSAGE}, (SELECT id FROM recounted) AS root_id FROM deleted m`,
+      [messageId],
+    );
+    if (!row) return null;
+    const { root_id: rootId, ...message } = row;
+    return { message: message as Message, rootId };
+  }
+
+  /**
+   * Locks a message's row, then its room's (message rows before room rows, as
+   * everywhere): run first in the transaction that pins, so the count of pins
+   * the next statement reads is the count under the room's lock.
+   */
+  async lockForPin(messageId: string): Promise<void> {
+    await this.db.query(
+      `WITH target AS (SELECT id, room_id FROM messages WHERE id = $1 FOR UPDATE)
+       SELECT 1 FROM rooms r JOIN target t ON r.id = t.room_id FOR UPDATE OF r`,
+      [messageId],
+    );
+  }
+
+  /**
+   * Pins (`by` a user) or unpins a message, with a new version, idempotently;
+   * never past `maxPins` in its room (`full`). Run after lockForPin in the same
+   * transaction. `changed` false when it already was so; null when the message is gone.
+   */
+  async setPinned(messageId: string, by: string | null, maxPins: number): Promise<{ message: Message; changed: boolean; full: boolean } | null> {
+    const [row] = await this.db.query<Message & { changed: boolean; full: boolean }>(
+      `WITH target AS (SELECT id, room_id, pinned_at FROM messages WHERE id = $1),
+         pins AS (SELECT count(*) AS n FROM messages WHERE room_id = (SELECT room_id FROM target) AND pinned_at IS NOT NULL),
+         wanted AS (
+           SELECT t.id FROM target t, pins
+           WHERE ($2::uuid IS NULL) <> (t.pinned_at IS NULL) AND ($2::uuid IS NULL OR pins.n < $3)
+         ),
+         ${stampAfter('wanted')},
+         changed AS (
+           UPDATE messages m SET pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE clock_timestamp() END, pinned_by = $2, version = stamped.version
+           FROM stamped WHERE m.id = stamped.id RETURNING m.*
+         )
+       SELECT ${MESSAGE}, true AS changed, false AS full FROM changed m
+       UNION ALL
+       SELECT ${MESSAGE}, false, $2::uuid IS NOT NULL AND m.pinned_at IS NULL AND (SELECT n FROM pins) >= $3 FROM messages m
+       WHERE m.id = $1 AND NOT EXISTS (SELECT 1 FROM changed)`,
+      [messageId, by, maxPins],
+    );
+    if (!row) return null;
+    const { changed, full, ...message } = row;
+    return { message: message as Message, changed, full };
+  }
+
+  /** A thread's replies, newest first, keyset on seq (`beforeId` a reply of it, exclusive); null when `beforeId` is not one. */
+  async getThread(parentId: string, limit: number, beforeId: string | null): Promise<MessagesWithSenders | null> {
+    const rows = await this.db.query<MessageWithSenderRow & { cursor_found: boolean }>(
+      `WITH cursor AS (SELECT seq FROM messages WHERE id = $2 AND parent_id = $1)
+       SELECT ${MESSAGE}, ${SENDER}, ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
+       FROM (
+         SELECT * FROM messages WHERE parent_id = $1 ${beforeId === null ? 'AND $2::uuid IS NULL' : 'AND seq < (SELECT seq FROM cursor)'}
+         ORDER BY seq DESC LIMIT $3
+       ) m LEFT JOIN users u ON u.id = m.sender_id
+       RIGHT JOIN (SELECT 1) AS one ON true
+       ORDER BY m.seq DESC`,
+      [parentId, beforeId, limit],
+    );
+    if (!rows[0].cursor_found) return null;
+    return splitSenders(rows[0].id === null ? [] : rows);
+  }
+
+  /**
+   * The messages that mention `userId`, in rooms they may see, not deleted,
+   * newest first, keyset-paged by a message they were mentioned in: an index
+   * range scan on (user_id, created_at, message_id) whatever the depth. Null when
+   * `beforeId` names no such message.
+   */
+  async mentionsOf(userId: string, companyId: string | null, limit: number, beforeId: string | null): Promise<MessagesWithSenders | null> {
+    const rows = await this.db.query<MessageWithSenderRow & { cursor_found: boolean }>(
+      `WITH cursor AS (SELECT created_at, message_id FROM message_mentions WHERE user_id = $1 AND message_id = $3)
+       SELECT ${MESSAGE}, ${SENDER}, ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
+       FROM (
+         SELECT m.* FROM message_mentions mm
+         JOIN messages m ON m.id = mm.message_id
+         JOIN room_members rm ON rm.room_id = mm.room_id AND rm.user_id = mm.user_id
+         JOIN rooms r ON r.id = mm.room_id
+         WHERE mm.user_id = $1 AND NOT m.is_deleted AND ${visibleMembershipSql('rm', 'r', '$2')}
+           ${beforeId === null ? 'AND $3::uuid IS NULL' : 'AND (mm.created_at, mm.message_id) < (SELECT created_at, message_id FROM cursor)'}
+         ORDER BY mm.created_at DESC, mm.message_id DESC LIMIT $4
+       ) m LEFT JOIN users u ON u.id = m.sender_id
+       RIGHT JOIN (SELECT 1) AS one ON true
+       ORDER BY m.created_at DESC, m.id DESC`,
+      [userId, companyId, beforeId, limit],
+    );
+    if (!rows[0].cursor_found) return null;
+    return splitSenders(rows[0].id === null ? [] : rows);
+  }
+
+  /** The users each message mentions, in order, with those users; one statement. */
+  async mentionsOfMessages(messageIds: readonly string[]): Promise<{ perMessage: Map<string, string[]>; users: UserView[] }> {
+    const rows = await this.db.query<{ message_id: string; user_id: string; display_name: string | null; company_id: string | null }>(
+      `SELECT mm.message_id, mm.user_id, u.display_name, u.company_id
+       FROM message_mentions mm JOIN users u ON u.id = mm.user_id
+       WHERE mm.message_id = ANY($1::uuid[]) ORDER BY mm.message_id, mm.position`,
+      [messageIds],
+    );
+    const perMessage = new Map<string, string[]>();
+    const users = new Map<string, UserView>();
+    for (const row of rows) {
+      let ids = perMessage.get(row.message_id);
+      if (!ids) perMessage.set(row.message_id, (ids = []));
+      ids.push(row.user_id);
+      users.set(row.user_id, { id: row.user_id, displayName: row.display_name, companyId: row.company_id });
+    }
+    return { perMessage, users: [...users.values()] };
+  }
+
+  /** The earlier versions of each message, oldest first; one statement. */
+  async editsOf(messageIds: readonly string[]): Promise<Map<string, MessageEdit[]>> {
+    const rows = await this.db.query<MessageEdit>(
+      `SELECT ${editsTable.select('me')} FROM message_edits me WHERE me.message_id = ANY($1::uuid[]) ORDER BY me.message_id, me.replaced_at, me.id`,
+      [messageIds],
+    );
+    const perMessage = new Map<string, MessageEdit[]>();
+    for (const edit of rows) {
+      let list = perMessage.get(edit.messageId);
+      if (!list) perMessage.set(edit.messageId, (list = []));
+      list.push(edit);
+    }
+    return perMessage;
+  }
+
+  /** The distinct authors of each thread's live replies, in order of their first reply, at most `max` per thread; one statement. */
+  async threadParticipants(parentIds: readonly string[], max: number): Promise<Map<string, string[]>> {
+    const rows = await this.db.query<{ parent_id: string; sender_id: string }>(
+      `SELECT parent_id, sender_id FROM (
+         SELECT parent_id, sender_id, row_number() OVER (PARTITION BY parent_id ORDER BY min(seq)) AS n, min(seq) AS first
+         FROM messages WHERE parent_id = ANY($1::uuid[]) AND NOT is_deleted AND sender_id IS NOT NULL
+         GROUP BY parent_id, sender_id
+       ) authors WHERE n <= $2 ORDER BY parent_id, first`,
+      [parentIds, max],
+    );
+    const perParent = new Map<string, string[]>();
+    for (const row of rows) {
+      let ids = perParent.get(row.parent_id);
+      if (!ids) perParent.set(row.parent_id, (ids = []));
+      ids.push(row.sender_id);
+    }
+    return perParent;
+  }
+
+  /** The pinned messages of each room, most recently pinned first; one statement. */
+  async pinnedIn(roomIds: readonly string[]): Promise<Message[]> {
+    return this.db.query<Message>(
+      `SELECT ${MESSAGE} FROM messages m WHERE m.room_id = ANY($1::uuid[]) AND m.pinned_at IS NOT NULL ORDER BY m.room_id, m.pinned_at DESC, m.id`,
+      [roomIds],
+    );
+  }
+
+  /** How many pins a room has. */
+  async countPinned(roomId: string): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE room_id = $1 AND pinned_at IS NOT NULL`, [roomId]);
+    return row.n;
   }
 }
 
-function stripOutcome(row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown }): MessageWithSenderRow {
-  const { outcome: _outcome, visible: _visible, ...message } = row;
-  return message as MessageWithSenderRow;
+function stripOutcome(row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown; parent_ok?: unknown; root_id?: unknown }): Message {
+  const { outcome: _outcome, visible: _visible, parent_ok: _parentOk, root_id: _rootId, ...message } = row;
+  return message as Message;
 }

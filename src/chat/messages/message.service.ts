@@ -1,17 +1,21 @@
 import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError, roomNotFound, UnreachableCaseError } from '../errors';
+import { BadInputError, ForbiddenError, messageNotFound, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
-import { MemberRole, MessageType, RateLimitedAction } from '../types';
-import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
+import { MemberRole, MessageType, RateLimitedAction, RoomType } from '../types';
+import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid, requireUuids } from '../validation';
 import type { UserView } from '../users/user.table';
 import type { Message } from './message.table';
 
 export const CONTENT_LENGTH = { min: 1, max: 4000 };
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const CLIENT_ID_LENGTH = { min: 1, max: 100 };
+/** Distinct users one message may mention. */
+export const MAX_MENTIONS = 50;
+/** Pins a room holds at most. */
+export const MAX_PINS = 50;
 
 export interface SendMessageRequest {
   roomId: string;
@@ -19,6 +23,19 @@ export interface SendMessageRequest {
   type: MessageType;
   metadata: unknown;
   clientId: string | null;
+  /** Reply in the thread of this message. */
+  parentId?: string | null;
+  /** With parentId: also show the reply in the room's history. */
+  alsoInRoom?: boolean;
+  /** Users to mention, active members of the room. */
+  mentionIds?: string[] | null;
+}
+
+/** At most 50 distinct, well-formed user ids, in the order first given. */
+function distinctMentions(ids: string[]): string[] {
+  const distinct = [...new Set(requireUuids('mentionIds', ids, 500))];
+  if (distinct.length > MAX_MENTIONS) throw new BadInputError(`mentionIds may name at most ${MAX_MENTIONS} users, got ${distinct.length}`);
+  return distinct;
 }
 
 function checkContent(content: string, type: MessageType): string {
@@ -61,15 +78,38 @@ export class MessageService {
         ? null
         : requireNoNul('clientId', requireLength('clientId', request.clientId, CLIENT_ID_LENGTH.min, CLIENT_ID_LENGTH.max));
 
+    const parentId = request.parentId == null ? null : requireUuid('parentId', request.parentId);
+    const mentionIds = request.mentionIds == null ? [] : distinctMentions(request.mentionIds);
+    if (parentId !== null || mentionIds.length > 0) {
+      // Only replies and mentions pay for these checks; the send statement checks the room again.
+      await this.access.requireRoom(actor, roomId);
+      if (parentId !== null) await this.requireThreadRoot(actor, roomId, parentId);
+      await this.requireMentionable(roomId, mentionIds);
+    }
+
     const limit = this.limiter.limits[RateLimitedAction.MESSAGE];
     const outcome = await this.repos.messages.sendMessage(
-      { roomId, senderId: actor.id, senderCompanyId: actor.companyId, type: request.type, content, metadata, clientId },
+      {
+        roomId,
+        senderId: actor.id,
+        senderCompanyId: actor.companyId,
+        type: request.type,
+        content,
+        metadata,
+        clientId,
+        parentId,
+        alsoInRoom: parentId !== null && request.alsoInRoom === true,
+        mentionIds,
+      },
       limit,
     );
     switch (outcome.kind) {
       case 'sent':
         this.events.publish({ kind: 'messageAdded', roomId, messageId: outcome.message.id, seq: outcome.message.seq });
+        if (outcome.rootId) this.events.publish({ kind: 'messageUpdated', roomId, messageId: outcome.rootId });
         return { message: outcome.message, sender: outcome.sender };
+      case 'parent-gone':
+        throw new BadInputError('parentId names a message that was deleted meanwhile: a reply needs a live thread root');
       case 'retry':
         if (outcome.first.roomId !== roomId) {
           throw new BadInputError(`clientId ${JSON.stringify(clientId)} was already used for a message in another room; use a new clientId`);
@@ -87,15 +127,21 @@ export class MessageService {
     }
   }
 
-  /** The sender only; not once deleted; never SYSTEM messages. */
-  async editMessage(actor: Actor, messageId: string, content: string): Promise<Message> {
+  /**
+   * The sender only; not once deleted; never SYSTEM messages. The replaced
+   * content is kept (Message.edits). With `mentionIds` the mentions are
+   * replaced; without, they are kept.
+   */
+  async editMessage(actor: Actor, messageId: string, content: string, mentionIds: string[] | null = null): Promise<Message> {
     const { message } = await this.access.requireMessage(actor, messageId);
     if (message.type === MessageType.SYSTEM) throw new BadInputError('SYSTEM messages cannot be edited');
     if (message.senderId !== actor.id) throw new ForbiddenError('Only the sender can edit a message');
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be edited');
     checkContent(content, message.type);
+    const mentions = mentionIds === null ? null : distinctMentions(mentionIds);
+    if (mentions) await this.requireMentionable(message.roomId, mentions);
     await this.limiter.admit(this.repos, actor, RateLimitedAction.EDIT, message.roomId);
-    const edited = await this.repos.messages.editMessage(message.id, content);
+    const edited = await this.repos.messages.editMessage(message.id, content, mentions);
     if (!edited) throw new BadInputError('A deleted message cannot be edited');
     this.events.publish({ kind: 'messageUpdated', roomId: edited.roomId, messageId: edited.id });
     return edited;
@@ -109,8 +155,50 @@ export class MessageService {
       throw new ForbiddenError('Only the sender or the room OWNER/ADMIN can delete a message');
     }
     if (message.isDeleted) return message;
-    const deleted = (await this.repos.messages.deleteMessage(message.id)) as Message;
+    const { message: deleted, rootId } = (await this.repos.transaction(async (tx) => {
+      await tx.messages.lockForDelete(message.id);
+      return tx.messages.deleteMessage(message.id);
+    })) as { message: Message; rootId: string | null };
     this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: deleted.id });
+    if (rootId) this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: rootId });
     return deleted;
+  }
+
+  /**
+   * Pins (or, with `pinned` false, unpins) a live top-level message: in a GROUP
+   * room the OWNER and ADMINs, in a DIRECT room both members. Idempotent; at
+   * most 50 pins per room.
+   */
+  async setPinned(actor: Actor, messageId: string, pinned: boolean): Promise<Message> {
+    const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
+    if (roomType === RoomType.GROUP && me.role === MemberRole.MEMBER) {
+      throw new ForbiddenError('Only the OWNER or an ADMIN can pin or unpin in a GROUP room');
+    }
+    if (message.isDeleted) throw new BadInputError('A deleted message cannot be pinned or unpinned');
+    if (message.parentId !== null) throw new BadInputError('Replies cannot be pinned; pin the thread root');
+    const result = await this.repos.transaction(async (tx) => {
+      await tx.messages.lockForPin(message.id);
+      return tx.messages.setPinned(message.id, pinned ? actor.id : null, MAX_PINS);
+    });
+    if (!result) throw messageNotFound();
+    if (result.full) throw new BadInputError(`A room holds at most ${MAX_PINS} pins; unpin one first`);
+    if (result.changed) this.events.publish({ kind: 'messageUpdated', roomId: message.roomId, messageId: message.id });
+    return result.message;
+  }
+
+  /** A thread root the actor may reply to in `roomId`: visible (NOT_FOUND otherwise), of that room, top-level, live. */
+  private async requireThreadRoot(actor: Actor, roomId: string, parentId: string): Promise<void> {
+    const { message: parent } = await this.access.requireMessage(actor, parentId);
+    if (parent.roomId !== roomId) throw new BadInputError('parentId must name a message of the same room');
+    if (parent.parentId !== null) throw new BadInputError('parentId must name a top-level message: replies have no replies');
+    if (parent.isDeleted) throw new BadInputError('parentId names a deleted message');
+  }
+
+  /** Every mentioned user must be an active member of the room. */
+  private async requireMentionable(roomId: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    const active = new Set((await this.repos.members.findByRoomAndUsers(userIds.map((userId) => ({ roomId, userId })))).filter((m) => m.isActive).map((m) => m.userId));
+    const outsider = userIds.find((id) => !active.has(id));
+    if (outsider) throw new BadInputError(`mentionIds must name active members of the room; ${outsider} is not one`);
   }
 }

@@ -19,6 +19,15 @@ export const messagesTable = table('messages', {
   deletedAt: col.timestamptz().nullable(),
   /** The version of its latest change (src/chat/changes/versions.ts); a bigint, as a string. */
   version: col.bigint(),
+  /** The thread root this message replies to; null for a top-level message. */
+  parentId: col.uuid().nullable(),
+  /** A reply also shown in the room's history. */
+  alsoInRoom: col.bool(),
+  /** Replies that are not deleted (thread roots only). */
+  replyCount: col.int(),
+  lastReplyAt: col.timestamptz().nullable(),
+  pinnedAt: col.timestamptz().nullable(),
+  pinnedById: col.uuid('pinned_by').nullable(),
   /** What search matches: generated from the content by PostgreSQL. */
   search: col.tsvector(),
 });

@@ -1,10 +1,11 @@
 import type { Repositories } from '../chat-repositories';
 import type { Member } from '../members/member.table';
+import type { MessageEdit } from '../messages/edit.table';
 import type { Message } from '../messages/message.table';
 import type { ReactionSummary } from '../reactions/reaction.repository';
 import type { Room } from '../rooms/room.table';
 import type { UserView } from '../users/user.table';
-import { Batch, type Maybe } from './batch';
+import { Batch, type Maybe, then } from './batch';
 
 /** Results in key order, same length as the keys, null where nothing was found (DataLoader's contract). */
 export function byKey<K, V>(keys: readonly K[], values: readonly V[], keyOf: (v: V) => K): (V | null)[] {
@@ -33,6 +34,10 @@ export class RowReader {
   private readonly memberCounts: Batch<string, number>;
   private readonly activeMembers: Batch<string, Member[]>;
   private readonly allMembers: Batch<string, Member[]>;
+  private readonly mentionIds: Batch<string, string[]>;
+  private readonly editsOf: Batch<string, MessageEdit[]>;
+  private readonly participants: Batch<string, string[]>;
+  private readonly pins: Batch<string, Message[]>;
 
   constructor(repos: Repositories) {
     this.users = new Batch(async (ids) => byKey(ids, await repos.users.findByIds(ids), (u) => u.id));
@@ -55,12 +60,31 @@ export class RowReader {
     });
     const membersOf = (activeOnly: boolean) =>
       new Batch<string, Member[]>(async (roomIds) => {
-        const members = await repos.members.getByRooms(roomIds, activeOnly);
+        const { members, users } = await repos.members.getByRoomsWithUsers(roomIds, activeOnly);
+        this.primeUsers(users);
         for (const m of members) this.primeMembership(m);
         return roomIds.map((id) => members.filter((m) => m.roomId === id));
       });
     this.activeMembers = membersOf(true);
     this.allMembers = membersOf(false);
+    this.mentionIds = new Batch(async (messageIds) => {
+      const { perMessage, users } = await repos.messages.mentionsOfMessages(messageIds);
+      this.primeUsers(users);
+      return messageIds.map((id) => perMessage.get(id) ?? []);
+    });
+    this.editsOf = new Batch(async (messageIds) => {
+      const perMessage = await repos.messages.editsOf(messageIds);
+      return messageIds.map((id) => perMessage.get(id) ?? []);
+    });
+    this.participants = new Batch(async (parentIds) => {
+      const perParent = await repos.messages.threadParticipants(parentIds, THREAD_PARTICIPANTS);
+      return parentIds.map((id) => perParent.get(id) ?? []);
+    });
+    this.pins = new Batch(async (roomIds) => {
+      const pinned = await repos.messages.pinnedIn(roomIds);
+      this.primeMessages(pinned);
+      return roomIds.map((id) => pinned.filter((m) => m.roomId === id));
+    });
   }
 
   /** Forgets what was read: a mutation's result must show the state after it. */
@@ -75,6 +99,10 @@ export class RowReader {
       this.memberCounts,
       this.activeMembers,
       this.allMembers,
+      this.mentionIds,
+      this.editsOf,
+      this.participants,
+      this.pins,
     ] as Batch<unknown, unknown>[]) {
       batch.clear();
     }
@@ -150,4 +178,40 @@ export class RowReader {
   members(roomId: string, activeOnly: boolean): Maybe<Member[]> {
     return (activeOnly ? this.activeMembers : this.allMembers).get(roomId);
   }
+
+  /** The users a message mentions, in order (none once it is deleted). */
+  mentions(messageId: string): Maybe<UserView[]> {
+    return then(this.mentionIds.get(messageId), (ids) => this.usersByIds(ids));
+  }
+
+  /** A message's earlier versions, oldest first. */
+  edits(messageId: string): Maybe<MessageEdit[]> {
+    return this.editsOf.get(messageId);
+  }
+
+  /** The distinct authors of a thread's live replies, in order of their first reply (at most 10). */
+  threadParticipants(parentId: string): Maybe<UserView[]> {
+    return then(this.participants.get(parentId), (ids) => this.usersByIds(ids));
+  }
+
+  /** A room's pinned messages, most recently pinned first. */
+  pinned(roomId: string): Maybe<Message[]> {
+    return this.pins.get(roomId);
+  }
+
+  /**
+   * The active members other than the sender who have read a message (their
+   * lastReadAt at or after its createdAt), earliest readers first: from the
+   * room's members, read once for every message of the room in this request.
+   */
+  readers(message: Message): Maybe<Member[]> {
+    return then(this.activeMembers.get(message.roomId), (members) =>
+      members
+        .filter((m) => m.userId !== message.senderId && m.lastReadAt !== null && m.lastReadAt >= message.createdAt)
+        .sort((a, b) => ((a.lastReadAt as string) < (b.lastReadAt as string) ? -1 : 1)),
+    );
+  }
 }
+
+/** Thread participants shown at most. */
+export const THREAD_PARTICIPANTS = 10;

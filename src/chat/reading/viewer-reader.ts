@@ -25,6 +25,7 @@ export class ViewerReader {
   private readonly visible: Batch<string, Member | null>;
   private readonly visibleMessages: Batch<string, Message | null>;
   private readonly unreadCounts: Batch<string, number>;
+  private readonly unreadMentionCounts: Batch<string, number>;
 
   constructor(
     private readonly repos: Repositories,
@@ -51,6 +52,10 @@ export class ViewerReader {
       const counts = await repos.members.unreadCounts(actor.id, roomIds);
       return roomIds.map((id) => counts.get(id) ?? 0);
     });
+    this.unreadMentionCounts = new Batch(async (roomIds) => {
+      const counts = await repos.members.unreadMentionCounts(actor.id, roomIds);
+      return roomIds.map((id) => counts.get(id) ?? 0);
+    });
   }
 
   /** Forgets what was read (after a mutation). */
@@ -58,6 +63,7 @@ export class ViewerReader {
     this.visible.clear();
     this.visibleMessages.clear();
     this.unreadCounts.clear();
+    this.unreadMentionCounts.clear();
     this.rows.clear();
   }
 
@@ -90,6 +96,50 @@ export class ViewerReader {
 
   unreadCount(roomId: string): Maybe<number> {
     return then(this.canSee(roomId), (visible) => (visible ? this.unreadCounts.get(roomId) : 0));
+  }
+
+  unreadMentionCount(roomId: string): Maybe<number> {
+    return then(this.canSee(roomId), (visible) => (visible ? this.unreadMentionCounts.get(roomId) : 0));
+  }
+
+  pinnedMessages(roomId: string): Maybe<Message[]> {
+    return then(this.canSee(roomId), (visible) => {
+      if (!visible) throw roomNotFound();
+      return this.rows.pinned(roomId);
+    });
+  }
+
+  /** Read positions of the room's active members who have read anything, the actor included. */
+  readReceipts(roomId: string): Maybe<{ roomId: string; userId: string; lastReadAt: string }[]> {
+    return then(this.canSee(roomId), (visible) => {
+      if (!visible) throw roomNotFound();
+      return then(this.rows.members(roomId, true), (members) =>
+        members.filter((m) => m.lastReadAt !== null).map((m) => ({ roomId, userId: m.userId, lastReadAt: m.lastReadAt as string })),
+      );
+    });
+  }
+
+  /** A thread's replies, newest first, keyset-paged by `before` (a reply, exclusive); the root must be visible (NOT_FOUND otherwise). */
+  async thread(parentId: string, limit: number, before: string | null): Promise<Message[]> {
+    requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
+    const beforeId = before === null ? null : requireUuid('before', before);
+    const root = await this.message(requireUuid('parentId', parentId));
+    const page = await this.repos.messages.getThread(root.id, limit, beforeId);
+    if (!page) throw new BadInputError(`before must name a reply of this thread, got "${before}"`);
+    this.rows.primeUsers(page.senders);
+    this.rows.primeMessages(page.messages);
+    return page.messages;
+  }
+
+  /** The messages that mention the actor, in rooms they may see, newest first, keyset-paged by `before`. */
+  async mentions(limit: number, before: string | null): Promise<Message[]> {
+    requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
+    const beforeId = before === null ? null : requireUuid('before', before);
+    const page = await this.repos.messages.mentionsOf(this.actor.id, this.actor.companyId, limit, beforeId);
+    if (!page) throw new BadInputError(`before must name a message that mentions you, got "${before}"`);
+    this.rows.primeUsers(page.senders);
+    this.rows.primeMessages(page.messages);
+    return page.messages;
   }
 
   /** A message of a room the actor may see; otherwise NOT_FOUND (one statement either way). */

@@ -54,11 +54,13 @@ function inboxSql(extras: InboxExtras): string {
     joins.push(`CROSS JOIN LATERAL (
       SELECT count(*)::int AS n FROM messages um
       WHERE um.room_id = r.id AND um.created_at > coalesce(rm.last_read_at, '-infinity')
-        AND um.sender_id IS DISTINCT FROM rm.user_id AND NOT um.is_deleted) uc`);
+        AND um.sender_id IS DISTINCT FROM rm.user_id AND NOT um.is_deleted AND (um.parent_id IS NULL OR um.also_in_room)) uc`);
   }
   if (extras.lastMessage) {
     columns.push(messagesTable.selectPrefixed('lm', 'lm'), 'ls.display_name AS "ls.displayName"', 'ls.company_id AS "ls.companyId"');
-    joins.push(`LEFT JOIN LATERAL (SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted ORDER BY seq DESC LIMIT 1) lm ON true
+    joins.push(`LEFT JOIN LATERAL (
+        SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted AND (parent_id IS NULL OR also_in_room) ORDER BY seq DESC LIMIT 1
+      ) lm ON true
       LEFT JOIN users ls ON ls.id = lm.sender_id`);
   }
   text = `WITH p AS (

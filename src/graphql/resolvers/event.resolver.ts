@@ -1,12 +1,13 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { type Maybe, then } from '../../chat/reading/batch';
 import type { GraphQLContext } from '../context';
-import { MemberObject, MembershipEventObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
+import { MemberObject, MembershipEventObject, ReadReceiptObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
 import { required } from './required';
 
 /** The records these resolvers get (plain objects: typed as interfaces, type-graphql passes them on as they are). */
 type MembershipEventRecord = Pick<MembershipEventObject, 'roomId' | 'memberId' | 'userId'>;
 type TypingEventRecord = Pick<TypingEventObject, 'roomId' | 'userId'>;
+type ReadReceiptRecord = Pick<ReadReceiptObject, 'roomId' | 'userId'>;
 
 @Resolver(() => MembershipEventObject)
 export class MembershipEventFieldsResolver {
@@ -31,5 +32,18 @@ export class TypingEventFieldsResolver {
   @FieldResolver(() => UserObject)
   user(@Root() event: TypingEventRecord, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
     return then(ctx.rows().user(event.userId), (user) => required(user, 'user', event.userId));
+  }
+}
+
+@Resolver(() => ReadReceiptObject)
+export class ReadReceiptFieldsResolver {
+  @FieldResolver(() => RoomObject)
+  room(@Root() receipt: ReadReceiptRecord, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
+    return then(ctx.rows().room(receipt.roomId), (room) => required(room, 'room', receipt.roomId));
+  }
+
+  @FieldResolver(() => UserObject)
+  user(@Root() receipt: ReadReceiptRecord, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
+    return then(ctx.rows().user(receipt.userId), (user) => required(user, 'user', receipt.userId));
   }
 }

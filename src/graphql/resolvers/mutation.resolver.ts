@@ -71,15 +71,33 @@ export class MutationResolver {
       type: input.type ?? MessageType.TEXT,
       metadata: input.metadata ?? null,
       clientId: input.clientId ?? null,
+      parentId: input.parentId ?? null,
+      alsoInRoom: input.alsoInRoom ?? false,
+      mentionIds: input.mentionIds ?? null,
     });
     // The send statement brought the sender's row: `sender` then costs nothing.
     if (sender) ctx.rows().primeUsers([sender]);
     return message;
   }
 
+  @Mutation(() => MessageObject, { description: 'With mentionIds, the mentions are replaced; without, they are kept.' })
+  editMessage(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('content', () => String) content: string,
+    @Arg('mentionIds', () => [ID], { nullable: true }) mentionIds: string[] | null,
+  ): Promise<MessageObject> {
+    return ctx.services.messages.editMessage(ctx.actor(), id, content, mentionIds ?? null);
+  }
+
   @Mutation(() => MessageObject)
-  editMessage(@Arg('id', () => ID) id: string, @Arg('content', () => String) content: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
-    return ctx.services.messages.editMessage(ctx.actor(), id, content);
+  pinMessage(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.messages.setPinned(ctx.actor(), id, true);
+  }
+
+  @Mutation(() => MessageObject)
+  unpinMessage(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
+    return ctx.services.messages.setPinned(ctx.actor(), id, false);
   }
 
   @Mutation(() => MessageObject)

@@ -80,6 +80,25 @@ export class QueryResolver {
     return ctx.services.search.searchMessages(ctx.actor(), query, roomId ?? null, limit ?? 20, before ?? null);
   }
 
+  @Query(() => [MessageObject], { description: 'Replies to a thread root, newest first; `before` is a reply id (exclusive).' })
+  thread(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('parentId', () => ID) parentId: string,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<MessageObject[]> {
+    return ctx.viewer().thread(parentId, limit ?? 50, before ?? null);
+  }
+
+  @Query(() => [MessageObject], { description: 'Messages that mention the caller, in rooms the caller is an active member of, newest first.' })
+  mentions(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number | null,
+    @Arg('before', () => ID, { nullable: true }) before: string | null,
+  ): Promise<MessageObject[]> {
+    return ctx.viewer().mentions(limit ?? 50, before ?? null);
+  }
+
   @Query(() => MessageObject)
   message(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<MessageObject> {
     return ctx.viewer().message(id);

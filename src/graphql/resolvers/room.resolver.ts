@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { PER_VIEWER } from '../per-viewer';
 import { historySelection } from '../selection';
-import { MemberObject, MessageObject, RoomObject, UserObject } from '../types/object-types';
+import { MemberObject, MessageObject, ReadReceiptObject, RoomObject, UserObject } from '../types/object-types';
 import type { Maybe } from '../../chat/reading/batch';
 import type { Room } from '../../chat/rooms/room.table';
 
@@ -45,6 +45,24 @@ export class RoomFieldsResolver {
   @Extensions(PER_VIEWER)
   unreadCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<number> {
     return ctx.viewer().unreadCount(room.id);
+  }
+
+  @FieldResolver(() => Int, { description: "Messages after the caller's lastReadAt that mention the caller, not deleted." })
+  @Extensions(PER_VIEWER)
+  unreadMentionCount(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<number> {
+    return ctx.viewer().unreadMentionCount(room.id);
+  }
+
+  @FieldResolver(() => [MessageObject], { description: 'Pinned messages, most recently pinned first.' })
+  @Extensions(PER_VIEWER)
+  pinnedMessages(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<MessageObject[]> {
+    return ctx.viewer().pinnedMessages(room.id);
+  }
+
+  @FieldResolver(() => [ReadReceiptObject], { description: 'Read positions of the active members who have read anything, the caller included.' })
+  @Extensions(PER_VIEWER)
+  readReceipts(@Root() room: Room, @Ctx() ctx: GraphQLContext): Maybe<ReadReceiptObject[]> {
+    return ctx.viewer().readReceipts(room.id);
   }
 
   @FieldResolver(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })

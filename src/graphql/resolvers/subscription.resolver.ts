@@ -2,7 +2,7 @@ import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { ChatEvent } from '../../chat/events';
 import type { Message } from '../../chat/messages/message.table';
 import type { GraphQLContext } from '../context';
-import { MembershipEventObject, MessageObject, TypingEventObject } from '../types/object-types';
+import { MembershipEventObject, MessageObject, ReadReceiptObject, TypingEventObject } from '../types/object-types';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
@@ -47,6 +47,14 @@ export class SubscriptionResolver {
   })
   membershipChanged(@Root() event: EventOf<'membershipChanged'>): MembershipEventObject {
     return { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
+  }
+
+  @Subscription(() => ReadReceiptObject, {
+    description: "Members' read positions moving forward.",
+    subscribe: ({ args, context }) => (context as GraphQLContext).streams.readReceipt((context as GraphQLContext).actor(), args.roomId),
+  })
+  readReceipt(@Root() event: EventOf<'readReceipt'>, @Arg('roomId', () => ID) _roomId: string): ReadReceiptObject {
+    return { roomId: event.roomId, userId: event.userId, lastReadAt: event.lastReadAt };
   }
 
   @Subscription(() => TypingEventObject, {

@@ -30,4 +30,13 @@ export class SendMessageInput {
     description: 'Idempotency key chosen by the client: a retry with the same key returns the first message.',
   })
   clientId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Reply in the thread of this message (a top-level message of the same room).' })
+  parentId: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: "With parentId: also show the reply in the room's history." })
+  alsoInRoom: boolean | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Users to mention; each must be an active member of the room.' })
+  mentionIds: string[] | null;
 }

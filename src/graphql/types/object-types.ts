@@ -108,8 +108,40 @@ export class MessageObject {
   @Field(() => DateTime, { nullable: true })
   deletedAt: string | null;
 
+  @Field(() => Boolean, { description: 'True for a reply that was also posted to the room (it then appears in room history).' })
+  alsoInRoom: boolean;
+
+  @Field(() => Int, { description: 'Replies to this message (not deleted).' })
+  replyCount: number;
+
+  @Field(() => DateTime, { nullable: true })
+  lastReplyAt: string | null;
+
+  @Field(() => DateTime, { nullable: true })
+  pinnedAt: string | null;
+
   roomId: string;
   senderId: string | null;
+  parentId: string | null;
+  pinnedById: string | null;
+}
+
+@ObjectType('MessageEdit', { simpleResolvers: true })
+export class MessageEditObject {
+  @Field(() => String, { description: 'The content as it was before the edit.' })
+  content: string;
+
+  @Field(() => DateTime, { description: 'When this version was replaced.' })
+  replacedAt: string;
+}
+
+@ObjectType('ReadReceipt', { simpleResolvers: true })
+export class ReadReceiptObject {
+  @Field(() => DateTime)
+  lastReadAt: string;
+
+  roomId: string;
+  userId: string;
 }
 
 @ObjectType('ReactionSummary', { simpleResolvers: true })
