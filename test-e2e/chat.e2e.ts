@@ -138,6 +138,19 @@ const message = (page: Page, text: string) =>
 const roomButton = (page: Page, name: string) =>
   page.getByTestId('room').filter({ has: page.getByTestId('room-name').getByText(name, { exact: true }) });
 
+/** Waits until the message is wholly inside the visible part of the message list. */
+async function waitInView(page: Page, messageId: string, timeout = 2000): Promise<void> {
+  await page.waitForFunction(
+    (id) => {
+      const list = document.querySelector('[data-testid="messages"]')?.getBoundingClientRect();
+      const item = document.querySelector(`[data-testid="message"][data-message-id="${id}"]`)?.getBoundingClientRect();
+      return !!list && !!item && item.top >= list.top && item.bottom <= list.bottom;
+    },
+    messageId,
+    { timeout },
+  );
+}
+
 async function waitOnline(page: Page): Promise<void> {
   await page.getByTestId('connection-status').getByText('online', { exact: true }).waitFor({ timeout: 10_000 });
 }
@@ -161,6 +174,8 @@ describe('React example in headless Chromium', function () {
   const pageErrors: string[] = [];
   /** graphql-ws messages each page sent and received. */
   const wsFrames = new Map<Page, { sent: any[]; received: any[] }>();
+  /** GraphQL operations each page sent over HTTP. */
+  const httpOperations = new Map<Page, { operationName?: string; variables?: Record<string, any> }[]>();
   let alice: Page;
   let bob: Page;
 
@@ -178,6 +193,11 @@ describe('React example in headless Chromium', function () {
     page.on('websocket', (socket) => {
       socket.on('framesent', ({ payload }) => frames.sent.push(JSON.parse(String(payload))));
       socket.on('framereceived', ({ payload }) => frames.received.push(JSON.parse(String(payload))));
+    });
+    const operations: { operationName?: string; variables?: Record<string, any> }[] = [];
+    httpOperations.set(page, operations);
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') operations.push(request.postDataJSON());
     });
     await page.goto(url);
     return page;
@@ -415,6 +435,84 @@ describe('React example in headless Chromium', function () {
     expect(await foreign.getByTestId('connection-status').textContent()).to.not.equal('online');
     expect(await foreign.getByTestId('room').count()).to.equal(0);
     await foreign.screenshot({ path: join(SCREENSHOTS, 'carol-foreign-origin.png') });
+  });
+
+  it('the search box finds a message by a word; its result opens the room scrolled to the message, highlighted', async () => {
+    const aliceUser = await devToken(api, 'Alice', ALICE);
+    const { createGroupChat } = await graphql(api, aliceUser, 'mutation($i: CreateGroupChatInput!) { createGroupChat(input: $i) { id } }', {
+      i: { name: 'Archive', memberIds: [BOB] },
+    });
+    const post = async (content: string, clientId: string): Promise<string> => {
+      const { sendMessage } = await graphql(api, aliceUser, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', {
+        i: { roomId: createGroupChat.id, content, clientId },
+      });
+      return sendMessage.id;
+    };
+    // Deep in the history: 45 newer messages put it on the third page.
+    const needle = await post('The <b>pelican</b> lands at dawn', 'archive-needle');
+    for (let i = 1; i <= 45; i++) await post(`Filler ${i}`, `archive-${i}`);
+    await roomButton(alice, 'Archive').waitFor({ timeout: 5000 });
+
+    await alice.getByTestId('search-input').fill('pelican');
+    await alice.getByTestId('search-input').press('Enter');
+    const hit = alice.locator(`[data-testid="search-hit"][data-message-id="${needle}"]`);
+    await hit.waitFor({ timeout: 5000 });
+    expect(await alice.getByTestId('search-hit').count()).to.equal(1);
+    expect(await hit.getByTestId('search-hit-room').textContent()).to.equal('Archive · Alice');
+    // The snippet is rendered as HTML: the match is a <mark>, the message's own markup stays text.
+    const snippet = hit.getByTestId('search-hit-snippet');
+    expect(await snippet.locator('mark').allTextContents()).to.deep.equal(['pelican']);
+    expect(await snippet.textContent()).to.contain('<b>pelican</b>');
+    expect(await snippet.locator('b').count()).to.equal(0);
+
+    await hit.click();
+    await alice.getByTestId('room-title').getByText('Archive', { exact: true }).waitFor({ timeout: 5000 });
+    const found = alice.locator(`[data-testid="message"][data-message-id="${needle}"]`);
+    await found.and(alice.locator('[data-found]')).waitFor({ timeout: 10_000 });
+    expect(await found.getByTestId('message-content').textContent()).to.equal('The <b>pelican</b> lands at dawn');
+    expect(await alice.locator('[data-found]').count()).to.equal(1);
+    expect(await alice.getByTestId('message').count()).to.equal(46); // two older pages were loaded to reach it
+    await waitInView(alice, needle);
+    expect(await alice.getByTestId('jump-missing').count()).to.equal(0);
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-search.png') });
+  });
+
+  it('Alice goes offline, Bob edits one message and deletes another, Alice reconnects and sees both without reloading', async () => {
+    await roomButton(alice, 'Launch').click();
+    await roomButton(bob, 'Launch').click();
+    await send(bob, 'Plan A');
+    await send(bob, 'Plan B');
+    await waitForCount(alice, 'Plan A', 1, 2000);
+    await waitForCount(alice, 'Plan B', 1, 2000);
+
+    await alice.getByTestId('toggle-connection').click();
+    await alice.getByTestId('connection-status').getByText('offline', { exact: true }).waitFor({ timeout: 2000 });
+    const offlineAt = httpOperations.get(alice)!.length;
+    await message(bob, 'Plan A').getByTestId('message-edit').click();
+    await bob.getByTestId('edit-input').fill('Plan A, revised');
+    await bob.getByTestId('edit-save').click();
+    await waitForCount(bob, 'Plan A, revised', 1, 2000);
+    await message(bob, 'Plan B').getByTestId('message-delete').click();
+    await waitForCount(bob, 'Plan B', 0, 2000);
+    await sleep(500);
+    expect(await countOf(alice, 'Plan A'), 'offline: the old text').to.equal(1);
+    expect(await countOf(alice, 'Plan B'), 'offline: not deleted yet').to.equal(1);
+
+    await alice.getByTestId('toggle-connection').click();
+    await waitOnline(alice);
+    await waitForCount(alice, 'Plan A, revised', 1, 5000);
+    await waitForCount(alice, 'Plan B', 0, 5000);
+    expect(await countOf(alice, 'Plan A')).to.equal(0);
+    expect(await message(alice, 'Plan A, revised').textContent()).to.contain('(edited)');
+    expect(await shownIds(alice)).to.deep.equal(await shownIds(bob));
+
+    // Caught up with `changes` from the newest version Alice had, then messageUpdated resumed from its cursor.
+    const catchUps = httpOperations.get(alice)!.slice(offlineAt).filter((op) => op.operationName === 'Changes');
+    expect(catchUps.length).to.be.at.least(1);
+    expect(catchUps[0].variables?.since).to.be.a('string');
+    const resumed = wsFrames.get(alice)!.sent.filter((f) => f.type === 'subscribe' && f.payload.operationName === 'MessageUpdated');
+    expect(resumed.at(-1).payload.variables.since).to.be.a('string').and.not.equal(catchUps[0].variables?.since);
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-catch-up.png') });
   });
 
   it('raised no uncaught errors in the pages', () => {

@@ -3,9 +3,10 @@ import { useEffect, useState } from 'react';
 import { Connection, createApolloClient, type DevSession } from './connection';
 import { DevUserPicker } from './DevUserPicker';
 import { useLiveUpdates } from './live';
-import { ROOMS, type ChatRoom } from './operations';
+import { MessageSearch } from './MessageSearch';
+import { ROOMS, type SearchHit } from './operations';
 import { RoomList } from './RoomList';
-import { RoomView } from './RoomView';
+import { RoomView, type Jump } from './RoomView';
 import { ChatContext, loadSession, saveSession, useConnectionState } from './session';
 
 export function App() {
@@ -48,16 +49,21 @@ function Chat({ session, onSignOut }: { session: DevSession; onSignOut: () => vo
 }
 
 function Rooms() {
-  const [selected, setSelected] = useState<string | null>(null);
-  const { data, error } = useQuery<{ rooms: { items: ChatRoom[] } }>(ROOMS);
-  useLiveUpdates(selected);
+  const [selected, setSelected] = useState<{ roomId: string; jump: Jump | null } | null>(null);
+  const { data, error } = useQuery(ROOMS);
+  useLiveUpdates(selected?.roomId ?? null);
   const rooms = data?.rooms.items ?? [];
-  const room = rooms.find((r) => r.id === selected);
+  const room = rooms.find((r) => r.id === selected?.roomId);
+  const open = (roomId: string) => setSelected({ roomId, jump: null });
+  const openHit = (hit: SearchHit) => setSelected({ roomId: hit.message.room.id, jump: { messageId: hit.message.id } });
   return (
     <main>
-      <RoomList rooms={rooms} selected={selected} onSelect={setSelected} />
+      <aside className="sidebar">
+        <MessageSearch rooms={rooms} onOpen={openHit} />
+        <RoomList rooms={rooms} selected={room?.id ?? null} onSelect={open} />
+      </aside>
       {room ? (
-        <RoomView key={room.id} room={room} />
+        <RoomView key={room.id} room={room} jump={selected?.jump ?? null} />
       ) : (
         <section className="room-view placeholder">
           {error ? <p className="error" data-testid="rooms-error">Could not load the rooms: {error.message}</p> : 'Pick a room, or create a group.'}

@@ -59,7 +59,7 @@ function NewGroup({ onCreated }: { onCreated: (roomId: string) => void }) {
   const { me } = useChat();
   const [name, setName] = useState('');
   const [members, setMembers] = useState<string[]>([]);
-  const [create, { loading, error }] = useMutation<{ createGroupChat: { id: string } }>(CREATE_GROUP, {
+  const [create, { loading, error }] = useMutation(CREATE_GROUP, {
     refetchQueries: [ROOMS],
     awaitRefetchQueries: true,
   });

@@ -1,5 +1,5 @@
 import { InMemoryCache, type ApolloCache, type Reference } from '@apollo/client';
-import { MESSAGES, type ChatMessage } from './operations';
+import { MESSAGE_FIELDS, MESSAGES, type ChatMessage } from './operations';
 
 export const PAGE_SIZE = 20;
 
@@ -39,6 +39,18 @@ export function addToHistory(cache: ApolloCache, message: ChatMessage): void {
 
 /** The newest message of a room's loaded history, deleted ones included: where a resumed subscription starts. */
 export function newestLoaded(cache: ApolloCache, roomId: string): ChatMessage | undefined {
-  const data = cache.readQuery<{ messages: ChatMessage[] }>({ query: MESSAGES, variables: { roomId, limit: PAGE_SIZE } });
+  const data = cache.readQuery({ query: MESSAGES, variables: { roomId, limit: PAGE_SIZE } });
   return data?.messages[0];
+}
+
+/**
+ * Merges a message from the change feed (catch-up, messageUpdated). One newer
+ * than its room's loaded history was sent meanwhile and joins it; any other only
+ * updates Message:<id>, which every list holding it reads (an old message must
+ * not join the list: it would sit above a gap of messages never loaded).
+ */
+export function mergeChange(cache: ApolloCache, message: ChatMessage): void {
+  const newest = newestLoaded(cache, message.room.id);
+  if (newest && message.seq > newest.seq) addToHistory(cache, message);
+  else cache.writeFragment({ id: cache.identify(message), fragment: MESSAGE_FIELDS, fragmentName: 'MessageFields', data: message });
 }

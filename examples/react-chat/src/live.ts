@@ -1,24 +1,10 @@
-import { gql, type ApolloClient, type DocumentNode } from '@apollo/client';
+import type { ApolloClient, OperationVariables } from '@apollo/client';
 import { useApolloClient } from '@apollo/client/react';
 import { useEffect, useRef } from 'react';
-import { addToHistory } from './cache';
-import { MEMBERSHIP_CHANGED, MESSAGE_ADDED_ANYWHERE, MESSAGE_FIELDS, MESSAGE_UPDATED, ROOMS, type ChatMessage } from './operations';
+import { addToHistory, mergeChange } from './cache';
+import { catchUp, newer } from './catch-up';
+import { MEMBERSHIP_CHANGED, MESSAGE_ADDED_ANYWHERE, MESSAGE_UPDATED, ROOM_LIVE, ROOMS, type ChatMessage } from './operations';
 import { useChat, useConnectionState } from './session';
-
-const ROOM_LIVE = gql`
-  fragment RoomLive on Room {
-    lastMessageAt
-    unreadCount
-    lastMessage { ...MessageFields }
-  }
-  ${MESSAGE_FIELDS}
-`;
-
-interface RoomLive {
-  lastMessageAt: string | null;
-  unreadCount: number;
-  lastMessage: ChatMessage | null;
-}
 
 const refetchRooms = (client: ApolloClient) => void client.refetchQueries({ include: [ROOMS] });
 
@@ -26,14 +12,14 @@ const refetchRooms = (client: ApolloClient) => void client.refetchQueries({ incl
  * Subscribes for as long as the connection lasts. Errors (the socket closed,
  * "go offline") end it quietly: the next connection epoch subscribes again.
  */
-export function listen<T>(
+export function listen<TData, TVariables extends OperationVariables>(
   client: ApolloClient,
-  options: { query: DocumentNode; variables?: Record<string, unknown> },
-  onData: (data: T) => void,
+  options: ApolloClient.SubscribeOptions<TData, TVariables>,
+  onData: (data: TData) => void,
 ): { unsubscribe(): void } {
-  return client.subscribe<T>(options).subscribe({
+  return client.subscribe(options).subscribe({
     next: ({ data }) => {
-      if (data) onData(data as T);
+      if (data) onData(data);
     },
     error: (error: unknown) => console.debug('subscription ended', error),
   });
@@ -41,8 +27,14 @@ export function listen<T>(
 
 /**
  * The subscriptions that keep the room list live (every room I am in), opened
- * once per connection epoch. Edits, deletions and reactions land in the cache
- * by themselves: the subscription's Message is normalised over Message:<id>.
+ * once per connection epoch. Edits, deletions and reactions are merged into
+ * the cache by message id, so every list showing a message shows its change.
+ *
+ * Catching up: the client keeps the newest change of the feed it has merged (a
+ * Message.version, or the cursor of a catch-up). On every (re)connection it
+ * first merges what changed after it (`changes`, paged), then subscribes to
+ * `messageUpdated(since: <the cursor>)`, which replays whatever changed during
+ * the catch-up before going live: nothing missed while offline, nothing doubled.
  */
 export function useLiveUpdates(openRoomId: string | null): void {
   const client = useApolloClient();
@@ -50,35 +42,56 @@ export function useLiveUpdates(openRoomId: string | null): void {
   const { epoch } = useConnectionState();
   const openRoom = useRef(openRoomId);
   openRoom.current = openRoomId;
+  // Only the change feed moves it, not messageAdded: the two streams are not ordered with each other.
+  const seen = useRef<string | null>(null);
 
   useEffect(() => {
     if (epoch === 0) return; // not connected yet
-    if (epoch > 1) refetchRooms(client); // a reconnect: counts may have moved while offline
 
     const onMessage = (message: ChatMessage) => {
       const { cache } = client;
       addToHistory(cache, message);
       const id = cache.identify({ __typename: 'Room', id: message.room.id });
-      const room = cache.readFragment<RoomLive>({ id, fragment: ROOM_LIVE, fragmentName: 'RoomLive' });
+      const room = cache.readFragment({ id, fragment: ROOM_LIVE, fragmentName: 'RoomLive' });
       if (!room) return refetchRooms(client); // a room the list does not show yet
       if (room.lastMessage && room.lastMessage.seq >= message.seq) return; // seen already
       const unseen = message.sender?.id !== me.userId && openRoom.current !== message.room.id;
-      cache.writeFragment<RoomLive>({
+      cache.writeFragment({
         id,
         fragment: ROOM_LIVE,
         fragmentName: 'RoomLive',
-        data: { lastMessage: message, lastMessageAt: message.createdAt, unreadCount: room.unreadCount + (unseen ? 1 : 0) },
+        data: { ...room, lastMessage: message, lastMessageAt: message.createdAt, unreadCount: room.unreadCount + (unseen ? 1 : 0) },
       });
+    };
+    const onChange = (message: ChatMessage) => {
+      mergeChange(client.cache, message);
+      seen.current = newer(seen.current, message.version);
+      // A deleted message leaves the unread count and may have been a room's last message.
+      if (message.isDeleted) refetchRooms(client);
     };
 
     const subscriptions = [
-      listen<{ messageAdded: ChatMessage }>(client, { query: MESSAGE_ADDED_ANYWHERE }, (data) => onMessage(data.messageAdded)),
-      listen<{ messageUpdated: ChatMessage }>(client, { query: MESSAGE_UPDATED }, (data) => {
-        // A deleted message leaves the unread count and may have been a room's last message.
-        if (data.messageUpdated.isDeleted) refetchRooms(client);
-      }),
+      listen(client, { query: MESSAGE_ADDED_ANYWHERE }, (data) => onMessage(data.messageAdded)),
       listen(client, { query: MEMBERSHIP_CHANGED }, () => refetchRooms(client)),
     ];
-    return () => subscriptions.forEach((subscription) => subscription.unsubscribe());
+    let ended = false;
+    void catchUp(client, seen.current)
+      .then(
+        (cursor) => {
+          seen.current = newer(seen.current, cursor);
+          if (epoch > 1) refetchRooms(client); // a reconnect: counts and last messages may have moved while offline
+        },
+        // The subscription's replay catches up instead.
+        (error: unknown) => console.debug('catch-up failed', error),
+      )
+      .then(() => {
+        if (ended) return;
+        const since = seen.current;
+        subscriptions.push(listen(client, { query: MESSAGE_UPDATED, variables: { since } }, (data) => onChange(data.messageUpdated)));
+      });
+    return () => {
+      ended = true;
+      subscriptions.forEach((subscription) => subscription.unsubscribe());
+    };
   }, [client, epoch, me.userId]);
 }
