@@ -14,13 +14,14 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/token';
+import { CursorCodec } from '../src/chat/changes/cursor';
 import { forkScript, median, percentile, sleep, sortedCopy, type Worker } from './lib/common';
 import { summarizeProfile } from './lib/profile-summary';
-import { body, HISTORY, INBOX, ON_MESSAGE, SEND } from './lib/queries';
-import { COMPANY, PEOPLE, ROOMS, SEND_ROOMS, seed, userId, userName, type SeedSize } from './lib/seed';
+import { body, CHANGES, EDIT, HISTORY, INBOX, noisySubscription, ON_MESSAGE, SEARCH, SEND } from './lib/queries';
+import { COMPANY, PEOPLE, range, ROOMS, SEARCH_WORDS, SEND_ROOMS, seed, userId, userName, type SeedInfo, type SeedSize } from './lib/seed';
 import type { Lane, LoadResult, LoadSpec } from './load/http-load';
 
-const SCENARIOS = ['history', 'inbox', 'deep', 'fanout', 'memory', 'send', 'mixed'] as const;
+const SCENARIOS = ['history', 'inbox', 'deep', 'fanout', 'memory', 'send', 'mixed', 'search', 'changes', 'noisy'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export interface Row {
@@ -57,6 +58,19 @@ const SIZE = quick
   ? { warmupSec: 0.5, durationSec: 1, repeats: 1, histMessages: 2_000, deepMessages: 100_000, fanoutSockets: 300, fanoutRepeats: 1, memorySockets: 1_000, mixedSubscribers: 100, mixedLevels: [4, 16] }
   : { warmupSec: 3, durationSec: 5, repeats: 5, histMessages: 10_000, deepMessages: 1_000_000, fanoutSockets: 2_000, fanoutRepeats: 3, memorySockets: 5_000, mixedSubscribers: 500, mixedLevels: [2, 4, 8, 16, 32] };
 const FANOUT_MESSAGES = 20;
+/** search: users 0..3 (each in HIST, DEEP and 60 inbox rooms), one connection each. */
+const SEARCH_LANES = 4;
+/** changes: inbox readers 10..13 page from the same cursor, one connection each... */
+const CHANGES_LANES = 4;
+const CHANGES_LIMIT = 200;
+/** ...while users 0..2 each send a message into an inbox room and edit it, this many times a second. */
+const CHANGES_WRITERS = 3;
+const CHANGES_WRITES_PER_SEC = 5;
+/** noisy: inbox readers 10..13 list their rooms; the attacker holds 5 sockets x 50 subscriptions; NOISY sees 10 edits/s. */
+const NOISY_VICTIMS = 4;
+const NOISY_SOCKETS = 5;
+const NOISY_SUBS_PER_SOCKET = 50;
+const NOISY_EDITS_PER_SEC = 10;
 const DEPTH_SHARE = 0.9;
 const JWT_SECRET = `bench-${randomBytes(12).toString('hex')}`;
 const RESULTS = join(__dirname, 'results');
@@ -82,6 +96,7 @@ interface Context {
   http: Worker;
   ws: Worker;
   tokens: Map<number, string>;
+  seeded: SeedInfo;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -488,7 +503,520 @@ async function mixed(ctx: Context): Promise<Row[]> {
   ];
 }
 
+interface Paced {
+  /** Steps done so far. */
+  done(): number;
+  stop(): Promise<{ done: number; failed: number; lastError: string; seconds: number }>;
+}
+
+/**
+ * A loop on its own: `step(n)` about `perSec` times a second until stopped, with
+ * up to `maxInFlight` steps under way at once (1: each waits for the one before;
+ * more: the rate holds while the server is slow). Behind schedule, it catches
+ * up by at most one interval (no bursts).
+ */
+function paced(perSec: number, step: (n: number) => Promise<void>, offsetMs = 0, maxInFlight = 1): Paced {
+  let stopped = false;
+  let done = 0;
+  let failed = 0;
+  let lastError = '';
+  const interval = 1000 / perSec;
+  const t0 = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    let next = t0 + offsetMs;
+    for (let n = 0; !stopped; n++) {
+      await sleep(Math.max(0, next - Date.now()));
+      if (stopped) break;
+      next = Math.max(next + interval, Date.now() - interval);
+      const one: Promise<void> = step(n).then(
+        () => void (done += 1),
+        (error) => {
+          failed += 1;
+          lastError = String((error as Error).message).slice(0, 300);
+        },
+      );
+      inFlight.add(one);
+      void one.finally(() => inFlight.delete(one));
+      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  })();
+  return {
+    done: () => done,
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { done, failed, lastError, seconds: (Date.now() - t0) / 1000 };
+    },
+  };
+}
+
+/** The statements captured on our server, grouped by their first 100 characters, most frequent first. */
+function groupStatements(captured: { query: string }[]): string[] {
+  const groups = new Map<string, number>();
+  for (const { query } of captured) {
+    const key = query.replace(/\s+/g, ' ').trim().slice(0, 100);
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${String(v).padStart(6)}  ${k}`);
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of a captured statement with its parameters (PostgreSQL plans it for these values). */
+async function explainCustom(db: Client, text: string, parameters: unknown[]): Promise<string> {
+  const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, parameters);
+  return plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/**
+ * The plan a server connection runs: ours names every statement, so after five
+ * executions PostgreSQL may switch it to a generic plan (planned without the
+ * values) when that one's estimated cost is lower than the custom plans' so
+ * far, and then keeps it (no more custom plans to compare with). PREPARE it,
+ * execute it five times with each of `before` (what the connection served
+ * earlier) and five times with its values, then EXPLAIN the next execution
+ * (plan_cache_mode auto: what a connection of our pool runs by then); also the
+ * generic plan forced, whatever its estimated cost.
+ */
+async function explainPrepared(dbUrl: string, text: string, parameters: unknown[], before: unknown[][] = []): Promise<{ auto: string; generic: string }> {
+  const c = new Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const lit = (v: unknown): string =>
+      v === null || v === undefined
+        ? 'NULL'
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : Array.isArray(v)
+            ? c.escapeLiteral(`{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`)
+            : c.escapeLiteral(String(v));
+    const argsOf = (values: unknown[]) => (values.length ? `(${values.map(lit).join(', ')})` : '');
+    const args = argsOf(parameters);
+    await c.query(`PREPARE bench_stmt AS ${text}`);
+    // What the connection served before (another search's values), then these values five times.
+    for (const values of before) for (let i = 0; i < 5; i++) await c.query(`EXECUTE bench_stmt${argsOf(values)}`);
+    for (let i = 0; i < 5; i++) await c.query(`EXECUTE bench_stmt${args}`);
+    const explain = async () => (await c.query(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_stmt${args}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const auto = await explain();
+    await c.query(`SET plan_cache_mode = force_generic_plan`);
+    const generic = await explain();
+    return { auto, generic };
+  } finally {
+    await c.end();
+  }
+}
+
+const executionMs = (plan: string) => /Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? '?';
+/** A generic plan shows parameters ($1...) in its conditions where a custom plan shows the values. */
+const isGeneric = (plan: string) => plan.split('\n').some((l) => /(Index Cond|Recheck Cond|Filter|Join Filter|Hash Cond):.*\$\d/.test(l));
+
+/** Whether a plan finds its rows through the search index, and what else it reads to do it. */
+function searchVerdict(plan: string): string {
+  const gin = /Bitmap Index Scan on messages_search_idx.*loops=(\d+)/.exec(plan);
+  const others = [...new Set([...plan.matchAll(/Bitmap Index Scan on (messages_\w+)/g)].map((m) => m[1]).filter((n) => n !== 'messages_search_idx'))];
+  const parts = [gin ? `uses the GIN index (Bitmap Index Scan on messages_search_idx${gin[1] !== '1' ? `, ${gin[1]} loops` : ''})` : 'does NOT use the GIN index'];
+  if (/BitmapAnd/.test(plan) && others.length) parts.push(`ANDed with ${others.join(', ')} (each room's whole index range read)`);
+  if (/Seq Scan on messages\b/.test(plan)) parts.push('a Seq Scan on messages');
+  parts.push(`${isGeneric(plan) ? 'generic' : 'custom'} plan`, `${executionMs(plan)} ms`);
+  return parts.join(', ');
+}
+
+async function search(ctx: Context): Promise<Row[]> {
+  const rows: Row[] = [];
+  const users = PEOPLE.history.slice(0, SEARCH_LANES);
+  const token = ctx.tokens.get(users[0]) as string;
+  const db = new Client({ connectionString: ctx.dbUrl });
+  await db.connect();
+  const report: string[] = [];
+  const verdicts: string[] = [];
+  try {
+    const { rows: sizes } = await db.query(`SELECT count(*)::int AS n FROM messages`);
+    /** The values of the search statements measured before (each pool connection has served them). */
+    const served: unknown[][] = [];
+    /** The text of the search statement our server sent. */
+    let searchText: string | null = null;
+    for (const [kind, word] of [['common', SEARCH_WORDS.common], ['rare', SEARCH_WORDS.rare]] as const) {
+      const { rows: found } = await db.query(`SELECT count(*)::int AS n FROM messages WHERE search @@ websearch_to_tsquery('simple', $1)`, [word]);
+      const what = `${kind} word "${word}" (${found[0].n} of ${sizes[0].n} messages match)`;
+      log(`  search ${what}:`);
+      const text = body(SEARCH, 'Search', { query: word, limit: 20 });
+      await checkSameJson(ctx, token, text, `search ${kind}`);
+      const lanes = (): Lane[] => users.map((u) => ({ headers: auth(ctx, u), requests: [{ body: text }] }));
+      const [ours, base] = await measurePair(ctx, [ctx.ours, ctx.baseline], lanes, `search/${kind}`);
+      // The exact statement the server sent, and its plan.
+      await ctx.ours.worker.call('capture', { on: true });
+      const s = await statementsOf(ctx.ours, token, text);
+      await ctx.ours.worker.call('capture', { on: false });
+      const b = await statementsOf(ctx.baseline, token, text);
+      const captured = await ctx.ours.worker.call<{ query: string; parameters: unknown[] }[]>('captured');
+      const statement = captured.find((c) => c.query.includes('websearch_to_tsquery'));
+      log(`  search ${kind}: ${s.json.data.searchMessages.length} hits; statements per search: ours ${s.statements}, baseline ${b.statements}`);
+      if (statement) {
+        const custom = await explainCustom(db, statement.query, statement.parameters);
+        searchText = statement.query;
+        const prepared = await explainPrepared(ctx.dbUrl, statement.query, statement.parameters, served);
+        served.push(statement.parameters);
+        const verdict = searchVerdict(custom);
+        verdicts.push(`${kind}: ${verdict}; as our pool runs it: ${searchVerdict(prepared.auto)}`);
+        log(`  search ${kind} plan of the statement our server sent (EXPLAIN with its values): ${verdict}`);
+        for (const line of custom.split('\n')) log(`    ${line}`);
+        log(`  search ${kind}, the same statement prepared, after ${served.length > 1 ? 'the searches before and ' : ''}5 executions (what a connection of our pool runs): ${searchVerdict(prepared.auto)}`);
+        log(`  search ${kind}, generic plan forced: ${searchVerdict(prepared.generic)}`);
+        report.push(
+          `=== ${what}: the statement our server sent, with its parameters`,
+          `verdict: ${verdict}`,
+          `prepared, after ${served.length > 1 ? 'the searches before and ' : ''}5 executions (what a connection of our pool runs): ${searchVerdict(prepared.auto)}`,
+          `generic plan forced: ${searchVerdict(prepared.generic)}`,
+          '',
+          statement.query,
+          '',
+          `parameters: ${JSON.stringify(statement.parameters)}`,
+          '',
+          '--- EXPLAIN (ANALYZE, BUFFERS) with the parameters',
+          custom,
+          '',
+          `--- EXPLAIN (ANALYZE, BUFFERS) EXECUTE of the prepared statement after ${served.length > 1 ? '5 executions with each earlier search and ' : ''}5 with these values (plan_cache_mode auto)`,
+          prepared.auto,
+          '',
+          '--- the same, plan_cache_mode = force_generic_plan',
+          prepared.generic,
+          '',
+        );
+      } else {
+        verdicts.push(`${kind}: statement not captured`);
+        report.push(`=== ${what}: statement not captured`, '');
+      }
+      const label = `${kind} word, ${found[0].n} matches in ${sizes[0].n} messages`;
+      rows.push(
+        { scenario: 'search', metric: `req/s, ${label}, limit 20, ${users.length} connections`, ours: round(ours.rps, 1), baseline: round(base.rps, 1), ratio: ratio(ours.rps, base.rps), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+        { scenario: 'search', metric: `p50 latency ms, ${kind} word (baseline: its p50)`, ours: round(ours.p50), baseline: round(base.p50), ratio: ratio(ours.p50, base.p50), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+        { scenario: 'search', metric: `p99 latency ms, ${kind} word (baseline: its p99)`, ours: round(ours.p99), baseline: round(base.p99), ratio: ratio(ours.p99, base.p99), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+        cpuRow('search', ours, base, s.statements, `, ${kind} word`),
+      );
+    }
+    // A word in every message ("the"): its own plan, and what a pool connection that served it
+    // five times runs for the common word next (the plan cache compares a generic plan with the
+    // custom plans it has seen, and keeps the generic one once chosen).
+    const first = served[0];
+    if (first) {
+      const at = first.indexOf(SEARCH_WORDS.common);
+      const everywhere = first.map((v, i) => (i === at ? 'the' : v));
+      const { rows: all } = await db.query(`SELECT count(*)::int AS n FROM messages WHERE search @@ websearch_to_tsquery('simple', 'the')`);
+      const statement = searchText;
+      if (statement && at >= 0) {
+        const own = await explainCustom(db, statement, everywhere);
+        const next = await explainPrepared(ctx.dbUrl, statement, first, [everywhere]);
+        const ownVerdict = searchVerdict(own);
+        const nextVerdict = searchVerdict(next.auto);
+        verdicts.push(`"the": ${ownVerdict}; common word after 5 searches for "the" on the connection: ${nextVerdict}`);
+        log(`  search "the" (${all[0].n} matches), with its values: ${ownVerdict}`);
+        log(`  search common word on a pool connection that served 5 searches for "the" before: ${nextVerdict}`);
+        report.push(
+          `=== "the" (in every seeded message: ${all[0].n} matches), the same statement`,
+          `verdict: ${ownVerdict}`,
+          `the common word next, on a connection that served 5 searches for "the": ${nextVerdict}`,
+          '',
+          `parameters: ${JSON.stringify(everywhere)}`,
+          '',
+          '--- EXPLAIN (ANALYZE, BUFFERS) with its values',
+          own,
+          '',
+          `--- the common word, prepared, after 5 executions for "the" and 5 for the common word (plan_cache_mode auto)`,
+          next.auto,
+          '',
+        );
+      }
+    }
+  } finally {
+    await db.end();
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'search-plan.txt'), `search plans (${verdicts.join('; ')})\n\n${report.join('\n')}\n`);
+  log(`  search plans in bench/results/search-plan.txt: ${verdicts.join('; ')}`);
+  return rows;
+}
+
+async function changes(ctx: Context): Promise<Row[]> {
+  const since = new CursorCodec(JWT_SECRET).encode(ctx.seeded.changesSince);
+  const text = body(CHANGES, 'Changes', { since, limit: CHANGES_LIMIT });
+  const readers = PEOPLE.inbox.slice(0, CHANGES_LANES);
+  const token = ctx.tokens.get(readers[0]) as string;
+  await checkSameJson(ctx, token, text, 'changes page');
+  const page = (await post(ctx.ours.url, token, text)).data.changes;
+  const shape = `${page.messages.length} messages + ${page.memberships.length} memberships${page.hasMore ? ', hasMore' : ''}`;
+  log(`  changes page from version ${ctx.seeded.changesSince}: ${shape}`);
+  // Writers: users 0..2 send into inbox rooms 0..2 (rooms of the readers) and edit what they sent,
+  // through our server, during the warm-ups and the runs of both sides (their versions land after the page).
+  let sent = 0;
+  const writers = range(0, CHANGES_WRITERS).map((j) =>
+    paced(
+      CHANGES_WRITES_PER_SEC,
+      async (n) => {
+        const token = ctx.tokens.get(j) as string;
+        const m = await post(ctx.ours.url, token, body(SEND, 'Send', { input: { roomId: ROOMS.inbox(j), content: `changes writer ${j} message ${n}`, clientId: `changes-${j}-${Date.now()}-${n}` } }));
+        sent += 1;
+        await post(ctx.ours.url, token, body(EDIT, 'Edit', { id: m.data.sendMessage.id, content: `changes writer ${j} message ${n}, edited` }));
+      },
+      (j * 1000) / CHANGES_WRITES_PER_SEC / CHANGES_WRITERS,
+    ),
+  );
+  let ours: Measured;
+  let base: Measured;
+  try {
+    const lanes = (): Lane[] => readers.map((u) => ({ headers: auth(ctx, u), requests: [{ body: text }] }));
+    [ours, base] = await measurePair(ctx, [ctx.ours, ctx.baseline], lanes, 'changes');
+  } finally {
+    const done = await Promise.all(writers.map((w) => w.stop()));
+    const pairs = done.reduce((n, d) => n + d.done, 0);
+    const failed = done.reduce((n, d) => n + d.failed, 0);
+    const seconds = Math.max(...done.map((d) => d.seconds));
+    log(`  changes writers: ${sent} sends and ${pairs} edits in ${fmt(seconds)} s (${fmt((sent + pairs) / seconds)} writes/s)${failed ? `; ${failed} failed (${done.find((d) => d.failed)?.lastError})` : ''}`);
+  }
+  await checkSameJson(ctx, token, text, 'changes page after the writers');
+  await ctx.ours.worker.call('capture', { on: true });
+  const s = await statementsOf(ctx.ours, token, text);
+  await ctx.ours.worker.call('capture', { on: false });
+  await changesPlans(ctx, await ctx.ours.worker.call<{ query: string; parameters: unknown[] }[]>('captured'));
+  const b = await statementsOf(ctx.baseline, token, text);
+  log(`  changes statements per page: ours ${s.statements}, baseline ${b.statements}`);
+  const label = `${CHANGES_LIMIT}-change page (${shape}), ${readers.length} connections, ${CHANGES_WRITERS} writers`;
+  return [
+    { scenario: 'changes', metric: `req/s, ${label}`, ours: round(ours.rps, 1), baseline: round(base.rps, 1), ratio: ratio(ours.rps, base.rps), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+    { scenario: 'changes', metric: 'p50 latency ms (baseline: its p50)', ours: round(ours.p50), baseline: round(base.p50), ratio: ratio(ours.p50, base.p50), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+    { scenario: 'changes', metric: 'p99 latency ms (baseline: its p99)', ours: round(ours.p99), baseline: round(base.p99), ratio: ratio(ours.p99, base.p99), p50: round(ours.p50), p99: round(ours.p99), statements: s.statements },
+    cpuRow('changes', ours, base, s.statements, ' (ours includes the writers)'),
+  ];
+}
+
+/** The plans of the statements of one changes page (with their values, and prepared as our pool runs them), to bench/results/changes-plan.txt. */
+async function changesPlans(ctx: Context, captured: { query: string; parameters: unknown[] }[]): Promise<void> {
+  const db = new Client({ connectionString: ctx.dbUrl });
+  await db.connect();
+  const report: string[] = [];
+  try {
+    for (const [i, statement] of captured.entries()) {
+      const name = `statement ${i + 1} of ${captured.length}: ${statement.query.replace(/\s+/g, ' ').trim().slice(0, 70)}`;
+      try {
+        const custom = await explainCustom(db, statement.query, statement.parameters);
+        const prepared = await explainPrepared(ctx.dbUrl, statement.query, statement.parameters);
+        const line = `with its values ${executionMs(custom)} ms; prepared, 6th execution: ${isGeneric(prepared.auto) ? 'generic' : 'custom'} plan, ${executionMs(prepared.auto)} ms; generic forced ${executionMs(prepared.generic)} ms`;
+        log(`  changes ${name}: ${line}`);
+        report.push(`=== ${name}`, line, '', statement.query, '', `parameters: ${JSON.stringify(statement.parameters)}`, '', '--- EXPLAIN (ANALYZE, BUFFERS) with the values', custom, '', '--- prepared, 6th execution (plan_cache_mode auto)', prepared.auto, '', '--- generic plan forced', prepared.generic, '');
+      } catch (error) {
+        report.push(`=== ${name}`, `could not explain: ${(error as Error).message}`, '');
+      }
+    }
+  } finally {
+    await db.end();
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'changes-plan.txt'), `${report.join('\n')}\n`);
+}
+
+interface PoolQueue {
+  samples: number;
+  meanWaiting: number;
+  shareWithWaiters: number;
+  maxWaiting: number;
+}
+
+interface AttackStats {
+  opened: number;
+  refused: number;
+  errors: number;
+  completed: number;
+  results: number;
+  firstRefusal: string;
+  lastError: string;
+}
+
+async function noisy(ctx: Context): Promise<Row[]> {
+  const victims = PEOPLE.inbox.slice(0, NOISY_VICTIMS);
+  const text = body(INBOX, 'Inbox', { pageSize: 20 });
+  const lanes: Lane[] = victims.map((u) => ({ headers: auth(ctx, u), requests: [{ body: text }] }));
+  const spec = (durationSec: number): LoadSpec => ({ url: ctx.ours.url, lanes, durationSec });
+  const attackerToken = ctx.tokens.get(PEOPLE.attacker) as string;
+  // Half of each socket's subscriptions the one identical text, half each a text of its own.
+  const sockets = range(0, NOISY_SOCKETS).map((i) => ({
+    token: attackerToken,
+    subs: range(0, NOISY_SUBS_PER_SOCKET).map((k) => ({
+      query: noisySubscription(k % 2 === 0 ? null : i * NOISY_SUBS_PER_SOCKET + k),
+      variables: { roomId: ROOMS.noisy },
+    })),
+  }));
+  const total = NOISY_SOCKETS * NOISY_SUBS_PER_SOCKET;
+  const distinct = 1 + sockets.reduce((n, s) => n + s.subs.filter((x) => x.query !== noisySubscription(null)).length, 0);
+
+  const db = new Client({ connectionString: ctx.dbUrl });
+  await db.connect();
+  const { rows: messageRows } = await db.query(`SELECT id FROM messages WHERE room_id = $1 ORDER BY seq`, [ROOMS.noisy]);
+  await db.end();
+  const ids = messageRows.map((r) => r.id as string);
+  const editorToken = ctx.tokens.get(PEOPLE.editor) as string;
+  const edit = (n: number) => post(ctx.ours.url, editorToken, body(EDIT, 'Edit', { id: ids[n % ids.length], content: `Noisy message ${(n % ids.length) + 1}, edit ${n}` }));
+
+  const baseListeners = await ctx.ours.worker.call<number>('subscribers');
+  const attack = async (): Promise<AttackStats & { live: number }> => {
+    const r = await ctx.ws.call<{ connected: number; failed: number }>('openMany', { group: 'noisy', url: ctx.ours.wsUrl, sockets }, 60_000);
+    if (r.failed) log(`  warning: ${r.failed} of ${NOISY_SOCKETS} attacker sockets failed`);
+    let st: AttackStats | null = null;
+    let live = 0;
+    await waitUntil(
+      'the attacker subscriptions to be accepted or refused',
+      async () => {
+        st = await ctx.ws.call<AttackStats>('stats', { group: 'noisy' });
+        live = (await ctx.ours.worker.call<number>('subscribers')) - baseListeners;
+        return live + st.refused + st.errors >= total;
+      },
+      30_000,
+    );
+    return { ...(st as unknown as AttackStats), live };
+  };
+  /** Until our pool has had nobody waiting and at most one connection busy for 0.5 s: the ms it took. */
+  const settle = async (): Promise<number> => {
+    const t = Date.now();
+    let quiet = 0;
+    await waitUntil(
+      'our server to settle',
+      async () => {
+        const p = await ctx.ours.worker.call<{ waiting: number; busy: number }>('pool');
+        quiet = p.waiting === 0 && p.busy <= 1 ? quiet + 1 : 0;
+        return quiet >= 5;
+      },
+      120_000,
+    );
+    return Math.max(0, Date.now() - t - 500);
+  };
+  const release = async (): Promise<number> => {
+    await ctx.ws.call('close', { group: 'noisy' }, 60_000);
+    await waitUntil('the attacker subscriptions to end', async () => (await ctx.ours.worker.call<number>('subscribers')) <= baseListeners, 30_000);
+    return settle();
+  };
+
+  const alone: TimedRun[] = [];
+  const withAttacker: TimedRun[] = [];
+  const attacks: (AttackStats & { live: number; resultsPerSec: number })[] = [];
+  const editRates = { alone: [] as number[], with: [] as number[] };
+  /** Our pool's queue during each run (requests waiting for a connection, sampled every 10 ms). */
+  const poolQueue = { alone: [] as PoolQueue[], with: [] as PoolQueue[] };
+  /** CPU time per wall-clock time (1 = one core busy): our server alone and with the attacker, the attacker's client process. */
+  const cpuShare = { oursAlone: [] as number[], oursWith: [] as number[], attackerClient: [] as number[] };
+  /** How long our server stayed busy after the attacker's sockets closed (its queued work), per round. */
+  const residueMs: number[] = [];
+  // Open loop (up to 5 edits under way): the room sees ~10 edits/s however slow the server gets.
+  const editor = paced(NOISY_EDITS_PER_SEC, async (n) => void (await edit(n)), 0, 5);
+  let edits = { done: 0, failed: 0, lastError: '', seconds: 0 };
+  try {
+    // Warm-up: one short run of each.
+    await ctx.http.call('run', { spec: spec(SIZE.warmupSec) });
+    await attack();
+    await ctx.http.call('run', { spec: spec(SIZE.warmupSec) });
+    residueMs.push(await release());
+    for (let i = 0; i < SIZE.repeats; i++) {
+      let e0 = editor.done();
+      await ctx.ours.worker.call('poolQueue', { on: true });
+      const quiet = await runTimed(ctx, ctx.ours, spec(SIZE.durationSec));
+      poolQueue.alone.push(await ctx.ours.worker.call<PoolQueue>('poolQueue', { on: false }));
+      alone.push(quiet);
+      editRates.alone.push((editor.done() - e0) / quiet.seconds);
+      const a = await attack();
+      await ctx.ws.call('stats', { group: 'noisy', reset: true });
+      e0 = editor.done();
+      const clientCpu = await ctx.ws.call<NodeJS.CpuUsage>('cpu');
+      await ctx.ours.worker.call('poolQueue', { on: true });
+      const run = await runTimed(ctx, ctx.ours, spec(SIZE.durationSec));
+      poolQueue.with.push(await ctx.ours.worker.call<PoolQueue>('poolQueue', { on: false }));
+      const clientCpuAfter = await ctx.ws.call<NodeJS.CpuUsage>('cpu');
+      const after = await ctx.ws.call<AttackStats>('stats', { group: 'noisy' });
+      cpuShare.attackerClient.push((clientCpuAfter.user - clientCpu.user + clientCpuAfter.system - clientCpu.system) / 1000 / (run.seconds * 1000));
+      cpuShare.oursWith.push(run.cpuMs / (run.seconds * 1000));
+      cpuShare.oursAlone.push(quiet.cpuMs / (quiet.seconds * 1000));
+      editRates.with.push((editor.done() - e0) / run.seconds);
+      withAttacker.push(run);
+      attacks.push({ ...a, results: after.results, resultsPerSec: after.results / run.seconds, errors: after.errors, lastError: after.lastError });
+      residueMs.push(await release());
+    }
+  } finally {
+    edits = await editor.stop();
+    await ctx.ws.call('close', { group: 'noisy' }, 60_000).catch(() => {});
+  }
+
+  // What one edit costs in statements, alone and with the attacker listening: the editor stopped,
+  // the server settled, one edit, then until every live subscription has its result and the pool is quiet.
+  const oneEdit = async (n: number, expectResults: number): Promise<{ query: string }[]> => {
+    await settle();
+    const before = (await ctx.ws.call<AttackStats | null>('stats', { group: 'noisy' }))?.results ?? 0;
+    await ctx.ours.worker.call('capture', { on: true });
+    await edit(n);
+    await waitUntil(
+      `the attacker's ${expectResults} results of one edit`,
+      async () => ((await ctx.ws.call<AttackStats | null>('stats', { group: 'noisy' }))?.results ?? 0) - before >= expectResults,
+      60_000,
+    );
+    await settle();
+    await ctx.ours.worker.call('capture', { on: false });
+    return ctx.ours.worker.call<{ query: string }[]>('captured');
+  };
+  const capturedAlone = await oneEdit(1_000_001, 0);
+  const a1 = await attack();
+  const capturedWith = await oneEdit(1_000_002, a1.live);
+  await release();
+  const lines = groupStatements(capturedWith);
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(
+    join(RESULTS, 'noisy-statements.txt'),
+    `statements our server sent for one edit: ${capturedAlone.length} alone; ${capturedWith.length} with the attacker's ${a1.live} subscriptions live (${distinct} distinct texts, ${a1.refused} refused):\n${lines.join('\n')}\n`,
+  );
+  log(`  noisy: one edit cost ${capturedAlone.length} statements alone, ${capturedWith.length} with the attacker's ${a1.live} subscriptions live (bench/results/noisy-statements.txt):`);
+  for (const line of lines.slice(0, 6)) log(`    ${line}`);
+
+  const a = summarize(ctx.ours, alone, 'noisy alone        ');
+  const w = summarize(ctx.ours, withAttacker, 'noisy with attacker');
+  const last = attacks[attacks.length - 1];
+  const mid = (f: (x: (typeof attacks)[number]) => number) => median(attacks.map(f));
+  const editsWith = median(editRates.with) ?? 0;
+  log(
+    `  noisy attacker: ${total} subscriptions on ${NOISY_SOCKETS} sockets (${distinct} distinct texts): ${last.live} live, ${last.refused} refused (BAD_USER_INPUT)${last.errors ? `, ${last.errors} other errors (${last.lastError})` : ''}; received ${fmt(mid((x) => x.resultsPerSec))} results/s during a run, of ${fmt(editsWith * last.live, 0)}/s its subscriptions were owed`,
+  );
+  if (last.firstRefusal) log(`  noisy refusal: ${last.firstRefusal}`);
+  log(`  noisy editor: ${edits.done} edits in ${fmt(edits.seconds)} s (${fmt(edits.done / edits.seconds)}/s; during the runs ${fmt(median(editRates.alone))}/s alone, ${fmt(editsWith)}/s with the attacker)${edits.failed ? `; ${edits.failed} failed (${edits.lastError})` : ''}`);
+  log(`  noisy: after the attacker's sockets closed, our server stayed busy for ${residueMs.map((ms) => fmt(ms / 1000)).join(', ')} s (its queued work)`);
+  const queue = (list: PoolQueue[]) =>
+    `${fmt(median(list.map((q) => q.meanWaiting)), 2)} waiting on average, some waiting ${fmt((median(list.map((q) => q.shareWithWaiters)) ?? 0) * 100, 0)} % of the time, at most ${Math.max(0, ...list.map((q) => q.maxWaiting))}`;
+  log(`  noisy: our pool's queue (20 connections): alone ${queue(poolQueue.alone)}; with the attacker ${queue(poolQueue.with)}`);
+  log(
+    `  noisy: p50 with/alone ${fmt(ratio(w.p50, a.p50), 2)}, req/s with/alone ${fmt(ratio(w.rps, a.rps), 2)}; our server busy ${fmt(median(cpuShare.oursAlone), 2)} -> ${fmt(median(cpuShare.oursWith), 2)} cores, the attacker's client process ${fmt(median(cpuShare.attackerClient), 2)} cores (of ${cpus().length})`,
+  );
+  const who = `rooms(pageSize: 20), ${victims.length} other users`;
+  const waiting = (list: PoolQueue[]) => median(list.map((q) => q.meanWaiting));
+  return [
+    { scenario: 'noisy', metric: `p50 ms, ${who}, with attacker (baseline: alone)`, ours: round(w.p50), baseline: round(a.p50), ratio: ratio(w.p50, a.p50), p50: round(w.p50), p99: round(w.p99), statements: null },
+    { scenario: 'noisy', metric: `p99 ms, ${who}, with attacker (baseline: alone)`, ours: round(w.p99), baseline: round(a.p99), ratio: ratio(w.p99, a.p99), p50: round(w.p50), p99: round(w.p99), statements: null },
+    { scenario: 'noisy', metric: `req/s, ${who}, with attacker (baseline: alone)`, ours: round(w.rps, 1), baseline: round(a.rps, 1), ratio: ratio(w.rps, a.rps), p50: round(w.p50), p99: round(w.p99), statements: null },
+    { scenario: 'noisy', metric: `attacker subscriptions refused of ${total} (${NOISY_SOCKETS} sockets; baseline: live)`, ours: last.refused, baseline: last.live, ratio: null, p50: null, p99: null, statements: null },
+    { scenario: 'noisy', metric: `attacker results received/s (baseline: owed at ${fmt(editsWith)} edits/s)`, ours: round(mid((x) => x.resultsPerSec), 0), baseline: round(editsWith * last.live, 0), ratio: ratio(mid((x) => x.resultsPerSec), editsWith * last.live), p50: null, p99: null, statements: null },
+    { scenario: 'noisy', metric: 'requests waiting for a pool connection, mean, with attacker (baseline: alone)', ours: round(waiting(poolQueue.with)), baseline: round(waiting(poolQueue.alone)), ratio: ratio(waiting(poolQueue.with), waiting(poolQueue.alone)), p50: null, p99: null, statements: null },
+    { scenario: 'noisy', metric: 'statements for one edit, attacker listening (baseline: alone)', ours: capturedWith.length, baseline: capturedAlone.length, ratio: ratio(capturedWith.length, capturedAlone.length), p50: null, p99: null, statements: null },
+  ];
+}
+
 // ---------------------------------------------------------------- the run
+
+/** Says so when PostgreSQL's autovacuum works on the run's database (after the seed it may, for a while: its load is in the figures). */
+async function logAutovacuum(dbUrl: string, when: string): Promise<void> {
+  const db = new Client({ connectionString: dbUrl });
+  try {
+    await db.connect();
+    const { rows } = await db.query(
+      `SELECT query FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()`,
+    );
+    for (const r of rows) log(`  (${when}: ${r.query})`);
+  } catch {
+    // only a note
+  } finally {
+    await db.end().catch(() => {});
+  }
+}
 
 function machine(): Record<string, string | number> {
   const model = cpus()[0]?.model ?? 'unknown';
@@ -550,6 +1078,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
       MESSAGE_RATE_LIMIT: '1000000000/1',
       REACTION_RATE_LIMIT: '1000000000/1',
+      EDIT_RATE_LIMIT: '1000000000/1',
       LOG_LEVEL: 'silent',
     };
     if (profile) mkdirSync(PROFILES, { recursive: true });
@@ -566,13 +1095,13 @@ async function main(): Promise<void> {
     const socketUsers = Math.max(SIZE.fanoutSockets, SIZE.memorySockets, SIZE.mixedSubscribers);
     const size: SeedSize = {
       histMessages: SIZE.histMessages,
-      deepMessages: selected.has('deep') ? SIZE.deepMessages : 0,
+      deepMessages: selected.has('deep') || selected.has('search') ? SIZE.deepMessages : 0,
       socketUsers,
       fanoutMembers: SIZE.fanoutSockets,
       memoryMembers: SIZE.memorySockets,
       mixedSubscribers: SIZE.mixedSubscribers,
     };
-    await seed(dbUrl, size, log);
+    const seeded = await seed(dbUrl, size, log);
 
     const tokens = new Map<number, string>();
     const users = [...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: socketUsers }, (_, i) => PEOPLE.socketBase + i)];
@@ -584,19 +1113,22 @@ async function main(): Promise<void> {
       http: httpWorker,
       ws: wsWorker,
       tokens,
+      seeded,
     };
     log(`${tokens.size} tokens signed; setup took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    const run: Record<Scenario, (c: Context) => Promise<Row[]>> = { history, inbox, deep, fanout, memory, send, mixed };
+    const run: Record<Scenario, (c: Context) => Promise<Row[]>> = { history, inbox, deep, fanout, memory, send, mixed, search, changes, noisy };
     for (const name of SCENARIOS) {
       if (!selected.has(name) || interrupted) continue;
       const t = Date.now();
       log(`${name}:`);
+      await logAutovacuum(dbUrl, 'before');
       try {
         rows.push(...(await run[name](ctx)));
       } catch (error) {
         log(`  ${name} failed: ${(error as Error).stack}`);
       }
+      await logAutovacuum(dbUrl, 'after');
       log(`  ${name} took ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
 

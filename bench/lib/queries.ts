@@ -26,6 +26,42 @@ export const ON_MESSAGE = `subscription OnMessage($roomId: ID!) {
   messageAdded(roomId: $roomId) { id seq content createdAt sender { id displayName } }
 }`;
 
+export const SEARCH = `query Search($query: String!, $limit: Int!) {
+  searchMessages(query: $query, limit: $limit) {
+    snippet
+    message { id seq content createdAt sender { id displayName } }
+  }
+}`;
+
+export const CHANGES = `query Changes($since: String, $limit: Int!) {
+  changes(since: $since, limit: $limit) {
+    cursor hasMore
+    messages { id seq content isDeleted editedAt version reactions { reaction count } }
+    memberships { id role isActive }
+  }
+}`;
+
+export const EDIT = `mutation Edit($id: ID!, $content: String!) {
+  editMessage(id: $id, content: $content) { id version }
+}`;
+
+/**
+ * The noisy scenario's subscription: per-viewer fields (unreadCount, myMembership,
+ * reactedByMe), so it is executed for its user, not shared with other users.
+ * `variant` null: the one text every identical subscription sends; a number: the
+ * same selection with `content` under an alias of its own (a distinct subscription).
+ */
+export function noisySubscription(variant: number | null): string {
+  const content = variant === null ? 'content' : `c${variant}: content`;
+  return `subscription Noisy($roomId: ID!) {
+  messageUpdated(roomId: $roomId) {
+    id ${content}
+    room { unreadCount myMembership { role } members { id } }
+    reactions { reaction count reactedByMe }
+  }
+}`;
+}
+
 export function body(query: string, operationName: string, variables: Record<string, unknown>): string {
   return JSON.stringify({ query, operationName, variables });
 }

@@ -15,6 +15,10 @@ export const PEOPLE = {
   deepReader: 40,
   fanoutSender: 41,
   memoryOwner: 42,
+  /** The noisy scenario: the attacker (a member of NOISY), the editor (its OWNER) and the other members. */
+  attacker: 50,
+  editor: 51,
+  noisyMembers: range(52, 64),
   /** Socket users start here. */
   socketBase: 1000,
 };
@@ -24,6 +28,7 @@ export const ROOMS = {
   deep: benchUuid('r', 1),
   fanout: benchUuid('r', 2),
   memory: benchUuid('r', 3),
+  noisy: benchUuid('r', 4),
   inbox: (k: number) => benchUuid('r', 100 + k),
   send: (j: number) => benchUuid('r', 200 + j),
 };
@@ -31,6 +36,13 @@ export const ROOMS = {
 export const COMPANY = benchUuid('c', 0);
 export const INBOX_ROOMS = 60;
 export const SEND_ROOMS = 20;
+/** Messages of the NOISY room, all by the editor (the noisy scenario edits them round-robin). */
+export const NOISY_MESSAGES = 20;
+/**
+ * Search words in the seeded content: COMMON in every 1,000th message of the HIST
+ * and DEEP rooms, RARE in 5 messages of each (whatever its size); neither occurs elsewhere.
+ */
+export const SEARCH_WORDS = { common: 'walrus', rare: 'quokka' };
 /** Subscribers of the mixed scenario are socket users 0..mixedSubscribers-1, spread over the send rooms. */
 
 export function range(from: number, to: number): number[] {
@@ -39,6 +51,18 @@ export function range(from: number, to: number): number[] {
 
 export const userId = (i: number) => benchUuid('u', i);
 export const userName = (i: number) => `User ${i}`;
+
+/** What the seed's versions look like (the changes scenario pages from `changesSince`). */
+export interface SeedInfo {
+  /**
+   * The version just before the memberships block: after it come every membership,
+   * then the inbox rooms' messages, interleaved across the rooms (version order is
+   * (s, k): message 1 of every inbox room, then message 2...).
+   */
+  changesSince: string;
+  /** The largest version seeded (the sequence is set to it). */
+  lastVersion: string;
+}
 
 export interface SeedSize {
   histMessages: number;
@@ -50,14 +74,27 @@ export interface SeedSize {
   mixedSubscribers: number;
 }
 
-/** Seeds with set-based SQL (generate_series), after the server has migrated the schema. */
-export async function seed(url: string, size: SeedSize, log: (line: string) => void): Promise<void> {
+/**
+ * Seeds with set-based SQL (generate_series), after the server has migrated the schema.
+ * Every seeded message and membership gets its own version (`version` is the changes
+ * feed's order, src/chat/changes/versions.ts), in the order of the inserts below,
+ * and the version sequence is set past them.
+ */
+export async function seed(url: string, size: SeedSize, log: (line: string) => void): Promise<SeedInfo> {
   const db = new Client({ connectionString: url });
   await db.connect();
+  /** The last version given so far; each insert numbers its rows from `version + 1`. */
+  let version = 0;
   const q = async (label: string, sql: string, params: unknown[] = []) => {
     const t = Date.now();
     const r = await db.query(sql, params);
     log(`  seed ${label}: ${r.rowCount ?? 0} rows, ${Date.now() - t} ms`);
+    return r.rowCount ?? 0;
+  };
+  /** An insert whose rows take versions `$1 + 1 ...` (the statement numbers them with its `$1`). */
+  const versioned = async (label: string, sql: string, params: unknown[] = []) => {
+    const rows = await q(label, sql, [version, ...params]);
+    version += rows;
   };
   try {
     await db.query(BENCH_UUID_SQL);
@@ -69,46 +106,20 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
        FROM generate_series(0, $2 - 1) i WHERE i < 100 OR i >= $3`,
       [COMPANY, maxUser, PEOPLE.socketBase],
     );
-    // Rooms: HIST 0, DEEP 1, FANOUT 2, MEMORY 3, inbox 100.., send 200..
+    // Rooms: HIST 0, DEEP 1, FANOUT 2, MEMORY 3, NOISY 4, inbox 100.., send 200..
     await q(
       'rooms',
       `INSERT INTO rooms (id, type, name, company_id, created_by, created_at, updated_at)
        SELECT bench_uuid('r', k), 'GROUP'::room_type, 'Room ' || k, $1::uuid, bench_uuid('u', owner), now() - interval '30 days', now() - interval '30 days'
-       FROM (VALUES (0, 0), (1, 40), (2, 41), (3, 42)) AS v(k, owner)
+       FROM (VALUES (0, 0), (1, 40), (2, 41), (3, 42), (4, ${PEOPLE.editor})) AS v(k, owner)
        UNION ALL SELECT bench_uuid('r', 100 + k), 'GROUP', 'Inbox ' || k, $1, bench_uuid('u', 10), now() - interval '30 days' + k * interval '1 minute', now() - interval '30 days'
        FROM generate_series(0, $2 - 1) k
        UNION ALL SELECT bench_uuid('r', 200 + j), 'GROUP', 'Send ' || j, $1, bench_uuid('u', 20 + j), now() - interval '30 days', now() - interval '30 days'
        FROM generate_series(0, $3 - 1) j`,
       [COMPANY, INBOX_ROOMS, SEND_ROOMS],
     );
-    await q(
-      'members',
-      `INSERT INTO room_members (room_id, user_id, role, joined_at)
-       SELECT room, usr, (CASE WHEN first THEN 'OWNER' ELSE 'MEMBER' END)::member_role, now() - interval '30 days'
-       FROM (
-         -- HIST: history readers (0 OWNER) and senders
-         SELECT bench_uuid('r', 0) room, bench_uuid('u', i) usr, i = 0 first FROM generate_series(0, 9) i
-         UNION ALL SELECT bench_uuid('r', 0), bench_uuid('u', i), false FROM generate_series(20, 39) i
-         -- DEEP: reader 40 (OWNER) and history readers as senders
-         UNION ALL SELECT bench_uuid('r', 1), bench_uuid('u', 40), true
-         UNION ALL SELECT bench_uuid('r', 1), bench_uuid('u', i), false FROM generate_series(0, 9) i
-         -- FANOUT: sender 41 (OWNER) and the first fanoutMembers socket users
-         UNION ALL SELECT bench_uuid('r', 2), bench_uuid('u', 41), true
-         UNION ALL SELECT bench_uuid('r', 2), bench_uuid('u', $1 + i), false FROM generate_series(0, $2 - 1) i
-         -- MEMORY: owner 42 and the first memoryMembers socket users
-         UNION ALL SELECT bench_uuid('r', 3), bench_uuid('u', 42), true
-         UNION ALL SELECT bench_uuid('r', 3), bench_uuid('u', $1 + i), false FROM generate_series(0, $3 - 1) i
-         -- INBOX rooms: inbox readers (10 OWNER) and users 0..4
-         UNION ALL SELECT bench_uuid('r', 100 + k), bench_uuid('u', i), i = 10
-           FROM generate_series(0, $4 - 1) k, (SELECT generate_series(10, 19) UNION ALL SELECT generate_series(0, 4)) AS u(i)
-         -- SEND rooms: sender j OWNER, plus the mixed scenario's subscribers spread over them
-         UNION ALL SELECT bench_uuid('r', 200 + j), bench_uuid('u', 20 + j), true FROM generate_series(0, $5 - 1) j
-         UNION ALL SELECT bench_uuid('r', 200 + (i % $5)), bench_uuid('u', $1 + i), false FROM generate_series(0, $6 - 1) i
-       ) AS m(room, usr, first)`,
-      [PEOPLE.socketBase, size.fanoutMembers, size.memoryMembers, INBOX_ROOMS, SEND_ROOMS, size.mixedSubscribers],
-    );
     // HIST: messages from its members, 0-3 reactions each.
-    await seedMessages(q, 0, size.histMessages, `(ARRAY[0,1,2,3,4,5,6,7,8,9,20,21,22,23,24])[1 + s % 15]`);
+    version += await seedMessages(q, version, 0, size.histMessages, `(ARRAY[0,1,2,3,4,5,6,7,8,9,20,21,22,23,24])[1 + s % 15]`);
     await q(
       'HIST reactions',
       `INSERT INTO message_reactions (message_id, user_id, reaction, created_at)
@@ -118,15 +129,56 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
       [ROOMS.hist],
     );
     // DEEP: a long history.
-    await seedMessages(q, 1, size.deepMessages, `(ARRAY[40,0,1,2,3,4,5,6,7,8,9])[1 + s % 11]`);
-    // INBOX rooms: 20 messages each; readers have read the first 10.
-    await q(
+    version += await seedMessages(q, version, 1, size.deepMessages, `(ARRAY[40,0,1,2,3,4,5,6,7,8,9])[1 + s % 11]`);
+    const changesSince = version;
+    // Memberships, after the messages above (so a feed from changesSince starts with them).
+    await versioned(
+      'members',
+      `INSERT INTO room_members (room_id, user_id, role, joined_at, version)
+       SELECT room, usr, (CASE WHEN first THEN 'OWNER' ELSE 'MEMBER' END)::member_role, now() - interval '30 days', $1 + row_number() OVER ()
+       FROM (
+         -- HIST: history readers (0 OWNER) and senders
+         SELECT bench_uuid('r', 0) room, bench_uuid('u', i) usr, i = 0 first FROM generate_series(0, 9) i
+         UNION ALL SELECT bench_uuid('r', 0), bench_uuid('u', i), false FROM generate_series(20, 39) i
+         -- DEEP: reader 40 (OWNER) and history readers as senders
+         UNION ALL SELECT bench_uuid('r', 1), bench_uuid('u', 40), true
+         UNION ALL SELECT bench_uuid('r', 1), bench_uuid('u', i), false FROM generate_series(0, 9) i
+         -- FANOUT: sender 41 (OWNER) and the first fanoutMembers socket users
+         UNION ALL SELECT bench_uuid('r', 2), bench_uuid('u', 41), true
+         UNION ALL SELECT bench_uuid('r', 2), bench_uuid('u', $2 + i), false FROM generate_series(0, $3 - 1) i
+         -- MEMORY: owner 42 and the first memoryMembers socket users
+         UNION ALL SELECT bench_uuid('r', 3), bench_uuid('u', 42), true
+         UNION ALL SELECT bench_uuid('r', 3), bench_uuid('u', $2 + i), false FROM generate_series(0, $4 - 1) i
+         -- NOISY: the editor (OWNER), the attacker and a dozen others
+         UNION ALL SELECT bench_uuid('r', 4), bench_uuid('u', ${PEOPLE.editor}), true
+         UNION ALL SELECT bench_uuid('r', 4), bench_uuid('u', i), false FROM unnest($7::int[]) i
+         -- INBOX rooms: inbox readers (10 OWNER) and users 0..4
+         UNION ALL SELECT bench_uuid('r', 100 + k), bench_uuid('u', i), i = 10
+           FROM generate_series(0, $5 - 1) k, (SELECT generate_series(10, 19) UNION ALL SELECT generate_series(0, 4)) AS u(i)
+         -- SEND rooms: sender j OWNER, plus the mixed scenario's subscribers spread over them
+         UNION ALL SELECT bench_uuid('r', 200 + j), bench_uuid('u', 20 + j), true FROM generate_series(0, $6 - 1) j
+         UNION ALL SELECT bench_uuid('r', 200 + (i % $6)), bench_uuid('u', $2 + i), false FROM generate_series(0, $8 - 1) i
+       ) AS m(room, usr, first)`,
+      [PEOPLE.socketBase, size.fanoutMembers, size.memoryMembers, INBOX_ROOMS, SEND_ROOMS, [PEOPLE.attacker, ...PEOPLE.noisyMembers], size.mixedSubscribers],
+    );
+    // INBOX rooms: 20 messages each, versions interleaved across the rooms; readers have read the first 10.
+    await versioned(
       'inbox messages',
-      `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at)
+      `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
        SELECT bench_uuid('r', 100 + k), bench_uuid('u', (ARRAY[10,11,12,0,1])[1 + s % 5]), 'TEXT',
-         'Inbox ' || k || ' message ' || s, s, now() - interval '1 day' + k * interval '1 minute' + s * interval '1 second'
-       FROM generate_series(0, $1 - 1) k, generate_series(1, 20) s`,
+         'Inbox ' || k || ' message ' || s, s, now() - interval '1 day' + k * interval '1 minute' + s * interval '1 second',
+         $1 + (s - 1) * $2 + k + 1
+       FROM generate_series(0, $2 - 1) k, generate_series(1, 20) s`,
       [INBOX_ROOMS],
+    );
+    // A reaction or two on every third inbox message (the changes page selects them).
+    await q(
+      'inbox reactions',
+      `INSERT INTO message_reactions (message_id, user_id, reaction, created_at)
+       SELECT m.id, bench_uuid('u', 10 + h), (ARRAY['👍', '🎉'])[1 + h], m.created_at + (h + 1) * interval '1 second'
+       FROM messages m CROSS JOIN LATERAL generate_series(0, m.seq % 2) h
+       WHERE m.room_id = ANY($1::uuid[]) AND m.seq % 3 = 0`,
+      [Array.from({ length: INBOX_ROOMS }, (_, k) => ROOMS.inbox(k))],
     );
     await q(
       'inbox read state',
@@ -134,30 +186,53 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
        WHERE m.room_id = rm.room_id AND m.seq = 10 AND rm.room_id = ANY($1::uuid[])`,
       [Array.from({ length: INBOX_ROOMS }, (_, k) => ROOMS.inbox(k))],
     );
+    // NOISY: messages by the editor, edited round-robin by the noisy scenario.
+    await versioned(
+      'NOISY messages',
+      `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
+       SELECT $2::uuid, $3::uuid, 'TEXT', 'Noisy message ' || s, s, now() - interval '1 hour' + s * interval '1 second', $1 + s
+       FROM generate_series(1, $4::int) s`,
+      [ROOMS.noisy, userId(PEOPLE.editor), NOISY_MESSAGES],
+    );
     await q(
       'room last_seq',
       `UPDATE rooms r SET last_seq = x.seq, last_message_at = x.at
        FROM (SELECT room_id, max(seq) seq, max(created_at) at FROM messages GROUP BY room_id) x WHERE x.room_id = r.id`,
     );
+    // The feed sees seeded rows only if the sequence is past them (a fresh number must be larger).
+    await q('version sequence', `SELECT setval('change_version_seq', $1::bigint)`, [Math.max(version, 1)]);
+    // Bulk inserts leave the search index's new entries in its pending list (scanned, not searched,
+    // until a vacuum): fold them in, as a vacuumed production table has them.
+    await q('search index pending list', `SELECT gin_clean_pending_list('messages_search_idx'::regclass)`);
     await q('analyze', `ANALYZE`);
+    return { changesSince: String(changesSince), lastVersion: String(version) };
   } finally {
     await db.end();
   }
 }
 
+/**
+ * `count` messages in room `room`, versions `base + 1 ...` in seq order; SEARCH_WORDS.common
+ * in every 1,000th, SEARCH_WORDS.rare in 5 of them (spread over the room). Returns `count`.
+ */
 async function seedMessages(
-  q: (label: string, sql: string, params?: unknown[]) => Promise<void>,
+  q: (label: string, sql: string, params?: unknown[]) => Promise<number>,
+  base: number,
   room: number,
   count: number,
   senderExpr: string,
-): Promise<void> {
+): Promise<number> {
+  if (count === 0) return 0;
+  const rareEvery = Math.max(1, Math.floor(count / 5));
   await q(
     `room ${room} messages`,
-    `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at)
+    `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
      SELECT bench_uuid('r', $1), bench_uuid('u', ${senderExpr}), 'TEXT',
-       'Message ' || s || ': the quick brown fox jumps over the lazy dog', s,
-       now() - interval '10 days' + s * interval '1 millisecond'
+       'Message ' || s || ': the quick brown ' || CASE WHEN s % 1000 = 0 THEN $4 ELSE 'fox' END
+         || ' jumps over the lazy ' || CASE WHEN s % $6::int = $6::int / 2 + 1 THEN $5 ELSE 'dog' END, s,
+       now() - interval '10 days' + s * interval '1 millisecond', $3::bigint + s
      FROM generate_series(1, $2::int) s`,
-    [room, count],
+    [room, count, base, SEARCH_WORDS.common, SEARCH_WORDS.rare, rareEvery],
   );
+  return count;
 }

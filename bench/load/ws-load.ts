@@ -85,6 +85,102 @@ async function connect(msg: { group: string; url: string; query: string; subs: S
   return { connected, failed, ms: Date.now() - started, streamErrors, lastError };
 }
 
+/** A socket of `openMany`: one user's token and the subscriptions it opens. */
+interface ManySocket {
+  token: string;
+  subs: { query: string; variables: Record<string, unknown> }[];
+}
+
+/** What a group of `openMany` saw: refusals (BAD_USER_INPUT) apart from other errors; results received. */
+interface ManyStats {
+  opened: number;
+  refused: number;
+  errors: number;
+  completed: number;
+  results: number;
+  firstRefusal: string;
+  lastError: string;
+}
+
+const manyStats = new Map<string, ManyStats>();
+
+/**
+ * Many subscriptions over few sockets (graphql-ws multiplexes them): every
+ * subscription of `sockets[i].subs` on socket i. Returns once every socket is
+ * acknowledged (or failed); subscriptions are then accepted or refused by the
+ * server in their own time (`manyStats` counts refusals as they come back).
+ */
+async function openMany(msg: { group: string; url: string; sockets: ManySocket[]; timeoutMs?: number }) {
+  const group = { clients: [] as Client[], dispose: [] as (() => void)[] };
+  groups.set(msg.group, group);
+  const stats: ManyStats = { opened: 0, refused: 0, errors: 0, completed: 0, results: 0, firstRefusal: '', lastError: '' };
+  manyStats.set(msg.group, stats);
+  let connected = 0;
+  let failed = 0;
+  await Promise.all(
+    msg.sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          let settled = false;
+          const settle = (ok: boolean) => {
+            if (settled) return;
+            settled = true;
+            if (ok) connected += 1;
+            else failed += 1;
+            resolve();
+          };
+          const client = createClient({
+            url: msg.url,
+            webSocketImpl: WebSocket,
+            connectionParams: { authorization: `Bearer ${socket.token}` },
+            retryAttempts: 0,
+            lazy: false,
+            on: { connected: () => settle(true), closed: () => settle(false), error: () => settle(false) },
+          });
+          group.clients.push(client);
+          for (const sub of socket.subs) {
+            stats.opened += 1;
+            group.dispose.push(
+              client.subscribe(
+                { query: sub.query, variables: sub.variables },
+                {
+                  next: (result) => {
+                    if (result.errors?.length) {
+                      stats.errors += 1;
+                      stats.lastError = JSON.stringify(result.errors).slice(0, 300);
+                    } else stats.results += 1;
+                  },
+                  error: (error) => {
+                    const list = Array.isArray(error) ? (error as { message?: string; extensions?: { code?: string } }[]) : [];
+                    if (list.some((e) => e.extensions?.code === 'BAD_USER_INPUT')) {
+                      stats.refused += 1;
+                      if (!stats.firstRefusal) stats.firstRefusal = String(list[0]?.message).slice(0, 300);
+                    } else {
+                      stats.errors += 1;
+                      stats.lastError = (list.length ? JSON.stringify(list) : String((error as Error)?.message ?? error)).slice(0, 300);
+                    }
+                  },
+                  complete: () => (stats.completed += 1),
+                },
+              ),
+            );
+          }
+          setTimeout(() => settle(false), msg.timeoutMs ?? 30_000).unref();
+        }),
+    ),
+  );
+  return { connected, failed };
+}
+
+/** The counts of an `openMany` group; `reset` zeroes its results count. */
+function stats(msg: { group: string; reset?: boolean }) {
+  const s = manyStats.get(msg.group);
+  if (!s) return null;
+  const copy = { ...s };
+  if (msg.reset) s.results = 0;
+  return copy;
+}
+
 async function waitFor(msg: { count: number; timeoutMs: number }) {
   const deadline = Date.now() + msg.timeoutMs;
   while (received < msg.count && Date.now() < deadline) await sleep(20);
@@ -102,13 +198,14 @@ async function close(msg: { group: string }) {
   const group = groups.get(msg.group);
   if (!group) return 0;
   groups.delete(msg.group);
+  manyStats.delete(msg.group);
   for (const d of group.dispose) d();
   await Promise.all(group.clients.map((c) => c.dispose()));
   return group.clients.length;
 }
 
 serve(
-  { connect, waitFor, take, close },
+  { connect, openMany, stats, waitFor, take, close, cpu: () => process.cpuUsage() },
   async () => {
     for (const name of [...groups.keys()]) await close({ group: name });
   },

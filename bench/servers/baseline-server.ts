@@ -11,7 +11,10 @@ import { buildSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
-import { extractBearer, verifyToken } from '../../src/auth/token';
+import { extractBearer, verifyToken, type VerifiedToken } from '../../src/auth/token';
+import { CursorCodec } from '../../src/chat/changes/cursor';
+import { webSearchQuery } from '../../src/chat/search/search.service';
+import { snippetHtml } from '../../src/chat/search/snippet';
 import { memoryAfterGc, nowMs, serve } from '../lib/common';
 
 const secret = process.env.JWT_SECRET as string;
@@ -61,10 +64,68 @@ ins AS (INSERT INTO messages (room_id, sender_id, type, content, client_id, seq)
 SELECT ins.id, ins.seq, ins.content, ins.client_id, ins.created_at, ins.sender_id, u.display_name
 FROM ins LEFT JOIN users u ON u.id = ins.sender_id`;
 
+/**
+ * Search: the caller's visible rooms, the GIN index for the query, newest 20 by
+ * (created_at, id), with their senders. Snippets are computed in JS with the
+ * server's own function (as ours does: PostgreSQL's ts_headline differs).
+ */
+const SEARCH_SQL = `
+SELECT m.id, m.seq, m.content, m.created_at, m.sender_id, u.display_name
+FROM (SELECT x.id, x.seq, x.content, x.created_at, x.sender_id FROM messages x
+      WHERE x.search @@ websearch_to_tsquery('simple', $2) AND NOT x.is_deleted
+        AND x.room_id IN (SELECT rm.room_id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+                          WHERE rm.user_id = $1 AND rm.is_active AND r.company_id IS NOT DISTINCT FROM $3::uuid)
+      ORDER BY x.created_at DESC, x.id DESC LIMIT $4) m
+LEFT JOIN users u ON u.id = m.sender_id
+ORDER BY m.created_at DESC, m.id DESC`;
+
+/**
+ * The changes feed's page in one statement: up to limit + 1 messages (one index
+ * range scan per room the caller sees or has left, up to the moment of leaving)
+ * and memberships after the version, both cut at the smaller of their
+ * limit-th versions when either had more; a row per message (with its reactions
+ * summed), a row per membership, and always one row (kind null) when both are empty.
+ */
+const CHANGES_SQL = `
+WITH mine AS (
+  SELECT rm.room_id, rm.is_active, rm.left_version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+  WHERE rm.user_id = $1 AND (rm.is_active OR rm.left_version IS NOT NULL) AND r.company_id IS NOT DISTINCT FROM $2::uuid),
+msgs AS (
+  SELECT m.id, m.seq, m.content, m.is_deleted, m.edited_at, m.version FROM mine
+  CROSS JOIN LATERAL (SELECT x.id, x.seq, x.content, x.is_deleted, x.edited_at, x.version FROM messages x
+    WHERE x.room_id = mine.room_id AND x.version > $3::bigint AND (mine.is_active OR x.version < mine.left_version)
+    ORDER BY x.version LIMIT $4::int + 1) m
+  ORDER BY m.version LIMIT $4::int + 1),
+mems AS (
+  SELECT rm.id, rm.role, rm.is_active, rm.version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+  WHERE rm.user_id = $1 AND r.company_id IS NOT DISTINCT FROM $2::uuid AND rm.version > $3::bigint
+  ORDER BY rm.version LIMIT $4::int + 1),
+cut AS (
+  SELECT least(
+      CASE WHEN (SELECT count(*) FROM msgs) > $4 THEN (SELECT version FROM msgs ORDER BY version OFFSET $4::int - 1 LIMIT 1) END,
+      CASE WHEN (SELECT count(*) FROM mems) > $4 THEN (SELECT version FROM mems ORDER BY version OFFSET $4::int - 1 LIMIT 1) END) AS until,
+    (SELECT count(*) FROM msgs) > $4 OR (SELECT count(*) FROM mems) > $4 AS has_more),
+page AS (
+  SELECT 'm' AS kind, p.id, p.seq, p.content, p.is_deleted, p.edited_at, NULL::member_role AS role, NULL::boolean AS is_active, p.version
+  FROM (SELECT msgs.* FROM msgs, cut WHERE cut.until IS NULL OR msgs.version <= cut.until ORDER BY msgs.version LIMIT $4) p
+  UNION ALL
+  SELECT 'r', p.id, NULL, NULL, NULL, NULL, p.role, p.is_active, p.version
+  FROM (SELECT mems.* FROM mems, cut WHERE cut.until IS NULL OR mems.version <= cut.until ORDER BY mems.version LIMIT $4) p)
+SELECT page.kind, page.id, page.seq, page.content, page.is_deleted, page.edited_at, page.role, page.is_active, page.version::text AS version, cut.has_more,
+  CASE WHEN page.kind = 'm' THEN
+    (SELECT coalesce(json_agg(json_build_object('reaction', s.reaction, 'count', s.n) ORDER BY s.first, s.first_id), '[]')
+     FROM (SELECT reaction, count(*)::int AS n, min(created_at) AS first, min(id::text) AS first_id
+           FROM message_reactions WHERE message_id = page.id GROUP BY reaction) s)
+  END AS reactions
+FROM cut LEFT JOIN page ON true
+ORDER BY page.kind, page.version`;
+
+const cursors = new CursorCodec(secret);
+
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 const notFound = (what: string) => ({ errors: [{ message: `${what} not found`, extensions: { code: 'NOT_FOUND' } }], data: null });
 
-type Handler = (userId: string, variables: any) => Promise<unknown>;
+type Handler = (userId: string, variables: any, token: VerifiedToken) => Promise<unknown>;
 
 const handlers: Record<string, Handler> = {
   async HistoryPage(userId, v) {
@@ -126,6 +187,50 @@ const handlers: Record<string, Handler> = {
       },
     };
   },
+  async Search(userId, v, token) {
+    const rows = await query(SEARCH_SQL, [userId, webSearchQuery(v.query), token.companyId, v.limit ?? 20]);
+    return {
+      data: {
+        searchMessages: rows.map((r) => ({
+          snippet: snippetHtml(r.content ?? '', v.query),
+          message: {
+            id: r.id,
+            seq: r.seq,
+            content: r.content,
+            createdAt: iso(r.created_at),
+            sender: r.sender_id === null ? null : { id: r.sender_id, displayName: r.display_name },
+          },
+        })),
+      },
+    };
+  },
+  async Changes(userId, v, token) {
+    const limit = v.limit ?? 200;
+    const since = cursors.decode(v.since, 'since');
+    const rows = await query(CHANGES_SQL, [userId, token.companyId, since, limit]);
+    let newest = BigInt(since);
+    const messages = [];
+    const memberships = [];
+    for (const r of rows) {
+      if (r.kind === null) continue;
+      const version = BigInt(r.version);
+      if (version > newest) newest = version;
+      if (r.kind === 'm') {
+        messages.push({
+          id: r.id,
+          seq: r.seq,
+          content: r.content,
+          isDeleted: r.is_deleted,
+          editedAt: iso(r.edited_at),
+          version: cursors.encode(version),
+          reactions: r.reactions,
+        });
+      } else {
+        memberships.push({ id: r.id, role: r.role, isActive: r.is_active });
+      }
+    }
+    return { data: { changes: { cursor: cursors.encode(newest), hasMore: rows[0].has_more, messages, memberships } } };
+  },
   async Send(userId, v) {
     const input = v.input;
     const [row] = await query(SEND_SQL, [input.roomId, userId, input.content, input.clientId ?? null]);
@@ -169,7 +274,7 @@ const server = createServer(async (req, res) => {
     const token = extractBearer(req.headers.authorization);
     if (!token) return reply(res, 200, { errors: [{ message: 'unauthenticated', extensions: { code: 'UNAUTHENTICATED' } }] });
     const verified = await verifyToken(secret, token);
-    reply(res, 200, await handler(verified.userId, variables ?? {}));
+    reply(res, 200, await handler(verified.userId, variables ?? {}, verified));
   } catch (error) {
     reply(res, 500, { errors: [{ message: (error as Error).message }] });
   }

@@ -22,6 +22,11 @@ async function main(): Promise<void> {
     if (capturing && captured.length < 100_000) captured.push({ query, parameters });
   };
 
+  // The pool's queue, sampled every 10 ms while asked: requests waiting for one of its connections.
+  const pool = (app.db as unknown as { pool: { waitingCount: number; totalCount: number; idleCount: number } }).pool;
+  let poolTimer: NodeJS.Timeout | null = null;
+  let poolSamples = { n: 0, waiting: 0, withWaiters: 0, maxWaiting: 0 };
+
   let published = new Map<string, number>();
   const publish = app.bus.publish.bind(app.bus);
   app.bus.publish = (event) => {
@@ -41,6 +46,25 @@ async function main(): Promise<void> {
         return captured.length;
       },
       captured: () => captured,
+      /** The pool now: requests waiting for a connection, connections busy. */
+      pool: () => ({ waiting: pool.waitingCount, busy: pool.totalCount - pool.idleCount }),
+      /** `on`: start sampling the pool's queue; off: stop and answer the samples (mean waiting, share of samples with any). */
+      poolQueue: (msg) => {
+        if (poolTimer) clearInterval(poolTimer);
+        poolTimer = null;
+        const s = poolSamples;
+        poolSamples = { n: 0, waiting: 0, withWaiters: 0, maxWaiting: 0 };
+        if (msg.on) {
+          poolTimer = setInterval(() => {
+            const w = pool.waitingCount;
+            poolSamples.n += 1;
+            poolSamples.waiting += w;
+            if (w > 0) poolSamples.withWaiters += 1;
+            poolSamples.maxWaiting = Math.max(poolSamples.maxWaiting, w);
+          }, 10);
+        }
+        return { samples: s.n, meanWaiting: s.n ? s.waiting / s.n : 0, shareWithWaiters: s.n ? s.withWaiters / s.n : 0, maxWaiting: s.maxWaiting };
+      },
       published: () => {
         const result = Object.fromEntries(published);
         published = new Map();
