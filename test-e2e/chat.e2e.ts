@@ -151,6 +151,27 @@ async function waitInView(page: Page, messageId: string, timeout = 2000): Promis
   );
 }
 
+/** A reply in the open thread panel, by its text. */
+const threadReply = (page: Page, text: string) =>
+  page
+    .getByTestId('thread-panel')
+    .getByTestId('thread-reply')
+    .filter({ has: page.getByTestId('message-content').getByText(text, { exact: true }) });
+
+/** Retries an assertion until it holds (at most `timeout` ms), for state the pages change asynchronously. */
+async function eventually(check: () => Promise<unknown>, timeout = 3000): Promise<void> {
+  const until = Date.now() + timeout;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await sleep(100);
+    }
+  }
+}
+
 async function waitOnline(page: Page): Promise<void> {
   await page.getByTestId('connection-status').getByText('online', { exact: true }).waitFor({ timeout: 10_000 });
 }
@@ -513,6 +534,196 @@ describe('React example in headless Chromium', function () {
     const resumed = wsFrames.get(alice)!.sent.filter((f) => f.type === 'subscribe' && f.payload.operationName === 'MessageUpdated');
     expect(resumed.at(-1).payload.variables.since).to.be.a('string').and.not.equal(catchUps[0].variables?.since);
     await alice.screenshot({ path: join(SCREENSHOTS, 'alice-catch-up.png') });
+  });
+
+  /* ---------------------------------------------- threads, mentions, receipts, pins, edit history */
+
+  /** One GROUP room for the tests below: Alice is its OWNER, Bob a MEMBER. */
+  let teamRoomId: string;
+  const ROOT = 'Who writes the release notes?';
+
+  it('Bob replies in a thread; Alice sees the reply count live, and the replies in the thread panel', async () => {
+    const aliceUser = await devToken(api, 'Alice', ALICE);
+    const { createGroupChat } = await graphql(api, aliceUser, 'mutation($i: CreateGroupChatInput!) { createGroupChat(input: $i) { id } }', {
+      i: { name: 'Team', memberIds: [BOB] },
+    });
+    teamRoomId = createGroupChat.id;
+    await roomButton(alice, 'Team').click({ timeout: 5000 });
+    await roomButton(bob, 'Team').click({ timeout: 5000 });
+    await send(alice, ROOT);
+    await waitForCount(bob, ROOT, 1, 2000);
+
+    // Bob opens the thread from the message and replies in it.
+    await message(bob, ROOT).getByTestId('message-reply').click();
+    const bobThread = bob.getByTestId('thread-panel');
+    await bobThread.getByTestId('thread-root').getByTestId('message-content').getByText(ROOT, { exact: true }).waitFor({ timeout: 2000 });
+    await bobThread.getByText('No replies yet.').waitFor({ timeout: 2000 });
+    await bob.getByTestId('thread-composer-input').fill('I will take the changelog');
+    await bob.getByTestId('thread-composer-input').press('Enter');
+    await threadReply(bob, 'I will take the changelog').waitFor({ timeout: 2000 });
+
+    // Alice: the root's reply count arrives live (messageUpdated of the root); the reply stays out of the room.
+    const summary = message(alice, ROOT).locator('[data-testid="thread-summary"][data-count="1"]');
+    await summary.waitFor({ timeout: 2000 });
+    expect(await summary.textContent()).to.match(/^1 reply · Bob · last /);
+    expect(await countOf(alice, 'I will take the changelog')).to.equal(0);
+    await summary.click();
+    const aliceThread = alice.getByTestId('thread-panel');
+    await threadReply(alice, 'I will take the changelog').waitFor({ timeout: 2000 });
+    expect(await aliceThread.getByTestId('thread-count').textContent()).to.equal('1 reply');
+
+    // With the panel open, a new reply arrives live (messageAdded with parent); this one also goes to the room.
+    await bob.getByTestId('thread-also-in-room').check();
+    await bob.getByTestId('thread-composer-input').fill('Draft by Friday');
+    await bob.getByTestId('thread-composer-input').press('Enter');
+    await threadReply(alice, 'Draft by Friday').waitFor({ timeout: 2000 });
+    await message(alice, 'Draft by Friday').getByTestId('message-in-thread').waitFor({ timeout: 2000 });
+    await aliceThread.getByTestId('thread-count').getByText('2 replies', { exact: true }).waitFor({ timeout: 2000 });
+    await message(alice, ROOT).locator('[data-testid="thread-summary"][data-count="2"]').waitFor({ timeout: 2000 });
+
+    // Alice answers in the thread, picking Bob with the keyboard (Enter picks, the next Enter sends).
+    await alice.getByTestId('thread-composer-input').pressSequentially('Thanks @b');
+    await aliceThread.getByTestId('mention-option').getByText('@Bob', { exact: true }).waitFor({ timeout: 2000 });
+    await alice.getByTestId('thread-composer-input').press('Enter');
+    await eventually(async () => expect(await alice.getByTestId('thread-composer-input').inputValue()).to.equal('Thanks @Bob '));
+    await alice.getByTestId('thread-composer-input').press('Enter');
+    await threadReply(bob, 'Thanks @Bob').waitFor({ timeout: 2000 });
+    expect(await threadReply(bob, 'Thanks @Bob').getByTestId('mention').textContent()).to.equal('@Bob');
+    expect(await aliceThread.getByTestId('thread-reply').getByTestId('message-content').allTextContents()).to.deep.equal(
+      ['I will take the changelog', 'Draft by Friday', 'Thanks @Bob'],
+    );
+    await message(bob, ROOT).locator('[data-testid="thread-summary"][data-count="3"]').waitFor({ timeout: 2000 });
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-thread.png') });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-thread.png') });
+    await alice.getByTestId('thread-close').click();
+    await bob.getByTestId('thread-close').click();
+
+    // A search hit that is a reply only in its thread opens the room at its root, with the thread open.
+    await alice.getByTestId('search-input').fill('changelog');
+    await alice.getByTestId('search-input').press('Enter');
+    const hit = alice.getByTestId('search-hit');
+    await hit.locator('mark').getByText('changelog', { exact: true }).waitFor({ timeout: 5000 });
+    expect(await hit.count()).to.equal(1);
+    await hit.click();
+    await threadReply(alice, 'I will take the changelog').waitFor({ timeout: 5000 });
+    await message(alice, ROOT).and(alice.locator('[data-found]')).waitFor({ timeout: 5000 });
+    await alice.getByTestId('search-close').click();
+    await alice.getByTestId('thread-close').click();
+  });
+
+  it('Alice @-mentions Bob through the picker; Bob\'s room list shows the mention badge until he opens the room', async () => {
+    await roomButton(bob, 'Launch').click();
+    await bob.getByTestId('room-title').getByText('Launch', { exact: true }).waitFor({ timeout: 2000 });
+
+    const input = alice.getByTestId('composer-input');
+    await input.fill('Ping ');
+    await input.pressSequentially('@');
+    const options = alice.getByTestId('mention-picker').getByTestId('mention-option');
+    await options.first().waitFor({ timeout: 2000 });
+    expect(await options.allTextContents(), 'the room\'s members but me').to.deep.equal(['@Bob']);
+    await input.pressSequentially('Bo');
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-mention-picker.png') });
+    await options.getByText('@Bob', { exact: true }).click();
+    await eventually(async () => expect(await input.inputValue()).to.equal('Ping @Bob '));
+    await alice.getByTestId('mention-picker').waitFor({ state: 'detached', timeout: 2000 });
+    await input.pressSequentially('please review');
+    await input.press('Enter');
+    const text = 'Ping @Bob please review';
+    await waitForCount(alice, text, 1);
+    const sent = httpOperations.get(alice)!.filter((op) => op.operationName === 'Send').at(-1);
+    expect(sent?.variables?.input.mentionIds).to.deep.equal([BOB]);
+    expect(await message(alice, text).getByTestId('mention').textContent()).to.equal('@Bob');
+
+    const team = roomButton(bob, 'Team');
+    await team.getByTestId('room-mentions').getByText('@1', { exact: true }).waitFor({ timeout: 2000 });
+    await team.getByTestId('room-unread').getByText('1', { exact: true }).waitFor({ timeout: 2000 });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-mention-badge.png') });
+
+    await team.click();
+    await waitForCount(bob, text, 1);
+    expect(await message(bob, text).locator('[data-testid="mention"].me').textContent()).to.equal('@Bob');
+    await team.getByTestId('room-mentions').waitFor({ state: 'detached', timeout: 2000 });
+    // And the server agrees: reading the room cleared it.
+    const bobUser = await devToken(api, 'Bob', BOB);
+    await eventually(async () => {
+      const { room } = await graphql(api, bobUser, 'query($id: ID!) { room(id: $id) { unreadMentionCount } }', { id: teamRoomId });
+      expect(room.unreadMentionCount).to.equal(0);
+    });
+  });
+
+  it('Bob reads the room and Alice sees "Seen by Bob" under the newest message, live', async () => {
+    await roomButton(bob, 'Launch').click();
+    await bob.getByTestId('room-title').getByText('Launch', { exact: true }).waitFor({ timeout: 2000 });
+    await send(alice, 'Seen this?');
+    await alice.getByTestId('seen-by').waitFor({ timeout: 2000 });
+    expect(await alice.getByTestId('seen-by').textContent()).to.not.contain('Bob');
+
+    await roomButton(bob, 'Team').click();
+    await waitForCount(bob, 'Seen this?', 1);
+    // Bob's markRoomRead → readReceipt on Alice's socket → readBy of the newest message.
+    await alice.locator('[data-testid="seen-by"][data-count="1"]').getByText('Seen by Bob').waitFor({ timeout: 3000 });
+    expect(await alice.getByTestId('seen-by').textContent()).to.equal('✓ Seen by Bob');
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-seen-by.png') });
+    const subscribed = wsFrames.get(alice)!.sent.filter((f) => f.type === 'subscribe' && f.payload.operationName === 'ReadReceipt');
+    expect(subscribed.at(-1).payload.variables).to.deep.equal({ roomId: teamRoomId });
+
+    // The other way round: Alice has the room open, so her client reads Bob's message as it arrives.
+    await send(bob, 'Yes, seen');
+    await bob.locator('[data-testid="seen-by"][data-count="1"]').getByText('Seen by Alice').waitFor({ timeout: 3000 });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-seen-by.png') });
+  });
+
+  it('the room\'s OWNER pins a message and both see it in the pins list; unpinning takes it out for both', async () => {
+    // Bob is a MEMBER of this GROUP room: he may not pin. Alice, its OWNER, may.
+    expect(await message(bob, ROOT).getByTestId('message-pin').count()).to.equal(0);
+    expect(await message(alice, ROOT).getByTestId('message-pin').count()).to.equal(1);
+    // Bob's list is open (and empty) before the pin: it fills live.
+    await bob.getByTestId('pins-toggle').click();
+    await bob.getByTestId('pins-list').getByText('Nothing pinned yet.').waitFor({ timeout: 2000 });
+
+    await message(alice, ROOT).getByTestId('message-pin').click();
+    await message(alice, ROOT).getByTestId('message-pinned').waitFor({ timeout: 2000 });
+    await alice.getByTestId('pins-toggle').click();
+    for (const page of [alice, bob]) {
+      const pinned = page.getByTestId('pins-list').getByTestId('pinned-message');
+      await pinned.getByTestId('pinned-content').getByText(ROOT, { exact: true }).waitFor({ timeout: 2000 });
+      expect(await pinned.count()).to.equal(1);
+      expect(await pinned.textContent()).to.contain('pinned by Alice');
+      expect(await page.getByTestId('pins-toggle').getAttribute('data-count')).to.equal('1');
+      await message(page, ROOT).getByTestId('message-pinned').waitFor({ timeout: 2000 });
+    }
+    expect(await bob.getByTestId('pinned-unpin').count(), 'Bob may not unpin').to.equal(0);
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-pins.png') });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-pins.png') });
+
+    await alice.getByTestId('pinned-unpin').click();
+    for (const page of [alice, bob]) {
+      await page.getByTestId('pins-list').getByText('Nothing pinned yet.').waitFor({ timeout: 2000 });
+      await message(page, ROOT).getByTestId('message-pinned').waitFor({ state: 'detached', timeout: 2000 });
+      await page.getByTestId('pins-toggle').click(); // closed again
+    }
+  });
+
+  it('an edited message shows its earlier versions, oldest first, and the list follows later edits', async () => {
+    const edit = async (from: string, to: string) => {
+      await message(alice, from).getByTestId('message-edit').click();
+      await alice.getByTestId('edit-input').fill(to);
+      await alice.getByTestId('edit-save').click();
+      await waitForCount(bob, to, 1, 2000);
+    };
+    await send(alice, 'Meet at 10');
+    await waitForCount(bob, 'Meet at 10', 1, 2000);
+    await edit('Meet at 10', 'Meet at 11');
+    await message(bob, 'Meet at 11').getByTestId('message-edited').click();
+    const versions = message(bob, 'Meet at 11').getByTestId('edit-version-content');
+    await versions.first().waitFor({ timeout: 2000 });
+    expect(await versions.allTextContents()).to.deep.equal(['Meet at 10']);
+
+    await edit('Meet at 11', 'Meet at noon');
+    const history = message(bob, 'Meet at noon').getByTestId('edit-version-content');
+    await history.nth(1).waitFor({ timeout: 2000 });
+    expect(await history.allTextContents()).to.deep.equal(['Meet at 10', 'Meet at 11']);
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-edit-history.png') });
   });
 
   it('raised no uncaught errors in the pages', () => {

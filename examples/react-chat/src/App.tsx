@@ -55,7 +55,12 @@ function Rooms() {
   const rooms = data?.rooms.items ?? [];
   const room = rooms.find((r) => r.id === selected?.roomId);
   const open = (roomId: string) => setSelected({ roomId, jump: null });
-  const openHit = (hit: SearchHit) => setSelected({ roomId: hit.message.room.id, jump: { messageId: hit.message.id } });
+  const openHit = ({ message }: SearchHit) => {
+    // A reply only in its thread is not in the room's history: show its root, with the thread open.
+    const threadOnly = message.parent && !message.alsoInRoom;
+    const jump = threadOnly ? { messageId: message.parent!.id, openThread: true } : { messageId: message.id };
+    setSelected({ roomId: message.room.id, jump });
+  };
   return (
     <main>
       <aside className="sidebar">

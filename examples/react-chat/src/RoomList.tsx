@@ -44,7 +44,12 @@ export function RoomList({ rooms, selected, onSelect }: Props) {
               onClick={() => onSelect(room.id)}
             >
               <span className="room-name" data-testid="room-name">{roomTitle(room, me.userId)}</span>
-              {room.unreadCount > 0 && <span className="badge" data-testid="room-unread">{room.unreadCount}</span>}
+              <span className="badges">
+                {room.unreadMentionCount > 0 && (
+                  <span className="badge mention-badge" data-testid="room-mentions" title="Unread messages that mention you">@{room.unreadMentionCount}</span>
+                )}
+                {room.unreadCount > 0 && <span className="badge" data-testid="room-unread">{room.unreadCount}</span>}
+              </span>
               <span className="room-last" data-testid="room-last">{preview(room)}</span>
             </button>
           </li>

@@ -1,12 +1,44 @@
 import type { ApolloClient, OperationVariables } from '@apollo/client';
 import { useApolloClient } from '@apollo/client/react';
 import { useEffect, useRef } from 'react';
-import { addToHistory, mergeChange } from './cache';
+import { addMessage, inHistory, mergeChange } from './cache';
 import { catchUp, newer } from './catch-up';
 import { MEMBERSHIP_CHANGED, MESSAGE_ADDED_ANYWHERE, MESSAGE_UPDATED, ROOM_LIVE, ROOMS, type ChatMessage } from './operations';
 import { useChat, useConnectionState } from './session';
 
-const refetchRooms = (client: ApolloClient) => void client.refetchQueries({ include: [ROOMS] });
+/** Per client: whether a ROOMS refetch is in flight, and whether another must follow it. */
+const roomsRefetch = new WeakMap<ApolloClient, { inFlight: boolean; again: boolean }>();
+
+/**
+ * Reads the room list again, one request at a time. A request made while one is
+ * in flight runs once more after it: the answer in flight may have been read
+ * before the messages that arrived meanwhile, and would overwrite what they
+ * added to the counts; the next read comes after them.
+ */
+function refetchRooms(client: ApolloClient): void {
+  let state = roomsRefetch.get(client);
+  if (!state) roomsRefetch.set(client, (state = { inFlight: false, again: false }));
+  if (state.inFlight) {
+    state.again = true;
+    return;
+  }
+  const current = state;
+  current.inFlight = true;
+  Promise.resolve(client.refetchQueries({ include: [ROOMS] }))
+    .catch((error: unknown) => console.debug('rooms refetch failed', error))
+    .finally(() => {
+      current.inFlight = false;
+      if (current.again) {
+        current.again = false;
+        refetchRooms(client);
+      }
+    });
+}
+
+/** A local change to the counts (a live message, a read) would be lost under a ROOMS answer in flight: read them again after it. */
+export function refetchRoomsIfInFlight(client: ApolloClient): void {
+  if (roomsRefetch.get(client)?.inFlight) refetchRooms(client);
+}
 
 /**
  * Subscribes for as long as the connection lasts. Errors (the socket closed,
@@ -50,24 +82,36 @@ export function useLiveUpdates(openRoomId: string | null): void {
 
     const onMessage = (message: ChatMessage) => {
       const { cache } = client;
-      addToHistory(cache, message);
+      addMessage(cache, message);
+      if (!inHistory(message)) return; // a reply in a thread only: not the room's last message, not unread
       const id = cache.identify({ __typename: 'Room', id: message.room.id });
       const room = cache.readFragment({ id, fragment: ROOM_LIVE, fragmentName: 'RoomLive' });
       if (!room) return refetchRooms(client); // a room the list does not show yet
       if (room.lastMessage && room.lastMessage.seq >= message.seq) return; // seen already
+      refetchRoomsIfInFlight(client);
       const unseen = message.sender?.id !== me.userId && openRoom.current !== message.room.id;
+      const mentionsMe = unseen && message.mentions.some((user) => user.id === me.userId);
       cache.writeFragment({
         id,
         fragment: ROOM_LIVE,
         fragmentName: 'RoomLive',
-        data: { ...room, lastMessage: message, lastMessageAt: message.createdAt, unreadCount: room.unreadCount + (unseen ? 1 : 0) },
+        data: {
+          ...room,
+          lastMessage: message,
+          lastMessageAt: message.createdAt,
+          unreadCount: room.unreadCount + (unseen ? 1 : 0),
+          unreadMentionCount: room.unreadMentionCount + (mentionsMe ? 1 : 0),
+        },
       });
     };
     const onChange = (message: ChatMessage) => {
       mergeChange(client.cache, message);
       seen.current = newer(seen.current, message.version);
-      // A deleted message leaves the unread count and may have been a room's last message.
-      if (message.isDeleted) refetchRooms(client);
+      // A deleted message leaves the unread counts and may have been a room's last message; an
+      // edit may have mentioned me (editMessage replaces the mentions) in a room I am not reading.
+      const mayMentionMe =
+        message.mentions.some((user) => user.id === me.userId) && message.sender?.id !== me.userId && openRoom.current !== message.room.id;
+      if (message.isDeleted || mayMentionMe) refetchRooms(client);
     };
 
     const subscriptions = [

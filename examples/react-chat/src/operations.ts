@@ -25,6 +25,15 @@ export const MESSAGE_FIELDS = graphql(`
     room { id }
     sender { id displayName }
     reactions { reaction count reactedByMe }
+    parent { id }
+    alsoInRoom
+    replyCount
+    lastReplyAt
+    threadParticipants { id displayName }
+    mentions { id displayName }
+    pinnedAt
+    pinnedBy { id displayName }
+    edits { content replacedAt }
   }
 `);
 
@@ -38,7 +47,8 @@ export const ROOMS = graphql(`
         createdAt
         lastMessageAt
         unreadCount
-        members { id user { id displayName } }
+        unreadMentionCount
+        members { id role user { id displayName } }
         lastMessage { ...MessageFields }
       }
     }
@@ -50,6 +60,7 @@ export const ROOM_LIVE = graphql(`
   fragment RoomLive on Room {
     lastMessageAt
     unreadCount
+    unreadMentionCount
     lastMessage { ...MessageFields }
   }
 `);
@@ -58,6 +69,38 @@ export const ROOM_LIVE = graphql(`
 export const MESSAGES = graphql(`
   query Messages($roomId: ID!, $before: ID, $limit: Int!) {
     messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }
+  }
+`);
+
+/** Replies to a thread root, newest first; `before` pages back. Every page of a thread shares one cache list (see cache.ts). */
+export const THREAD = graphql(`
+  query Thread($parentId: ID!, $before: ID, $limit: Int!) {
+    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }
+  }
+`);
+
+/** One message; read from the cache when it is there (see cache.ts), so a thread root already shown costs nothing. */
+export const MESSAGE = graphql(`
+  query Message($id: ID!) {
+    message(id: $id) { ...MessageFields }
+  }
+`);
+
+/**
+ * Who has read a message. Not in MessageFields: reading sends a readReceipt,
+ * not a messageUpdated, so these would go stale in every other source; they
+ * are read for the one message that shows them.
+ */
+export const SEEN_BY = graphql(`
+  query SeenBy($id: ID!) {
+    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }
+  }
+`);
+
+/** Most recently pinned first; kept current from messageUpdated (see cache.ts). */
+export const PINNED_MESSAGES = graphql(`
+  query PinnedMessages($roomId: ID!) {
+    room(id: $roomId) { id pinnedMessages { ...MessageFields } }
   }
 `);
 
@@ -95,14 +138,26 @@ export const SEND = graphql(`
 `);
 
 export const EDIT = graphql(`
-  mutation Edit($id: ID!, $content: String!) {
-    editMessage(id: $id, content: $content) { ...MessageFields }
+  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {
+    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }
   }
 `);
 
 export const DELETE = graphql(`
   mutation Delete($id: ID!) {
     deleteMessage(id: $id) { ...MessageFields }
+  }
+`);
+
+export const PIN = graphql(`
+  mutation Pin($id: ID!) {
+    pinMessage(id: $id) { ...MessageFields }
+  }
+`);
+
+export const UNPIN = graphql(`
+  mutation Unpin($id: ID!) {
+    unpinMessage(id: $id) { ...MessageFields }
   }
 `);
 
@@ -163,6 +218,14 @@ export const TYPING = graphql(`
   }
 `);
 
+/** A member's read position moving forward in one room. */
+export const READ_RECEIPT = graphql(`
+  subscription ReadReceipt($roomId: ID!) {
+    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }
+  }
+`);
+
 export type ChatMessage = MessageFieldsFragment;
 export type ChatRoom = RoomsQuery['rooms']['items'][number];
 export type SearchHit = SearchMessagesQuery['searchMessages'][number];
+export type ChatMember = ChatRoom['members'][number];

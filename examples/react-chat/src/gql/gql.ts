@@ -14,16 +14,22 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n  }\n": typeof types.MessageFieldsFragmentDoc,
-    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        members { id user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
-    "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    lastMessage { ...MessageFields }\n  }\n": typeof types.RoomLiveFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
+    "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": typeof types.RoomLiveFragmentDoc,
     "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.MessagesDocument,
+    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.ThreadDocument,
+    "\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n": typeof types.MessageDocument,
+    "\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n": typeof types.SeenByDocument,
+    "\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n": typeof types.PinnedMessagesDocument,
     "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n": typeof types.SearchMessagesDocument,
     "\n  query Changes($since: String, $limit: Int) {\n    changes(since: $since, limit: $limit) {\n      cursor\n      hasMore\n      messages { ...MessageFields }\n    }\n  }\n": typeof types.ChangesDocument,
     "\n  mutation CreateGroup($input: CreateGroupChatInput!) {\n    createGroupChat(input: $input) { id }\n  }\n": typeof types.CreateGroupDocument,
     "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n": typeof types.SendDocument,
-    "\n  mutation Edit($id: ID!, $content: String!) {\n    editMessage(id: $id, content: $content) { ...MessageFields }\n  }\n": typeof types.EditDocument,
+    "\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n": typeof types.EditDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n": typeof types.DeleteDocument,
+    "\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n": typeof types.PinDocument,
+    "\n  mutation Unpin($id: ID!) {\n    unpinMessage(id: $id) { ...MessageFields }\n  }\n": typeof types.UnpinDocument,
     "\n  mutation AddReaction($id: ID!, $reaction: String!) {\n    addReaction(messageId: $id, reaction: $reaction) { ...MessageFields }\n  }\n": typeof types.AddReactionDocument,
     "\n  mutation RemoveReaction($id: ID!, $reaction: String!) {\n    removeReaction(messageId: $id, reaction: $reaction) { ...MessageFields }\n  }\n": typeof types.RemoveReactionDocument,
     "\n  mutation MarkRead($roomId: ID!) {\n    markRoomRead(roomId: $roomId) { id lastReadAt }\n  }\n": typeof types.MarkReadDocument,
@@ -33,18 +39,25 @@ type Documents = {
     "\n  subscription MessageUpdated($since: String) {\n    messageUpdated(since: $since) { ...MessageFields }\n  }\n": typeof types.MessageUpdatedDocument,
     "\n  subscription MembershipChanged {\n    membershipChanged { kind room { id } }\n  }\n": typeof types.MembershipChangedDocument,
     "\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n": typeof types.TypingDocument,
+    "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n": typeof types.ReadReceiptDocument,
 };
 const documents: Documents = {
-    "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n  }\n": types.MessageFieldsFragmentDoc,
-    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        members { id user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
-    "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    lastMessage { ...MessageFields }\n  }\n": types.RoomLiveFragmentDoc,
+    "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
+    "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": types.RoomLiveFragmentDoc,
     "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.MessagesDocument,
+    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.ThreadDocument,
+    "\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n": types.MessageDocument,
+    "\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n": types.SeenByDocument,
+    "\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n": types.PinnedMessagesDocument,
     "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n": types.SearchMessagesDocument,
     "\n  query Changes($since: String, $limit: Int) {\n    changes(since: $since, limit: $limit) {\n      cursor\n      hasMore\n      messages { ...MessageFields }\n    }\n  }\n": types.ChangesDocument,
     "\n  mutation CreateGroup($input: CreateGroupChatInput!) {\n    createGroupChat(input: $input) { id }\n  }\n": types.CreateGroupDocument,
     "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n": types.SendDocument,
-    "\n  mutation Edit($id: ID!, $content: String!) {\n    editMessage(id: $id, content: $content) { ...MessageFields }\n  }\n": types.EditDocument,
+    "\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n": types.EditDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n": types.DeleteDocument,
+    "\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n": types.PinDocument,
+    "\n  mutation Unpin($id: ID!) {\n    unpinMessage(id: $id) { ...MessageFields }\n  }\n": types.UnpinDocument,
     "\n  mutation AddReaction($id: ID!, $reaction: String!) {\n    addReaction(messageId: $id, reaction: $reaction) { ...MessageFields }\n  }\n": types.AddReactionDocument,
     "\n  mutation RemoveReaction($id: ID!, $reaction: String!) {\n    removeReaction(messageId: $id, reaction: $reaction) { ...MessageFields }\n  }\n": types.RemoveReactionDocument,
     "\n  mutation MarkRead($roomId: ID!) {\n    markRoomRead(roomId: $roomId) { id lastReadAt }\n  }\n": types.MarkReadDocument,
@@ -54,6 +67,7 @@ const documents: Documents = {
     "\n  subscription MessageUpdated($since: String) {\n    messageUpdated(since: $since) { ...MessageFields }\n  }\n": types.MessageUpdatedDocument,
     "\n  subscription MembershipChanged {\n    membershipChanged { kind room { id } }\n  }\n": types.MembershipChangedDocument,
     "\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n": types.TypingDocument,
+    "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n": types.ReadReceiptDocument,
 };
 
 /**
@@ -73,19 +87,35 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n  }\n"];
+export function graphql(source: "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n"): (typeof documents)["\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        members { id user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        members { id user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    lastMessage { ...MessageFields }\n  }\n"): (typeof documents)["\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    lastMessage { ...MessageFields }\n  }\n"];
+export function graphql(source: "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n"): (typeof documents)["\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"): (typeof documents)["\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"): (typeof documents)["\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n"): (typeof documents)["\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n"): (typeof documents)["\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n"): (typeof documents)["\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -105,11 +135,19 @@ export function graphql(source: "\n  mutation Send($input: SendMessageInput!) {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Edit($id: ID!, $content: String!) {\n    editMessage(id: $id, content: $content) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Edit($id: ID!, $content: String!) {\n    editMessage(id: $id, content: $content) { ...MessageFields }\n  }\n"];
+export function graphql(source: "\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Unpin($id: ID!) {\n    unpinMessage(id: $id) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Unpin($id: ID!) {\n    unpinMessage(id: $id) { ...MessageFields }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -146,6 +184,10 @@ export function graphql(source: "\n  subscription MembershipChanged {\n    membe
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n"): (typeof documents)["\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n"): (typeof documents)["\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
