@@ -16,7 +16,8 @@ import { buildChatSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
-import { inProcessTransport, redisTransport } from './realtime/event-target';
+import { InProcessBroker } from './realtime/broker';
+import { redisBroker } from './realtime/redis-broker';
 import { createHttpApp } from './transport/http';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
@@ -76,8 +77,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     countStatements: options.reportStatements,
   });
 
-  const transport = config.redisUrl ? await redisTransport(config.redisUrl, logger) : inProcessTransport();
-  const bus = new EventBus(transport.target);
+  const { redis } = config;
+  const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
   const services = createServices(repos, bus, config.rateLimits, config.jwtSecret);
@@ -122,7 +123,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     exampleDir: config.exampleDir,
     ready: async () => {
       const checks: Record<string, boolean> = { database: await databaseReachable(db) };
-      if (transport.ping) checks.redis = await transport.ping();
+      if (bus.broker.ping) checks.redis = await bus.broker.ping();
       return checks;
     },
     plugins: [
@@ -148,8 +149,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       clearInterval(sweeper);
       services.typing.close();
       await apollo.stop();
-      bus.close();
-      await transport.close();
+      await bus.close();
       await dataSource.destroy();
       if (embedded) await embedded.stop();
     })());

@@ -1,6 +1,7 @@
 /** The only reader of process.env: typed, validated, with the defaults BEHAVIOUR.md gives. */
 import type { RateLimit } from './chat/limits/rate-limit.repository';
 import type { RateLimits } from './chat/limits/rate-limiter';
+import type { RedisTarget } from './realtime/redis-broker';
 
 export type { RateLimit };
 
@@ -9,8 +10,8 @@ export interface Config {
   port: number;
   /** Unset: an embedded PostgreSQL with its data under `./data`. */
   databaseUrl: string | undefined;
-  /** Unset: in-process pub/sub. */
-  redisUrl: string | undefined;
+  /** REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster); unset: in-process pub/sub. */
+  redis: RedisTarget | undefined;
   jwtSecret: string;
   /** True when no JWT_SECRET was given (a development secret is used). */
   jwtSecretIsDefault: boolean;
@@ -69,6 +70,26 @@ function parseLogLevel(raw: string | undefined): string {
   return level;
 }
 
+/** `host:port,host:port`: seed nodes of a Redis Cluster (ioredis finds the rest). */
+function parseClusterNodes(raw: string): { host: string; port: number }[] {
+  return raw.split(',').map((node) => {
+    const match = /^\s*([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(node);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(`REDIS_CLUSTER_NODES must be host:port pairs separated by commas; got "${raw}"`);
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+function parseRedis(env: NodeJS.ProcessEnv): RedisTarget | undefined {
+  const url = nonEmpty(env.REDIS_URL);
+  const nodes = nonEmpty(env.REDIS_CLUSTER_NODES);
+  if (url && nodes) throw new ConfigError('Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  if (nodes) return { nodes: parseClusterNodes(nodes) };
+  return url ? { url } : undefined;
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
@@ -86,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: parsePort(env.PORT),
     databaseUrl: nonEmpty(env.DATABASE_URL),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redis: parseRedis(env),
     jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
     jwtSecretIsDefault: !jwtSecret,
     production,

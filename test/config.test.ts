@@ -7,7 +7,7 @@ describe('configuration', () => {
     expect(config).to.deep.include({
       port: 4000,
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
       jwtSecret: DEVELOPMENT_JWT_SECRET,
       jwtSecretIsDefault: true,
       production: false,
@@ -23,6 +23,21 @@ describe('configuration', () => {
       embeddedDataDir: './data',
       devTokens: true,
     });
+  });
+
+  it('reads REDIS_URL as one Redis and REDIS_CLUSTER_NODES as the seed nodes of a cluster, never both', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).to.deep.equal({ url: 'redis://cache:6379' });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7001, redis-b:7002,[::1]:7003' }).redis).to.deep.equal({
+      nodes: [
+        { host: '10.0.0.1', port: 7001 },
+        { host: 'redis-b', port: 7002 },
+        { host: '::1', port: 7003 },
+      ],
+    });
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7001' })).to.throw(ConfigError, /REDIS_URL.*REDIS_CLUSTER_NODES.*not both/);
+    for (const bad of ['b', 'b:', 'b:0', 'b:70000', 'b:7001,,c:7002']) {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), bad).to.throw(ConfigError, /REDIS_CLUSTER_NODES/);
+    }
   });
 
   it('reads rate limits as <count>/<seconds> and origins as a comma list', () => {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -7,6 +6,7 @@ import { gql, makeUser, ok, signIn } from './support/client';
 import { groupRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, startServer, wsClient } from './support/server';
+import { startRedisServer } from './support/redis-servers';
 import { sleep } from './support/ws';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq clientId } }`;
@@ -24,18 +24,6 @@ async function within<T>(ms: number, fn: () => Promise<T>): Promise<{ value: T; 
     }
   }
   throw new Error(`not recovered within ${ms} ms: ${String(last)}`);
-}
-
-/** A Redis of the test's own, so stopping it disturbs nothing else. */
-function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    redis.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) resolve(redis);
-    });
-    redis.once('error', reject);
-    setTimeout(() => reject(new Error('redis-server did not start')), 5000);
-  });
 }
 
 /** A TCP proxy to PostgreSQL that the test can cut (every connection dropped, new ones refused) and restore. */
@@ -153,7 +141,7 @@ describe('faults', () => {
   it('keeps serving while Redis is down and delivers events again once it is back', async function () {
     this.timeout(60_000);
     const port = 16000 + Math.floor(Math.random() * 1000);
-    let redis = await startRedis(port);
+    let redis = await startRedisServer(port);
     onCleanup(() => redis.kill('SIGKILL'));
     const server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
     const owner = await signIn(server.url, await makeUser());
@@ -181,7 +169,7 @@ describe('faults', () => {
     });
     expect(downReady.value.checks).to.deep.include({ database: true, redis: false });
 
-    redis = await startRedis(port);
+    redis = await startRedisServer(port);
     const { tookMs } = await within(10_000, async () => {
       const content = `after-${randomUUID()}`;
       await ok(server.url, SEND, { input: { roomId, content } }, owner.token);

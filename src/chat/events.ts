@@ -14,6 +14,14 @@ export type ChatEvent =
       roomId: string;
       memberId: string;
       userId: string;
+      /** The membership's version after the change (src/chat/changes/versions.ts). */
+      version: string;
+      /**
+       * ADDED only: the room's last seq as the member came in. Messages after it
+       * are news to them; an all-rooms stream that starts following the room
+       * reads those it may have missed while it did.
+       */
+      seq?: number;
     }
   | { kind: 'typing'; roomId: string; userId: string; isTyping: boolean; at: string }
   /** A member's read position moved forward. */

@@ -7,9 +7,11 @@ import type { Repositories } from '../chat/chat-repositories';
 import { BadInputError } from '../chat/errors';
 import type { ChatEvent } from '../chat/events';
 import type { Message } from '../chat/messages/message.table';
+import { MembershipEventKind } from '../chat/types';
 import { requireUuid } from '../chat/validation';
-import type { EventBus } from './event-bus';
+import type { EventBus, Watch } from './event-bus';
 import { cancellable, EventQueue } from './event-queue';
+import { roomTopic, userTopic } from './topics';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
@@ -53,12 +55,11 @@ export class ChatStreams {
    */
   async messageAdded(actor: Actor, roomId: string | null, since: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
     if (since !== null && roomId === null) throw new BadInputError('since needs roomId');
-    if (roomId === null) {
-      return this.stream(actor, this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded'), (e) => this.current(e));
-    }
+    if (roomId === null) return this.messageAddedEverywhere(actor);
     const id = (await this.access.requireRoom(actor, roomId)).roomId;
-    const queue = this.queue((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded' && e.roomId === id);
+    const { queue, watch } = this.open((e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded');
     try {
+      await watch.add(roomTopic(id));
       let lastSeq: number;
       if (since !== null) {
         const sinceId = requireUuid('since', since);
@@ -91,16 +92,49 @@ export class ChatStreams {
   }
 
   /**
+   * New messages of every room the actor sees, following them into rooms they
+   * enter: the messages of a new room they may have missed while the stream
+   * started to follow it are read from storage, each sent once.
+   */
+  private async messageAddedEverywhere(actor: Actor): Promise<AsyncGenerator<Delivery<Message>>> {
+    const { queue, rooms } = await this.following(actor, (e): e is EventOf<'messageAdded'> => e.kind === 'messageAdded');
+    // Rooms entered while streaming: the seq up to which their catch-up sent (or skipped) messages.
+    const caughtUp = new Map<string, number>();
+    const self = this;
+    async function* deliveries(event: EventOf<'messageAdded'> | EventOf<'membershipChanged'>): AsyncGenerator<Delivery<Message>> {
+      if (event.kind === 'membershipChanged') {
+        if (await rooms.apply(event)) caughtUp.set(event.roomId, yield* self.storedAfter(actor, event.roomId, event.seq ?? 0, Number.MAX_SAFE_INTEGER));
+        else if (event.change === MembershipEventKind.REMOVED) caughtUp.delete(event.roomId);
+        return;
+      }
+      if (event.seq <= (caughtUp.get(event.roomId) ?? 0)) return;
+      yield* self.current(event);
+    }
+    return this.stream(actor, queue, deliveries, undefined, (e) => e.kind === 'membershipChanged');
+  }
+
+  /**
    * Edits, deletions and reaction changes, of one room or of every room the
    * actor sees. With `since` (a Message.version or a ChangeBatch cursor) the
    * messages changed after it come first, oldest change first (new messages
    * included: it is a catch-up), then live changes; a message is never sent
-   * twice at one version, so nothing is doubled across the switch.
+   * twice at one version, so nothing is doubled across the switch. The
+   * all-rooms stream catches up the same way on a room the actor enters.
    */
   async messageUpdated(actor: Actor, roomId: string | null, since: string | null = null): Promise<AsyncGenerator<Delivery<Message>>> {
     const from = since === null ? null : this.cursors.decode(since, 'since');
     const id = roomId === null ? null : (await this.access.requireRoom(actor, roomId)).roomId;
-    const queue = this.queue((e): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated' && (id === null || e.roomId === id));
+    type Queued = EventOf<'messageUpdated'> | EventOf<'membershipChanged'>;
+    const isUpdate = (e: ChatEvent): e is EventOf<'messageUpdated'> => e.kind === 'messageUpdated';
+    let queue: EventQueue<Queued>;
+    let rooms: FollowedRooms | null = null;
+    if (id === null) {
+      ({ queue, rooms } = await this.following(actor, isUpdate));
+    } else {
+      const opened = this.open((e): e is Queued => isUpdate(e));
+      queue = opened.queue;
+      await opened.watch.add(roomTopic(id));
+    }
     // The version last sent of each message (bounded: a duplicate needs an event older than 10,000 others).
     const sent = new LRUCache<string, bigint>({ max: 10_000 });
     const fresh = (message: Message) => {
@@ -110,40 +144,66 @@ export class ChatStreams {
       return true;
     };
     const self = this;
-    async function* changed(event: EventOf<'messageUpdated'>): AsyncGenerator<Delivery<Message>> {
+    async function* changedAfter(after: string, inRoom: string | null): AsyncGenerator<Delivery<Message>, void> {
+      for (;;) {
+        const batch = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom);
+        for (const message of batch) if (fresh(message)) yield { key: batch, payload: message };
+        if (batch.length < REPLAY_BATCH) return;
+        after = batch[batch.length - 1].version;
+      }
+    }
+    async function* changed(event: EventOf<'messageUpdated'> | EventOf<'membershipChanged'>): AsyncGenerator<Delivery<Message>> {
+      if (event.kind === 'membershipChanged') {
+        if (await rooms?.apply(event)) yield* changedAfter(event.version, event.roomId);
+        return;
+      }
       for await (const delivery of self.current(event)) if (fresh(delivery.payload)) yield delivery;
     }
-    const replay =
-      from === null
-        ? undefined
-        : async function* (): AsyncGenerator<Delivery<Message>, void> {
-            for (let after = from; ; ) {
-              const batch = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, id);
-              for (const message of batch) if (fresh(message)) yield { key: batch, payload: message };
-              if (batch.length < REPLAY_BATCH) return;
-              after = batch[batch.length - 1].version;
-            }
-          };
-    return this.stream(actor, queue, changed, replay);
+    const replay = from === null ? undefined : () => changedAfter(from, id);
+    return this.stream(actor, queue, changed, replay, (e) => e.kind === 'membershipChanged');
   }
 
-  /** The actor's own membership changes, and changes to the members of rooms the actor sees. */
+  /**
+   * The actor's own membership changes, and changes to the members of rooms
+   * the actor sees, following them into rooms they enter (the changes of a new
+   * room's members they may have missed meanwhile are read from storage).
+   */
   async membershipChanged(actor: Actor): Promise<AsyncGenerator<Delivery<EventOf<'membershipChanged'>>>> {
-    const queue = this.queue((e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
-    return this.stream(actor, queue, (e) => [{ key: e, payload: e }], undefined, (e) => e.userId === actor.id);
+    const { queue, rooms } = await this.following(actor, (e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
+    // The version last sent of each membership: a change read in a catch-up may arrive live as well.
+    const sent = new LRUCache<string, bigint>({ max: 10_000 });
+    const fresh = (event: EventOf<'membershipChanged'>) => {
+      const version = BigInt(event.version);
+      if ((sent.get(event.memberId) ?? -1n) >= version) return false;
+      sent.set(event.memberId, version);
+      return true;
+    };
+    const self = this;
+    async function* deliveries(event: EventOf<'membershipChanged'>): AsyncGenerator<Delivery<EventOf<'membershipChanged'>>> {
+      if (fresh(event)) yield { key: event, payload: event };
+      if (event.userId !== actor.id || !(await rooms.apply(event)) || !(await self.admits(actor, event))) return;
+      const missed = await self.repos.members.othersChangedAfter(event.roomId, actor.id, event.version);
+      for (const m of missed) {
+        const change = { kind: 'membershipChanged', change: m.change, roomId: m.roomId, memberId: m.id, userId: m.userId, version: m.version } as const;
+        if (fresh(change)) yield { key: change, payload: change };
+      }
+    }
+    return this.stream(actor, queue, deliveries, undefined, (e) => e.userId === actor.id);
   }
 
   /** Typing in a room, from its other members; never stored, never echoed to the typist. */
   async typing(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'typing'>>>> {
     const id = (await this.access.requireRoom(actor, roomId)).roomId;
-    const queue = this.queue((e): e is EventOf<'typing'> => e.kind === 'typing' && e.roomId === id && e.userId !== actor.id);
+    const { queue, watch } = this.open((e): e is EventOf<'typing'> => e.kind === 'typing' && e.userId !== actor.id);
+    await watch.add(roomTopic(id));
     return this.stream(actor, queue, (e) => [{ key: e, payload: e }]);
   }
 
   /** Members' read positions moving forward in a room, to its active members (the reader included). */
   async readReceipt(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'readReceipt'>>>> {
     const id = (await this.access.requireRoom(actor, roomId)).roomId;
-    const queue = this.queue((e): e is EventOf<'readReceipt'> => e.kind === 'readReceipt' && e.roomId === id);
+    const { queue, watch } = this.open((e): e is EventOf<'readReceipt'> => e.kind === 'readReceipt');
+    await watch.add(roomTopic(id));
     return this.stream(actor, queue, (e) => [{ key: e, payload: e }]);
   }
 
@@ -173,14 +233,41 @@ export class ChatStreams {
     return cancellable(run(), queue);
   }
 
-  /** Attaches a queue to the bus now (before any read), keeping the events `accept` lets through. */
-  private queue<E extends ChatEvent>(accept: (e: ChatEvent) => e is E): EventQueue<E> {
-    let detach = () => {};
-    const queue = new EventQueue<E>(QUEUE_LIMIT, () => detach());
-    detach = this.bus.listen((event) => {
-      if (accept(event)) queue.push(event);
+  /** A queue fed, from now on, by the events of the topics `watch` is given that `accept` lets through. */
+  private open<E extends ChatEvent>(accept: (e: ChatEvent, topic: string) => e is E): { queue: EventQueue<E>; watch: Watch } {
+    let watch: Watch | null = null;
+    const queue = new EventQueue<E>(QUEUE_LIMIT, () => watch?.close());
+    watch = this.bus.watch((event, topic) => {
+      if (accept(event, topic)) queue.push(event);
     });
-    return queue;
+    return { queue, watch };
+  }
+
+  /**
+   * The queue of an all-rooms stream: the events `accept` lets through from
+   * every room the actor sees, and the actor's own membership changes (from
+   * their own topic only: they come on the room's topic as well), which the
+   * stream hands to `rooms.apply` to follow the actor in and out of rooms.
+   * Resolves once every topic is subscribed.
+   */
+  private async following<E extends ChatEvent>(
+    actor: Actor,
+    accept: (e: ChatEvent) => e is E,
+  ): Promise<{ queue: EventQueue<E | EventOf<'membershipChanged'>>; rooms: FollowedRooms }> {
+    const own = userTopic(actor.id);
+    const { queue, watch } = this.open(
+      (e, topic): e is E | EventOf<'membershipChanged'> =>
+        e.kind === 'membershipChanged' && e.userId === actor.id ? topic === own : accept(e),
+    );
+    try {
+      const rooms = new FollowedRooms(watch);
+      await watch.add(own);
+      await rooms.start(await this.repos.members.visibleRoomIds(actor.id, actor.companyId));
+      return { queue, rooms };
+    } catch (error) {
+      queue.close();
+      throw error;
+    }
   }
 
   /** Whether the actor was in the audience of the event's room when it arrived (read once per event). */
@@ -217,5 +304,35 @@ export class ChatStreams {
       }
       if (batch.length < REPLAY_BATCH || seq >= untilSeq) return seq;
     }
+  }
+}
+
+/**
+ * The room topics of one all-rooms stream: every room the actor sees when it
+ * starts, then rooms entered added and rooms left dropped, as the actor's own
+ * membership changes come (on the actor's topic, watched before the rooms are
+ * listed, so an entry between the two is not missed).
+ */
+class FollowedRooms {
+  constructor(private readonly watch: Watch) {}
+
+  async start(roomIds: readonly string[]): Promise<void> {
+    await Promise.all(roomIds.map((id) => this.watch.add(roomTopic(id))));
+  }
+
+  /**
+   * Follows the room of an ADDED change (true when it was not followed yet:
+   * the caller reads what it may have missed; its topic is subscribed by then),
+   * stops following the room of a REMOVED one.
+   */
+  async apply(change: EventOf<'membershipChanged'>): Promise<boolean> {
+    const topic = roomTopic(change.roomId);
+    if (change.change === MembershipEventKind.REMOVED) {
+      this.watch.remove(topic);
+      return false;
+    }
+    if (change.change !== MembershipEventKind.ADDED || this.watch.has(topic)) return false;
+    await this.watch.add(topic);
+    return true;
   }
 }

@@ -1,5 +1,6 @@
 import { getMetadataArgsStorage } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database';
+import { stopRedisCluster } from './redis-servers';
 import { disposeLeftovers } from './server';
 
 // TypeORM keeps its metadata in a global it creates on first use: create it before mocha's leak check starts.
@@ -24,6 +25,7 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
     await disposeLeftovers();
+    await stopRedisCluster();
     await database?.drop();
   },
 };

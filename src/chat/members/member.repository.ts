@@ -5,7 +5,7 @@ import { visibleMembershipSql } from '../access/visibility';
 import { NotFoundError } from '../errors';
 import { roomsTable, type Room } from '../rooms/room.table';
 import type { UserView } from '../users/user.table';
-import type { MemberRole } from '../types';
+import type { MemberRole, MembershipEventKind } from '../types';
 import { membersTable as t, type Member } from './member.table';
 
 const MEMBER = t.select('rm');
@@ -66,6 +66,34 @@ export class MemberRepository {
       [userId, roomIds, companyId],
     );
     return rows.map((row) => ({ room: withoutPrefixed(row, 'me') as Room, me: t.pick(row, 'me') as Member }));
+  }
+
+  /** The ids of the rooms the user may see (what their all-rooms streams follow). */
+  async visibleRoomIds(userId: string, companyId: string | null): Promise<string[]> {
+    const rows = await this.db.query<{ room_id: string }>(
+      `SELECT rm.room_id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+       WHERE rm.user_id = $1 AND ${visibleMembershipSql('rm', 'r', '$2')}`,
+      [userId, companyId],
+    );
+    return rows.map((r) => r.room_id);
+  }
+
+  /**
+   * The other members of a room whose membership changed after `version`, in
+   * version order, each with the change it most likely was (a row keeps only
+   * its latest state): REMOVED when inactive, ADDED when they joined with or
+   * after `userId`, ROLE_CHANGED otherwise. What a new member's membership
+   * stream may have missed while it started following the room.
+   */
+  async othersChangedAfter(roomId: string, userId: string, version: string): Promise<(Member & { change: MembershipEventKind })[]> {
+    return this.db.query<Member & { change: MembershipEventKind }>(
+      `SELECT ${MEMBER},
+         CASE WHEN NOT rm.is_active THEN 'REMOVED' WHEN rm.joined_at >= me.joined_at THEN 'ADDED' ELSE 'ROLE_CHANGED' END AS change
+       FROM room_members rm JOIN room_members me ON me.room_id = rm.room_id AND me.user_id = $2
+       WHERE rm.room_id = $1 AND rm.user_id <> $2 AND rm.version > $3::bigint
+       ORDER BY rm.version`,
+      [roomId, userId, version],
+    );
   }
 
   /** Who may receive the room's events: its company and its active members. Null for a room that does not exist. */
@@ -161,11 +189,13 @@ export class MemberRepository {
   /**
    * Adds users to a room with `role`: new ones are inserted, removed ones come
    * back active, active ones are left as they are. Returns the members that
-   * were added or brought back (the seed's ChatRoomRepository.add_members).
+   * were added or brought back (the seed's ChatRoomRepository.add_members),
+   * each with `roomSeq`, the room's last seq as they came in (messages after it
+   * are news to them; one sent at the same moment may count as news too).
    */
-  async addMembers(roomId: string, userIds: readonly string[], role: MemberRole): Promise<Member[]> {
+  async addMembers(roomId: string, userIds: readonly string[], role: MemberRole): Promise<(Member & { roomSeq: number })[]> {
     // The memberships that exist are locked first, then the version lock: each added or returning member gets a version.
-    return this.db.query<Member>(
+    return this.db.query<Member & { roomSeq: number }>(
       `WITH target AS (SELECT id FROM room_members WHERE room_id = $1 AND user_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE),
          version_lock AS (SELECT ${TAKE_VERSION_LOCK} FROM (SELECT count(*) FROM target) AS all_locked)
        INSERT INTO room_members AS rm (room_id, user_id, role, version)
@@ -173,7 +203,7 @@ export class MemberRepository {
        ON CONFLICT (room_id, user_id) DO UPDATE
          SET is_active = true, removed_at = NULL, left_version = NULL, role = EXCLUDED.role, joined_at = now(), version = EXCLUDED.version
          WHERE NOT rm.is_active
-       RETURNING ${MEMBER}`,
+       RETURNING ${MEMBER}, (SELECT r.last_seq FROM rooms r WHERE r.id = $1) AS "roomSeq"`,
       [roomId, [...new Set(userIds)], role],
     );
   }

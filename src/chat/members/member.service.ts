@@ -53,7 +53,7 @@ export class MemberService {
       await this.access.requireJoinable(room.companyId, ids, tx);
       return tx.members.addMembers(room.id, ids, role);
     });
-    for (const m of added) this.announce(MembershipEventKind.ADDED, m);
+    for (const m of added) this.announce(MembershipEventKind.ADDED, m, m.roomSeq);
     return added;
   }
 
@@ -133,7 +133,7 @@ export class MemberService {
     return read.member;
   }
 
-  private announce(change: MembershipEventKind, m: Member): void {
-    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId });
+  private announce(change: MembershipEventKind, m: Member, seq?: number): void {
+    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId, version: m.version, seq });
   }
 }

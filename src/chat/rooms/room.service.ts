@@ -67,9 +67,18 @@ export class RoomService {
     return room;
   }
 
+  /** The first members of a new room: nothing was said in it before them (seq 0). */
   private announceAdded(members: Member[]): void {
     for (const m of members) {
-      this.events.publish({ kind: 'membershipChanged', change: MembershipEventKind.ADDED, roomId: m.roomId, memberId: m.id, userId: m.userId });
+      this.events.publish({
+        kind: 'membershipChanged',
+        change: MembershipEventKind.ADDED,
+        roomId: m.roomId,
+        memberId: m.id,
+        userId: m.userId,
+        version: m.version,
+        seq: 0,
+      });
     }
   }
 }
