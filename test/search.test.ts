@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
-import { startServer, type TestServer } from './support/server';
+import { Client } from 'pg';
+import { testDatabaseUrl } from './support/hooks';
+import { onCleanup, startServer, type TestServer } from './support/server';
 
 const SEARCH = `query($q: String!, $r: ID, $limit: Int, $before: ID) {
   searchMessages(query: $q, roomId: $r, limit: $limit, before: $before) { snippet message { id content room { id } } }
@@ -124,6 +126,49 @@ describe('searchMessages', () => {
     const missing = await gql(server.url, SEARCH, { q: 'epsilon', r: randomUUID() }, stranger.token);
     expect(hidden.errors?.[0].extensions.code).to.equal('NOT_FOUND');
     expect(hidden.errors?.[0].message).to.equal(missing.errors?.[0].message);
+  });
+
+  it('reads in proportion to the page, not to the history, when a word is in every message', async function () {
+    this.timeout(60_000);
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    onCleanup(() => db.end());
+    // 20,000 messages of a 2,000-word vocabulary, every one with a common word and two with a rare one, straight into storage.
+    await db.query(
+      `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at)
+       SELECT $1, $2, 'TEXT',
+         'commonword w' || (s * 7919 % 2000) || ' w' || (s * 104729 % 2000) || CASE WHEN s % 7000 = 0 THEN ' rarebird' ELSE '' END,
+         s, now() - make_interval(secs => 20000 - s)
+       FROM generate_series(1, 20000) s`,
+      [roomId, owner.id],
+    );
+    await db.query(`UPDATE rooms SET last_seq = 20000 WHERE id = $1`, [roomId]);
+    await db.query('ANALYZE messages');
+
+    const captured: { text: string; params: readonly unknown[] }[] = [];
+    server.app.db.observer = (text, params) => {
+      if (text.includes('websearch_to_tsquery')) captured.push({ text, params });
+    };
+    onCleanup(() => (server.app.db.observer = null));
+    /** Rows the statement read from messages (each scan's rows, and those its filter dropped, times its loops). */
+    const rowsRead = async (word: string): Promise<number> => {
+      captured.length = 0;
+      const hits = await search(server, member, word, { limit: 20 });
+      expect(hits.length, word).to.equal(word === 'rarebird' ? 2 : 20);
+      const [{ text, params }] = captured;
+      const [{ 'QUERY PLAN': [plan] }] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params as unknown[])).rows;
+      let read = 0;
+      const walk = (node: Record<string, any>) => {
+        if (node['Relation Name'] === 'messages') read += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1);
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk(plan.Plan);
+      return read;
+    };
+    // A page of a word in every message: the newest 20 of the room, not all 20,000 matches.
+    expect(await rowsRead('commonword')).to.be.below(200);
+    // A rare word is found wherever it is (how it is read is the planner's call on a history this small).
+    await rowsRead('rarebird');
   });
 
   it('refuses bad input with BAD_USER_INPUT', async () => {

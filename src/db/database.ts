@@ -5,7 +5,17 @@ import { currentStatementTally } from './statement-counter';
 /** Something statements run on: the pool, or one transaction's connection. */
 export interface Queryable {
   /** Runs one statement and returns its rows (for every kind of statement, RETURNING included). */
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: StatementOptions): Promise<T[]>;
+}
+
+export interface StatementOptions {
+  /**
+   * Plan with the values, every time: an unnamed statement. For the few
+   * statements whose best plan depends on the values (a search for a common
+   * word walks rooms newest first; a rare one reads the word's index entries),
+   * where a prepared statement's generic plan would be the wrong one for many.
+   */
+  planEachTime?: boolean;
 }
 
 export interface DatabaseOptions {
@@ -35,8 +45,8 @@ export class Database implements Queryable {
     private readonly options: DatabaseOptions = {},
   ) {}
 
-  query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.run<T>(this.pool, text, params);
+  query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
+    return this.run<T>(this.pool, text, params, options);
   }
 
   /**
@@ -45,7 +55,9 @@ export class Database implements Queryable {
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx: Queryable = { query: <R>(text: string, params: readonly unknown[] = []) => this.run<R>(client, text, params) };
+    const tx: Queryable = {
+      query: <R>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}) => this.run<R>(client, text, params, options),
+    };
     let broken: Error | undefined;
     try {
       await tx.query('BEGIN');
@@ -64,10 +76,11 @@ export class Database implements Queryable {
   /**
    * Every statement text gets a name, so pg prepares it once per connection and
    * PostgreSQL plans it once (our texts are fixed templates: a history page's
-   * statement took ~5 ms to plan and ~4 ms to run). BEGIN and friends are sent as they are.
+   * statement took ~5 ms to plan and ~4 ms to run). BEGIN and friends, and
+   * statements planned each time, are sent as they are.
    */
-  private nameOf(text: string): string | undefined {
-    if (text.length < 16) return undefined;
+  private nameOf(text: string, options: StatementOptions): string | undefined {
+    if (text.length < 16 || options.planEachTime || this.options.prepare === false) return undefined;
     let name = this.names.get(text);
     if (name === undefined) {
       name = `s${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
@@ -76,7 +89,7 @@ export class Database implements Queryable {
     return name;
   }
 
-  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[]): Promise<T[]> {
+  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}): Promise<T[]> {
     this.statements += 1;
     this.observer?.(text, params);
     if (this.options.countStatements) {
@@ -84,7 +97,7 @@ export class Database implements Queryable {
       if (tally) tally.count += 1;
     }
     try {
-      const name = this.options.prepare === false ? undefined : this.nameOf(text);
+      const name = this.nameOf(text, options);
       const result = await on.query<T & object>({ name, text, values: params as unknown[] } satisfies QueryConfig);
       return result.rows;
     } catch (error) {

@@ -15,10 +15,13 @@ export interface SearchPage {
 const statements = new Map<string, string>();
 
 /**
- * The search statement: the user's visible rooms (or the one asked), the GIN
- * index on messages.search for the query (`websearch_to_tsquery`, the 'simple'
- * configuration the index was built with), newest first by (created_at, id),
- * keyset-paged by a message's position.
+ * The search statement: in each of the user's visible rooms (or the one asked)
+ * the newest `limit` matches of the query (`websearch_to_tsquery`, the 'simple'
+ * configuration the index was built with), then the newest `limit` of those,
+ * by (created_at, id), keyset-paged by a message's position. Per room, so the
+ * planner can walk a room's newest messages for a common word and read the
+ * (room_id, search) index for a rare one; planned with its values every time
+ * (a generic plan cannot know which the word is).
  */
 function searchSql(withRoom: boolean, withCursor: boolean): string {
   const key = `${withRoom}:${withCursor}`;
@@ -33,10 +36,13 @@ function searchSql(withRoom: boolean, withCursor: boolean): string {
      SELECT ${MESSAGE},
        EXISTS (SELECT 1 FROM visible_rooms) AS visible,
        ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
-     FROM q CROSS JOIN LATERAL (
-       SELECT * FROM messages x
-       WHERE x.search @@ q.q AND NOT x.is_deleted AND x.room_id IN (SELECT room_id FROM visible_rooms)
-         ${withCursor ? 'AND (x.created_at, x.id) < (SELECT created_at, id FROM cursor)' : ''}
+     FROM (
+       SELECT x.* FROM q CROSS JOIN visible_rooms vr CROSS JOIN LATERAL (
+         SELECT * FROM messages x
+         WHERE x.room_id = vr.room_id AND x.search @@ q.q AND NOT x.is_deleted
+           ${withCursor ? 'AND (x.created_at, x.id) < (SELECT created_at, id FROM cursor)' : ''}
+         ORDER BY x.created_at DESC, x.id DESC LIMIT $6
+       ) x
        ORDER BY x.created_at DESC, x.id DESC LIMIT $6
      ) m
      RIGHT JOIN (SELECT 1) AS one ON true
@@ -57,14 +63,11 @@ export class SearchRepository {
     limit: number,
     beforeId: string | null,
   ): Promise<SearchPage> {
-    const rows = await this.db.query<Message & { visible: boolean; cursor_found: boolean }>(searchSql(roomId !== null, beforeId !== null), [
-      userId,
-      query,
-      companyId,
-      roomId,
-      beforeId,
-      limit,
-    ]);
+    const rows = await this.db.query<Message & { visible: boolean; cursor_found: boolean }>(
+      searchSql(roomId !== null, beforeId !== null),
+      [userId, query, companyId, roomId, beforeId, limit],
+      { planEachTime: true },
+    );
     const [first] = rows;
     const hits = first.id === null ? [] : rows;
     return { visible: roomId === null || first.visible, cursorFound: first.cursor_found, hits };
