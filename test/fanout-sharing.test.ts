@@ -90,6 +90,51 @@ describe('fan-out of one event to many subscribers', () => {
     expect({ ann: seen.get('ann'), ben: seen.get('ben') }).to.deep.equal({ ann: [true], ben: [false] });
   });
 
+  it("one user's distinct subscriptions of viewer-dependent fields share that user's reads of each event: 30 cost what 1 costs", async () => {
+    const server = await startServer({ maxSubscriptionsPerSocket: 40 });
+    const owner = await signIn(server.url, await makeUser());
+    const holder = await makeUser();
+    const roomId = await groupRoom(server.url, owner, [holder]);
+    const message = await send(server.url, owner, roomId, 'edit me');
+    const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
+    const socket = wsClient(server, holder.token);
+    const received: string[] = [];
+    const subscribeVariant = (alias: string) =>
+      socket.subscribe(
+        // Distinct documents (the alias), each reading the viewer: executed apart, one per subscription.
+        { query: `subscription($r: ID) { ${alias}: messageUpdated(roomId: $r) { content room { unreadCount myMembership { role } } reactions { reactedByMe } } }`, variables: { r: roomId } },
+        { next: (v) => received.push(JSON.stringify(v.errors ?? v.data)), error: (e) => received.push(`error ${JSON.stringify(e)}`), complete: () => {} },
+      );
+    /** Statements the server sends for one edit (the mutation's own included), with `n` subscriptions live. */
+    const statementsOfOneEdit = async (round: string, n: number): Promise<number> => {
+      // Warm-up edits until every subscription is live (graphql-ws does not say when it is).
+      for (let attempt = 0; ; attempt++) {
+        received.length = 0;
+        await ok(server.url, EDIT, { id: message.id, c: `warm ${round} ${attempt}` }, owner.token);
+        for (let i = 0; received.length < n && i < 20; i++) await new Promise((r) => setTimeout(r, 25));
+        if (received.length >= n) break;
+        if (attempt > 20) throw new Error(`only ${received.length} of ${n} subscriptions got the warm-up`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      received.length = 0;
+      const before = server.app.db.statements;
+      await ok(server.url, EDIT, { id: message.id, c: `counted ${round}` }, owner.token);
+      for (let i = 0; received.length < n; i++) {
+        if (i > 200) throw new Error(`only ${received.length} of ${n} subscriptions got the edit`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      return server.app.db.statements - before;
+    };
+    subscribeVariant('a0');
+    const one = await statementsOfOneEdit('one', 1);
+    for (let i = 1; i < 30; i++) subscribeVariant(`a${i}`);
+    const thirty = await statementsOfOneEdit('thirty', 30);
+    expect(received.every((r) => r.includes('counted thirty')), received[0]).to.equal(true);
+    expect(server.app.stats.subscriptionExecutions).to.be.greaterThan(60);
+    expect(thirty).to.equal(one);
+  });
+
   it('never shows a just-removed user the room\'s members, even when a member shares the subscription', async () => {
     const server = await startServer();
     const owner = await signIn(server.url, await makeUser());

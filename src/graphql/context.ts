@@ -29,9 +29,9 @@ export interface GraphQLContext {
   freshReads(): void;
   /**
    * The context of one subscription event: the event's shared rows, and the
-   * viewer's reads unless `viewerless` (the execution serves every recipient).
+   * viewer's reads from `viewers` (null: the execution serves every recipient).
    */
-  forEvent(rows: RowReader, viewerless: boolean): GraphQLContext;
+  forEvent(rows: RowReader, viewers: EventViewers | null): GraphQLContext;
 }
 
 export interface ContextSources {
@@ -53,7 +53,15 @@ export class NoViewerError extends Error {
   override name = 'NoViewerError';
 }
 
-export function createContext(sources: ContextSources, requestAuth: RequestAuth, rows?: RowReader, viewerless = false): GraphQLContext {
+/**
+ * The viewers' reads of one event, one reader per viewer: every execution of
+ * the event for one user (their distinct subscriptions) shares its reads, so a
+ * user holding many subscriptions costs the database what one costs.
+ */
+export type EventViewers = Map<string, ViewerReader>;
+
+export function createContext(sources: ContextSources, requestAuth: RequestAuth, rows?: RowReader, viewers?: EventViewers | null): GraphQLContext {
+  const viewerless = viewers === null;
   const { auth, authError } = requestAuth;
   const actor = (): Actor => {
     if (authError) throw authError;
@@ -72,12 +80,17 @@ export function createContext(sources: ContextSources, requestAuth: RequestAuth,
       if (viewerless) {
         throw new NoViewerError('A field that reads the viewer was executed once for all subscribers: declare it @Extensions({ perViewer: true })');
       }
-      return (viewer ??= new ViewerReader(sources.repos, actor(), rowReader()));
+      if (viewer) return viewer;
+      const me = actor();
+      const key = `${me.id}:${me.companyId ?? ''}`;
+      viewer = viewers?.get(key) ?? new ViewerReader(sources.repos, me, rowReader());
+      viewers?.set(key, viewer);
+      return viewer;
     },
     freshReads: () => {
       shared?.clear();
       viewer = null;
     },
-    forEvent: (eventRows, eventViewerless) => createContext(sources, requestAuth, eventRows, eventViewerless),
+    forEvent: (eventRows, eventViewers) => createContext(sources, requestAuth, eventRows, eventViewers),
   };
 }

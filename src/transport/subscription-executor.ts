@@ -9,7 +9,7 @@ import {
   GraphQLError,
 } from 'graphql';
 import type { RowReader } from '../chat/reading/row-reader';
-import type { GraphQLContext } from '../graphql/context';
+import type { EventViewers, GraphQLContext } from '../graphql/context';
 import { readsViewer } from '../graphql/per-viewer';
 import type { Delivery } from '../realtime/chat-streams';
 
@@ -29,7 +29,8 @@ let nextDocumentId = 0;
 /**
  * The one caller of `execute` for subscription events. For each delivery of a
  * stream it builds the event's context (the event's shared rows; a viewer
- * only if the selection reads one) and executes once per (event, document,
+ * only if the selection reads one, with the reads of that viewer for this
+ * event shared by all their executions of it) and executes once per (event, document,
  * operation, coerced variables), plus the user when a per-viewer field is
  * selected (src/graphql/per-viewer.ts). So sockets with the same subscription
  * share one result per event, a user's identical subscriptions share theirs,
@@ -39,6 +40,7 @@ let nextDocumentId = 0;
  */
 export function createSubscriptionExecutor(options: SubscriptionExecutorOptions) {
   const rowsByEvent = new WeakMap<object, RowReader>();
+  const viewersByEvent = new WeakMap<object, EventViewers>();
   const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
   const rowsOf = (event: object): RowReader => {
@@ -46,11 +48,16 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     if (!rows) rowsByEvent.set(event, (rows = options.newRows()));
     return rows;
   };
+  const viewersOf = (event: object): EventViewers => {
+    let viewers = viewersByEvent.get(event);
+    if (!viewers) viewersByEvent.set(event, (viewers = new Map()));
+    return viewers;
+  };
 
   const run = (args: ExecutionArgs, delivery: Delivery<unknown>, perViewer: boolean, shareKey: string | null): Promise<ExecutionResult> => {
     const once = () => {
       options.onExecution?.();
-      const contextValue = (args.contextValue as GraphQLContext).forEvent(rowsOf(delivery.key), !perViewer);
+      const contextValue = (args.contextValue as GraphQLContext).forEvent(rowsOf(delivery.key), perViewer ? viewersOf(delivery.key) : null);
       return Promise.resolve(execute({ ...args, rootValue: delivery.payload, contextValue }));
     };
     // Results are shared per payload: every delivery of one live event carries the same object;
