@@ -147,6 +147,7 @@ describe('faults', () => {
     const owner = await signIn(server.url, await makeUser());
     const member = await signIn(server.url, await makeUser());
     const roomId = await groupRoom(server.url, owner, [member]);
+    const otherRoomId = await groupRoom(server.url, owner, [member]);
     const received: string[] = [];
     const client = wsClient(server, member.token);
     client.subscribe(
@@ -168,6 +169,14 @@ describe('faults', () => {
       return (await res.json()) as { checks: Record<string, boolean> };
     });
     expect(downReady.value.checks).to.deep.include({ database: true, redis: false });
+    // A subscription to a room nobody here watched yet starts while Redis is away, and hears the room once it is back.
+    const receivedLater: string[] = [];
+    client.subscribe(
+      { query: `subscription($r: ID) { messageAdded(roomId: $r) { content } }`, variables: { r: otherRoomId } },
+      { next: (v) => receivedLater.push((v.data as { messageAdded: { content: string } }).messageAdded.content), error: () => {}, complete: () => {} },
+    );
+    // Long enough for the client to fail a few reconnects meanwhile.
+    await sleep(3000);
 
     redis = await startRedisServer(port);
     const { tookMs } = await within(10_000, async () => {
@@ -177,6 +186,12 @@ describe('faults', () => {
       if (!received.includes(content)) throw new Error('events are not flowing yet');
     });
     expect(tookMs).to.be.below(10_000);
+    await within(10_000, async () => {
+      const content = `later-${randomUUID()}`;
+      await ok(server.url, SEND, { input: { roomId: otherRoomId, content } }, owner.token);
+      await sleep(300);
+      if (!receivedLater.includes(content)) throw new Error('the room subscribed while Redis was down is not heard');
+    });
     expect((await fetch(server.url.replace('/graphql', '/ready'))).status).to.equal(200);
   });
 });
