@@ -3,7 +3,9 @@
 export const HISTORY = `query HistoryPage($roomId: ID!, $before: ID, $limit: Int!) {
   messages(roomId: $roomId, before: $before, limit: $limit) {
     id seq type content metadata clientId createdAt editedAt isEdited isDeleted
+    replyCount pinnedAt readCount
     sender { id displayName }
+    mentions { id displayName }
     reactions { reaction count reactedByMe }
   }
 }`;

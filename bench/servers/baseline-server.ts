@@ -29,11 +29,15 @@ const HISTORY_SQL = `
 WITH me AS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active),
 page AS (
   SELECT m.* FROM messages m
-  WHERE m.room_id = $1 AND NOT m.is_deleted AND EXISTS (SELECT 1 FROM me)
+  WHERE m.room_id = $1 AND NOT m.is_deleted AND EXISTS (SELECT 1 FROM me) AND (m.parent_id IS NULL OR m.also_in_room)
     AND ($3::uuid IS NULL OR m.seq < (SELECT seq FROM messages WHERE id = $3 AND room_id = $1))
   ORDER BY m.seq DESC LIMIT $4)
 SELECT p.id, p.seq, p.type, p.content, p.metadata, p.client_id, p.created_at, p.edited_at, p.is_deleted,
-  p.sender_id, u.display_name,
+  p.sender_id, u.display_name, p.reply_count, p.pinned_at,
+  (SELECT count(*)::int FROM room_members x
+   WHERE x.room_id = $1 AND x.is_active AND x.user_id IS DISTINCT FROM p.sender_id AND x.last_read_at >= p.created_at) AS read_count,
+  (SELECT coalesce(json_agg(json_build_object('id', mu.id, 'displayName', mu.display_name) ORDER BY mm.position), '[]')
+   FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = p.id) AS mentions,
   (SELECT coalesce(json_agg(json_build_object('reaction', r.reaction, 'count', r.n, 'reactedByMe', r.mine) ORDER BY r.first), '[]')
    FROM (SELECT reaction, count(*)::int AS n, bool_or(user_id = $2) AS mine, min(created_at) AS first
          FROM message_reactions WHERE message_id = p.id GROUP BY reaction) r) AS reactions
@@ -147,7 +151,11 @@ const handlers: Record<string, Handler> = {
           editedAt: iso(r.edited_at),
           isEdited: r.edited_at !== null,
           isDeleted: r.is_deleted,
+          replyCount: r.reply_count,
+          pinnedAt: iso(r.pinned_at),
+          readCount: r.read_count,
           sender: r.sender_id === null ? null : { id: r.sender_id, displayName: r.display_name },
+          mentions: r.mentions,
           reactions: r.reactions,
         })),
       },

@@ -47,8 +47,20 @@ export function selects(info: GraphQLResolveInfo, ...path: string[]): boolean {
 }
 
 /** What a history page should read in its one statement, by what the client selected. */
-export function historySelection(info: GraphQLResolveInfo): { reactions: boolean; reactionUsers: boolean } {
-  return { reactions: selects(info, 'reactions'), reactionUsers: selects(info, 'reactions', 'users') };
+export function historySelection(info: GraphQLResolveInfo): HistorySelection {
+  return {
+    reactions: selects(info, 'reactions'),
+    reactionUsers: selects(info, 'reactions', 'users'),
+    mentions: selects(info, 'mentions'),
+    readCount: selects(info, 'readCount'),
+  };
+}
+
+export interface HistorySelection {
+  reactions: boolean;
+  reactionUsers: boolean;
+  mentions: boolean;
+  readCount: boolean;
 }
 
 /** What an inbox page should read in its one statement, by what the client selected under `items`. */

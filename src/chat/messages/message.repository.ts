@@ -28,6 +28,18 @@ export interface HistoryPage extends MessagesWithSenders {
   reactions: Map<string, ReactionSummary[]> | null;
   /** The users who reacted, when asked for. */
   reactionUsers: UserView[];
+  /** The ids of the users each message mentions, in order, when asked for. */
+  mentions: Map<string, string[]> | null;
+  mentionedUsers: UserView[];
+  /** How many active members other than the sender have read each message, when asked for. */
+  readCounts: Map<string, number> | null;
+}
+
+export interface HistoryReads {
+  withReactions: boolean;
+  withReactionUsers: boolean;
+  withMentions: boolean;
+  withReadCounts: boolean;
 }
 
 const historyStatements = new Map<string, string>();
@@ -41,8 +53,9 @@ const historyStatements = new Map<string, string>();
  * per message in a correlated subquery (an index probe per message), as JSON
  * the driver parses once: [{ reaction, count, userIds }] in order of first use.
  */
-function historySql(withViewer: boolean, withCursor: boolean, withReactions: boolean, withReactionUsers: boolean): string {
-  const key = `${withViewer}:${withCursor}:${withReactions}:${withReactionUsers}`;
+function historySql(withViewer: boolean, withCursor: boolean, reads: HistoryReads): string {
+  const { withReactions, withReactionUsers, withMentions, withReadCounts } = reads;
+  const key = `${withViewer}:${withCursor}:${withReactions}:${withReactionUsers}:${withMentions}:${withReadCounts}`;
   let text = historyStatements.get(key);
   if (text !== undefined) return text;
   const visible = withViewer
@@ -59,7 +72,20 @@ function historySql(withViewer: boolean, withCursor: boolean, withReactions: boo
          FROM (SELECT reaction, array_agg(user_id ORDER BY created_at, id) AS user_ids, min(created_at) AS first_at, min(id::text) AS first_id
                FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS reactions`
     : '';
-  text = `WITH visible AS (SELECT ${visible} AS ok),
+  const mentions = withMentions
+    ? `, (SELECT coalesce(json_agg(json_build_object('id', mu.id, 'displayName', mu.display_name, 'companyId', mu.company_id) ORDER BY mm.position), '[]')
+         FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = m.id) AS mentions`
+    : '';
+  // Readers: the room's active members with a read position, read once; each message counts those at or after it, its sender aside.
+  const readCounts = withReadCounts
+    ? `, (SELECT count(*)::int FROM readers WHERE readers.last_read_at >= m.created_at AND readers.user_id IS DISTINCT FROM m.sender_id) AS read_count`
+    : '';
+  text = `WITH visible AS (SELECT ${visible} AS ok),${
+    withReadCounts
+      ? `
+     readers AS MATERIALIZED (SELECT user_id, last_read_at FROM room_members WHERE room_id = $1 AND is_active AND last_read_at IS NOT NULL),`
+      : ''
+  }
      cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1),
      page AS (
        SELECT * FROM messages
@@ -68,7 +94,7 @@ function historySql(withViewer: boolean, withCursor: boolean, withReactions: boo
          AND ($4 OR NOT is_deleted) AND (parent_id IS NULL OR also_in_room)
        ORDER BY seq DESC LIMIT $3
      )
-     SELECT ${MESSAGE}, ${SENDER}${reactions},
+     SELECT ${MESSAGE}, ${SENDER}${reactions}${mentions}${readCounts},
        (SELECT ok FROM visible) AS visible,
        ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
      FROM page m LEFT JOIN users u ON u.id = m.sender_id
@@ -181,14 +207,30 @@ export class MessageRepository {
     limit: number,
     beforeId: string | null,
     includeDeleted: boolean,
-    options: { viewer?: { userId: string; companyId: string | null }; withReactions?: boolean; withReactionUsers?: boolean } = {},
+    options: { viewer?: { userId: string; companyId: string | null } } & Partial<HistoryReads> = {},
   ): Promise<HistoryPage> {
+    const reads: HistoryReads = {
+      withReactions: options.withReactions === true,
+      withReactionUsers: options.withReactionUsers === true,
+      withMentions: options.withMentions === true,
+      withReadCounts: options.withReadCounts === true,
+    };
     const rows = await this.db.query<
-      MessageWithSenderRow & { reactions: (ReactionSummary & { users?: UserView[] })[] | null; visible: boolean; cursor_found: boolean }
-    >(
-      historySql(options.viewer !== undefined, beforeId !== null, options.withReactions === true, options.withReactionUsers === true),
-      [roomId, beforeId, limit, includeDeleted, options.viewer?.userId ?? null, options.viewer?.companyId ?? null],
-    );
+      MessageWithSenderRow & {
+        reactions: (ReactionSummary & { users?: UserView[] })[] | null;
+        mentions: UserView[] | null;
+        read_count: number | null;
+        visible: boolean;
+        cursor_found: boolean;
+      }
+    >(historySql(options.viewer !== undefined, beforeId !== null, reads), [
+      roomId,
+      beforeId,
+      limit,
+      includeDeleted,
+      options.viewer?.userId ?? null,
+      options.viewer?.companyId ?? null,
+    ]);
     const { visible, cursor_found: cursorFound } = rows[0];
     const messages = rows[0].id === null ? [] : rows;
     const reactions = options.withReactions ? new Map(messages.map((m) => [m.id, m.reactions ?? []])) : null;
@@ -196,8 +238,27 @@ export class MessageRepository {
     for (const summaries of reactions?.values() ?? []) {
       for (const summary of summaries) for (const user of summary.users ?? []) reactionUsers.set(user.id, user);
     }
+    const mentionedUsers = new Map<string, UserView>();
+    const mentions = reads.withMentions
+      ? new Map(
+          messages.map((m) => {
+            for (const user of m.mentions ?? []) mentionedUsers.set(user.id, user);
+            return [m.id, (m.mentions ?? []).map((u) => u.id)];
+          }),
+        )
+      : null;
+    const readCounts = reads.withReadCounts ? new Map(messages.map((m) => [m.id, m.read_count ?? 0])) : null;
     // The rows keep their extra columns (sender, flags): deleting keys would slow every later read of them.
-    return { visible, cursorFound, ...splitSenders(messages), reactions, reactionUsers: [...reactionUsers.values()] };
+    return {
+      visible,
+      cursorFound,
+      ...splitSenders(messages),
+      reactions,
+      reactionUsers: [...reactionUsers.values()],
+      mentions,
+      mentionedUsers: [...mentionedUsers.values()],
+      readCounts,
+    };
   }
 
   /** Messages after seq `afterSeq`, oldest first: the replay of a resumed subscription. */

@@ -38,6 +38,7 @@ export class RowReader {
   private readonly editsOf: Batch<string, MessageEdit[]>;
   private readonly participants: Batch<string, string[]>;
   private readonly pins: Batch<string, Message[]>;
+  private readonly readCounts = new Map<string, number>();
 
   constructor(repos: Repositories) {
     this.users = new Batch(async (ids) => byKey(ids, await repos.users.findByIds(ids), (u) => u.id));
@@ -106,6 +107,7 @@ export class RowReader {
     ] as Batch<unknown, unknown>[]) {
       batch.clear();
     }
+    this.readCounts.clear();
   }
 
   primeUsers(users: readonly UserView[]): void {
@@ -131,6 +133,23 @@ export class RowReader {
 
   primeMessages(messages: readonly Message[]): void {
     for (const m of messages) this.messages.prime(m.id, m);
+  }
+
+  /** Mentions a statement already brought (a history page): ids per message, and the users. */
+  primeMentions(perMessage: ReadonlyMap<string, string[]>, users: readonly UserView[]): void {
+    this.primeUsers(users);
+    for (const [messageId, ids] of perMessage) this.mentionIds.prime(messageId, ids);
+  }
+
+  /** Read counts a statement already brought (a history page). */
+  primeReadCounts(counts: ReadonlyMap<string, number>): void {
+    for (const [messageId, count] of counts) this.readCounts.set(messageId, count);
+  }
+
+  /** How many active members other than the sender have read the message (lastReadAt at or after it). */
+  readCount(message: Message): Maybe<number> {
+    const known = this.readCounts.get(message.id);
+    return known !== undefined ? known : then(this.readers(message), (readers) => readers.length);
   }
 
   /** Summaries a statement already brought (a history page). */

@@ -160,16 +160,18 @@ export class ViewerReader {
     limit: number,
     before: string | null,
     includeDeleted: boolean,
-    selected: { reactions: boolean; reactionUsers: boolean } = { reactions: false, reactionUsers: false },
+    selected: { reactions: boolean; reactionUsers: boolean; mentions?: boolean; readCount?: boolean } = { reactions: false, reactionUsers: false },
   ): Promise<Message[]> {
     requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
     const beforeId = before === null ? null : requireUuid('before', before);
     const id = requireUuid('roomId', roomId);
-    // One statement: the visibility check, the page, its senders and (if selected) its reactions.
+    // One statement: the visibility check, the page, its senders and (if selected) its reactions, mentions and read counts.
     const page = await this.repos.messages.getRoomMessages(id, limit, beforeId, includeDeleted, {
       viewer: { userId: this.actor.id, companyId: this.actor.companyId },
       withReactions: selected.reactions,
       withReactionUsers: selected.reactionUsers,
+      withMentions: selected.mentions === true,
+      withReadCounts: selected.readCount === true,
     });
     if (!page.visible) throw roomNotFound();
     if (!page.cursorFound) throw new BadInputError(`before must name a message of this room, got "${before}"`);
@@ -177,6 +179,8 @@ export class ViewerReader {
     this.rows.primeUsers(page.reactionUsers);
     this.rows.primeMessages(page.messages);
     if (page.reactions) this.rows.primeReactionSummaries(page.reactions);
+    if (page.mentions) this.rows.primeMentions(page.mentions, page.mentionedUsers);
+    if (page.readCounts) this.rows.primeReadCounts(page.readCounts);
     return page.messages;
   }
 

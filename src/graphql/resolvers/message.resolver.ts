@@ -64,7 +64,7 @@ export class MessageFieldsResolver {
 
   @FieldResolver(() => Int, { description: 'Active members other than the sender whose lastReadAt is at or after createdAt.' })
   readCount(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<number> {
-    return then(ctx.rows().readers(message), (readers) => readers.length);
+    return ctx.rows().readCount(message);
   }
 
   @FieldResolver(() => [UserObject])
