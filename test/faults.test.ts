@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -109,6 +110,24 @@ describe('faults', () => {
     // The process is alive and answers.
     await ok(server.url, '{ me { id } }', {}, owner.token);
     if (failures === 0) this.test!.title += ' (no request happened to fail this run)';
+  });
+
+  it('answers a statement or a transaction handed to a pooled connection whose backend was terminated while it sat idle (a database restart)', async function () {
+    this.timeout(30_000);
+    const server = await startServer();
+    const { db } = server.app;
+    const terminateAll = () =>
+      // Synchronous on purpose: the server's event loop reads nothing meanwhile, so its idle
+      // connections have not yet heard they were ended when the next statement goes out on one.
+      execFileSync('psql', [testDatabaseUrl(), '-qAtc', `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`]);
+    await Promise.all(Array.from({ length: 4 }, () => db.query(`SELECT pg_sleep(0.05)`)));
+
+    terminateAll();
+    expect(await db.query(`SELECT 1 AS one`)).to.deep.equal([{ one: 1 }]);
+
+    await Promise.all(Array.from({ length: 4 }, () => db.query(`SELECT pg_sleep(0.05)`)));
+    terminateAll();
+    expect(await db.transaction((tx) => tx.query(`SELECT 2 AS two`))).to.deep.equal([{ two: 2 }]);
   });
 
   it('says the database is unavailable while it cannot be reached, /ready reports it, and recovers', async function () {

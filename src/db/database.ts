@@ -40,27 +40,54 @@ export class Database implements Queryable {
   /** Sees every statement before it is sent (the benchmark captures them); null: nobody looks. */
   observer: ((text: string, params: readonly unknown[]) => void) | null = null;
 
+  /** How many connections the pool holds at most (pg's default: 10). */
+  private get poolSize(): number {
+    return (this.pool as Pool & { options?: { max?: number } }).options?.max ?? 10;
+  }
+
   constructor(
     private readonly pool: Pool,
     private readonly options: DatabaseOptions = {},
   ) {}
 
-  query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
-    return this.run<T>(this.pool, text, params, options);
+  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.run<T>(this.pool, text, params, options);
+      } catch (error) {
+        // A pooled connection whose backend was terminated while it sat idle (a
+        // PostgreSQL restart, a failover, pg_terminate_backend) fails the next
+        // statement given to it, which did not commit (see terminatedBackend): it is
+        // sent again. pg drops the dead connection; after a restart every idle one
+        // is dead, so up to a pool's worth of them may be met in a row.
+        if (!terminatedBackend(error) || attempt > this.poolSize) throw error;
+      }
+    }
   }
 
   /**
    * Runs `work` in one transaction on one connection: committed when it
    * resolves, rolled back when it throws (the error is rethrown).
    */
-  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.transactionOnce(work, 1);
+  }
+
+  private async transactionOnce<T>(work: (tx: Queryable) => Promise<T>, attempt: number): Promise<T> {
     const client = await this.pool.connect();
     const tx: Queryable = {
       query: <R>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}) => this.run<R>(client, text, params, options),
     };
-    let broken: Error | undefined;
     try {
       await tx.query('BEGIN');
+    } catch (error) {
+      client.release(error as Error);
+      // Nothing of `work` ran: a connection found dead is replaced (see query).
+      if (terminatedBackend(error) && attempt <= this.poolSize) return this.transactionOnce(work, attempt + 1);
+      throw error;
+    }
+    let broken: Error | undefined;
+    try {
       const result = await work(tx);
       await tx.query('COMMIT');
       return result;
@@ -105,4 +132,14 @@ export class Database implements Queryable {
       throw error;
     }
   }
+}
+
+/**
+ * PostgreSQL's admin_shutdown (57P01): the backend was told to end. It answers
+ * a statement with it only when the statement did not commit: an autocommit
+ * statement that had committed reported its completion first, and the
+ * termination would then reach the backend waiting for the next one, idle.
+ */
+function terminatedBackend(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57P01';
 }
