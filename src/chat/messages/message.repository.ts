@@ -133,12 +133,12 @@ export type SendOutcome =
   | { kind: 'limited' };
 
 /** The sender's columns the API shows, under `s.` (what splitSenders reads). */
-const SENDER = `u.id AS "s.id", u.display_name AS "s.displayName", u.company_id AS "s.companyId"`;
+export const SENDER = `u.id AS "s.id", u.display_name AS "s.displayName", u.company_id AS "s.companyId"`;
 
 /** Rows carrying a message and (under `s.`) its sender. */
-type MessageWithSenderRow = Message & Record<string, unknown>;
+export type MessageWithSenderRow = Message & Record<string, unknown>;
 
-function splitSenders(rows: MessageWithSenderRow[]): MessagesWithSenders {
+export function splitSenders(rows: MessageWithSenderRow[]): MessagesWithSenders {
   const senders = new Map<string, UserView>();
   for (const row of rows) {
     const id = row['s.id'] as string | null;

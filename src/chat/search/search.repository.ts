@@ -1,6 +1,8 @@
 import type { Queryable } from '../../db/database';
 import { visibleMembershipSql } from '../access/visibility';
+import { SENDER, splitSenders, type MessageWithSenderRow } from '../messages/message.repository';
 import { messagesTable, type Message } from '../messages/message.table';
+import type { UserView } from '../users/user.table';
 
 const MESSAGE = messagesTable.select('m');
 
@@ -10,41 +12,74 @@ export interface SearchPage {
   /** False when `before` names no message the user may see. */
   cursorFound: boolean;
   hits: Message[];
+  /** The hits' senders (read with them). */
+  senders: UserView[];
 }
 
 const statements = new Map<string, string>();
 
 /**
- * The search statement: in each of the user's visible rooms (or the one asked)
- * the newest `limit` matches of the query (`websearch_to_tsquery`, the 'simple'
- * configuration the index was built with), then the newest `limit` of those,
- * by (created_at, id), keyset-paged by a message's position. Per room, so the
- * planner can walk a room's newest messages for a common word and read the
- * (room_id, search) index for a rare one; planned with its values every time
- * (a generic plan cannot know which the word is).
+ * A query word is "common" from this share of messages on (the column's
+ * statistics): its matches are then found soonest by walking each room's
+ * newest messages; below it, by reading the word's index entries.
+ */
+const COMMON_WORD_SHARE = 0.005;
+
+/**
+ * The search statement: the newest `limit` matches of the query
+ * (`websearch_to_tsquery`, the 'simple' configuration the index was built
+ * with) in the user's visible rooms (or the one asked), by (created_at, id),
+ * keyset-paged by a message's position. Two ways to find them, and the
+ * statement takes one (the other branch never runs):
+ * - a word no more common than COMMON_WORD_SHARE (PostgreSQL's statistics of
+ *   `search`: `most_common_elems`; a word not listed there is rarer): its
+ *   entries in the GIN index, filtered to the rooms, whatever the rooms' size;
+ * - a common word: each room's newest messages, walked back until `limit` of
+ *   them match (messages_room_created_idx), so a page costs about
+ *   limit / share rows per room, not every match of the history.
+ * The planner would not choose between them by itself: per room it reads the
+ * (room_id, search) index, whose room entries are the room's whole history.
+ * Planned with its values every time.
  */
 function searchSql(withRoom: boolean, withCursor: boolean): string {
   const key = `${withRoom}:${withCursor}`;
   let text = statements.get(key);
   if (text !== undefined) return text;
-  text = `WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS q),
-     visible_rooms AS (
+  const after = withCursor ? 'AND (x.created_at, x.id) < (SELECT created_at, id FROM cursor)' : '';
+  // The query inline, not from a CTE: the planner folds it to a constant and estimates its matches.
+  const matches = `x.search @@ websearch_to_tsquery('simple', $2)`;
+  text = `WITH visible_rooms AS (
        SELECT rm.room_id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
        WHERE rm.user_id = $1 AND ${visibleMembershipSql('rm', 'r', '$3')} ${withRoom ? 'AND rm.room_id = $4' : 'AND $4::uuid IS NULL'}
      ),
-     cursor AS (SELECT c.created_at, c.id FROM messages c WHERE c.id = $5 AND c.room_id IN (SELECT room_id FROM visible_rooms))
-     SELECT ${MESSAGE},
+     cursor AS (SELECT c.created_at, c.id FROM messages c WHERE c.id = $5 AND c.room_id IN (SELECT room_id FROM visible_rooms)),
+     common AS (
+       SELECT coalesce(min(coalesce(f.share, 0)) >= ${COMMON_WORD_SHARE}, false) AS yes
+       FROM unnest(tsvector_to_array(to_tsvector('simple', $2))) AS w(lexeme)
+       LEFT JOIN LATERAL (
+         SELECT s.most_common_elem_freqs[array_position(s.most_common_elems::text::text[], w.lexeme)] AS share
+         FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'messages' AND s.attname = 'search'
+       ) f ON true
+     )
+     SELECT ${MESSAGE}, ${SENDER},
        EXISTS (SELECT 1 FROM visible_rooms) AS visible,
        ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
      FROM (
-       SELECT x.* FROM q CROSS JOIN visible_rooms vr CROSS JOIN LATERAL (
-         SELECT * FROM messages x
-         WHERE x.room_id = vr.room_id AND x.search @@ q.q AND NOT x.is_deleted
-           ${withCursor ? 'AND (x.created_at, x.id) < (SELECT created_at, id FROM cursor)' : ''}
-         ORDER BY x.created_at DESC, x.id DESC LIMIT $6
-       ) x
-       ORDER BY x.created_at DESC, x.id DESC LIMIT $6
+       (SELECT x.* FROM visible_rooms vr CROSS JOIN LATERAL (
+          SELECT * FROM messages x
+          WHERE x.room_id = vr.room_id AND ${matches} AND NOT x.is_deleted ${after}
+          ORDER BY x.created_at DESC, x.id DESC LIMIT $6
+        ) x
+        WHERE (SELECT yes FROM common)
+        ORDER BY x.created_at DESC, x.id DESC LIMIT $6)
+       UNION ALL
+       (SELECT x.* FROM messages x
+        -- = ANY of an array: the GIN index is read for the words only, never for a room's entries.
+        WHERE ${matches} AND x.room_id = ANY ((SELECT array_agg(room_id) FROM visible_rooms)::uuid[]) AND NOT x.is_deleted ${after}
+          AND NOT (SELECT yes FROM common)
+        ORDER BY x.created_at DESC, x.id DESC LIMIT $6)
      ) m
+     LEFT JOIN users u ON u.id = m.sender_id
      RIGHT JOIN (SELECT 1) AS one ON true
      ORDER BY m.created_at DESC, m.id DESC`;
   statements.set(key, text);
@@ -63,13 +98,13 @@ export class SearchRepository {
     limit: number,
     beforeId: string | null,
   ): Promise<SearchPage> {
-    const rows = await this.db.query<Message & { visible: boolean; cursor_found: boolean }>(
+    const rows = await this.db.query<MessageWithSenderRow & { visible: boolean; cursor_found: boolean }>(
       searchSql(roomId !== null, beforeId !== null),
       [userId, query, companyId, roomId, beforeId, limit],
       { planEachTime: true },
     );
     const [first] = rows;
-    const hits = first.id === null ? [] : rows;
-    return { visible: roomId === null || first.visible, cursorFound: first.cursor_found, hits };
+    const { messages: hits, senders } = splitSenders(first.id === null ? [] : rows);
+    return { visible: roomId === null || first.visible, cursorFound: first.cursor_found, hits, senders };
   }
 }

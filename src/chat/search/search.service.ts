@@ -2,6 +2,7 @@ import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, roomNotFound } from '../errors';
 import type { Message } from '../messages/message.table';
+import type { UserView } from '../users/user.table';
 import { requireIntInRange, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
 import { snippetHtml, UNSPACED } from './snippet';
 
@@ -47,11 +48,17 @@ export interface SearchHit {
   snippet: string;
 }
 
+export interface SearchResult {
+  hits: SearchHit[];
+  /** The hits' senders, read with them (the caller primes its user look-ups). */
+  senders: UserView[];
+}
+
 /** Full-text search over the messages of the rooms the caller may see. */
 export class SearchService {
   constructor(private readonly repos: ChatRepositories) {}
 
-  async searchMessages(actor: Actor, query: string, roomId: string | null, limit: number, before: string | null): Promise<SearchHit[]> {
+  async searchMessages(actor: Actor, query: string, roomId: string | null, limit: number, before: string | null): Promise<SearchResult> {
     requireNoNul('query', requireNotBlank('query', requireLength('query', query, SEARCH_QUERY_LENGTH.min, SEARCH_QUERY_LENGTH.max)));
     requireIntInRange('limit', limit, SEARCH_LIMIT.min, SEARCH_LIMIT.max);
     const room = roomId === null ? null : requireUuid('roomId', roomId);
@@ -59,6 +66,6 @@ export class SearchService {
     const page = await this.repos.search.search(actor.id, actor.companyId, webSearchQuery(query), room, limit, beforeId);
     if (!page.visible) throw roomNotFound();
     if (!page.cursorFound) throw new BadInputError(`before must name a message of a room you can search, got "${before}"`);
-    return page.hits.map((message) => ({ message, snippet: snippetHtml(message.content ?? '', query) }));
+    return { hits: page.hits.map((message) => ({ message, snippet: snippetHtml(message.content ?? '', query) })), senders: page.senders };
   }
 }

@@ -70,14 +70,16 @@ export class QueryResolver {
     description:
       "Full-text search over the messages of the caller's rooms (or one room), newest first; `before` is a message id (exclusive).",
   })
-  searchMessages(
+  async searchMessages(
     @Ctx() ctx: GraphQLContext,
     @Arg('query', () => String) query: string,
     @Arg('roomId', () => ID, { nullable: true }) roomId: string | null,
     @Arg('limit', () => Int, { nullable: true, defaultValue: 20 }) limit: number | null,
     @Arg('before', () => ID, { nullable: true }) before: string | null,
   ): Promise<MessageSearchHitObject[]> {
-    return ctx.services.search.searchMessages(ctx.actor(), query, roomId ?? null, limit ?? 20, before ?? null);
+    const { hits, senders } = await ctx.services.search.searchMessages(ctx.actor(), query, roomId ?? null, limit ?? 20, before ?? null);
+    ctx.rows().primeUsers(senders);
+    return hits;
   }
 
   @Query(() => [MessageObject], { description: 'Replies to a thread root, newest first; `before` is a reply id (exclusive).' })
