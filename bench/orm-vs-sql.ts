@@ -7,14 +7,15 @@
  * history pages of 50 messages (senders joined), 10 concurrent callers.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { Column, DataSource, Entity, ManyToOne, JoinColumn, PrimaryColumn } from 'typeorm';
 import { dataSourceOptions } from '../src/db/data-source';
 import { Database } from '../src/db/database';
 import { MemberRepository } from '../src/chat/members/member.repository';
 import { MessageRepository } from '../src/chat/messages/message.repository';
+import { runOnScratchDatabase } from './lib/scratch-database';
 
 @Entity('users')
 class UserEntity {
@@ -65,15 +66,8 @@ async function timed(label: string, total: number, concurrency: number, run: (i:
   return total / (ms / 1000);
 }
 
-async function main(): Promise<void> {
-  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `chat_orm_probe_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const options = dataSourceOptions({ url: url.toString(), poolSize: 10 });
+runOnScratchDatabase('chat_orm_probe', async (url) => {
+  const options = dataSourceOptions({ url, poolSize: 10 });
   const orm = new DataSource({ ...options, entities: [UserEntity, MemberEntity, MessageEntity] } as never);
   try {
     await orm.initialize();
@@ -104,12 +98,5 @@ async function main(): Promise<void> {
     }
   } finally {
     await orm.destroy().catch(() => {});
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
   }
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
 });

@@ -15,6 +15,8 @@ export const PEOPLE = {
   deepReader: 40,
   fanoutSender: 41,
   memoryOwner: 42,
+  /** The scale scenario's sender, OWNER of the SCALE rooms. */
+  scaleSender: 43,
   /** The noisy scenario: the attacker (a member of NOISY), the editor (its OWNER) and the other members. */
   attacker: 50,
   editor: 51,
@@ -31,7 +33,25 @@ export const ROOMS = {
   noisy: benchUuid('r', 4),
   inbox: (k: number) => benchUuid('r', 100 + k),
   send: (j: number) => benchUuid('r', 200 + j),
+  /** The scale scenario's rooms of SCALE.subscribers members each (room 0: its one-room figures). */
+  scale: (r: number) => benchUuid('r', 300 + r),
+  /** The scale scenario's other rooms, watched by idle sockets, SCALE.perOtherRoom members each. */
+  other: (j: number) => benchUuid('r', 10_000 + j),
 };
+
+/**
+ * The scale scenario: socket users 0..others-1 are the idle "other" sockets, in
+ * OTHER rooms of `perOtherRoom` each (user i in other room floor(i / perOtherRoom));
+ * after them, `subscribers` members of each of the `rooms` SCALE rooms. Each design
+ * it compares sends into rooms of its own (a room's messages are one seq: a stream
+ * that sees a gap reads it from storage), so SCALE rooms come in sets of `rooms`:
+ * set d is rooms d * rooms ... (d + 1) * rooms - 1, room r of every set with the same members.
+ */
+export const SCALE = { rooms: 6, subscribers: 100, perOtherRoom: 10 };
+/** The socket user (offset from PEOPLE.socketBase) of subscriber `j` of SCALE room `r`, when `others` other sockets are seeded. */
+export const scaleSubscriber = (others: number, r: number, j: number) => others + r * SCALE.subscribers + j;
+/** Socket users the scale scenario needs. */
+export const scaleSocketUsers = (others: number) => others + SCALE.rooms * SCALE.subscribers;
 
 export const COMPANY = benchUuid('c', 0);
 export const INBOX_ROOMS = 60;
@@ -72,6 +92,9 @@ export interface SeedSize {
   fanoutMembers: number;
   memoryMembers: number;
   mixedSubscribers: number;
+  /** The scale scenario's idle other sockets, and its sets of SCALE.rooms rooms (none when absent). */
+  scaleOthers?: number;
+  scaleRoomSets?: number;
 }
 
 /**
@@ -115,8 +138,12 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
        UNION ALL SELECT bench_uuid('r', 100 + k), 'GROUP', 'Inbox ' || k, $1, bench_uuid('u', 10), now() - interval '30 days' + k * interval '1 minute', now() - interval '30 days'
        FROM generate_series(0, $2 - 1) k
        UNION ALL SELECT bench_uuid('r', 200 + j), 'GROUP', 'Send ' || j, $1, bench_uuid('u', 20 + j), now() - interval '30 days', now() - interval '30 days'
-       FROM generate_series(0, $3 - 1) j`,
-      [COMPANY, INBOX_ROOMS, SEND_ROOMS],
+       FROM generate_series(0, $3 - 1) j
+       UNION ALL SELECT bench_uuid('r', 300 + r), 'GROUP', 'Scale ' || r, $1, bench_uuid('u', $6), now() - interval '30 days', now() - interval '30 days'
+       FROM generate_series(0, $4 - 1) r
+       UNION ALL SELECT bench_uuid('r', 10000 + j), 'GROUP', 'Other ' || j, $1, bench_uuid('u', $6), now() - interval '30 days', now() - interval '30 days'
+       FROM generate_series(0, $5 - 1) j`,
+      [COMPANY, INBOX_ROOMS, SEND_ROOMS, (size.scaleRoomSets ?? 0) * SCALE.rooms, Math.ceil((size.scaleOthers ?? 0) / SCALE.perOtherRoom), PEOPLE.scaleSender],
     );
     // HIST: messages from its members, 0-3 reactions each.
     version += await seedMessages(q, version, 0, size.histMessages, `(ARRAY[0,1,2,3,4,5,6,7,8,9,20,21,22,23,24])[1 + s % 15]`);
@@ -194,6 +221,20 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
        FROM generate_series(1, $4::int) s`,
       [ROOMS.noisy, userId(PEOPLE.editor), NOISY_MESSAGES],
     );
+    if (size.scaleRoomSets) {
+      // SCALE rooms: the sender (OWNER) and SCALE.subscribers members each; OTHER rooms: the idle sockets' users.
+      await versioned(
+        'scale members',
+        `INSERT INTO room_members (room_id, user_id, role, joined_at, version)
+         SELECT room, usr, role, now() - interval '30 days', $1 + row_number() OVER ()
+         FROM (
+           SELECT bench_uuid('r', 300 + r) room, bench_uuid('u', $2::int) usr, 'OWNER'::member_role role FROM generate_series(0, $3::int - 1) r
+           UNION ALL SELECT bench_uuid('r', 300 + i / $4::int), bench_uuid('u', $5::int + $6::int + i % ($8::int * $4::int)), 'MEMBER' FROM generate_series(0, $3::int * $4::int - 1) i
+           UNION ALL SELECT bench_uuid('r', 10000 + i / $7::int), bench_uuid('u', $5::int + i), 'MEMBER' FROM generate_series(0, $6::int - 1) i
+         ) AS m(room, usr, role)`,
+        [PEOPLE.scaleSender, size.scaleRoomSets * SCALE.rooms, SCALE.subscribers, PEOPLE.socketBase, size.scaleOthers ?? 0, SCALE.perOtherRoom, SCALE.rooms],
+      );
+    }
     await q(
       'room last_seq',
       `UPDATE rooms r SET last_seq = x.seq, last_message_at = x.at
@@ -203,7 +244,12 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
     await q('version sequence', `SELECT setval('change_version_seq', $1::bigint)`, [Math.max(version, 1)]);
     // Bulk inserts leave the search index's new entries in its pending list (scanned, not searched,
     // until a vacuum): fold them in, as a vacuumed production table has them.
-    await q('search index pending list', `SELECT gin_clean_pending_list('messages_search_idx'::regclass)`);
+    // Every GIN index on messages, whatever the migrations call it (messages_search_idx, then messages_room_search_idx).
+    await q(
+      'search index pending list',
+      `SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+       WHERE i.indrelid = 'messages'::regclass AND a.amname = 'gin'`,
+    );
     await q('analyze', `ANALYZE`);
     return { changesSince: String(changesSince), lastVersion: String(version) };
   } finally {

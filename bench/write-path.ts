@@ -1,0 +1,84 @@
+/**
+ * The write path's ceiling in PostgreSQL, for the capacity model (README: Scale out):
+ * our send statement (`MessageRepository.sendMessage`: visibility, rate limit,
+ * the room's seq under its row lock, the service-wide version lock, the insert)
+ * against a plain insert that takes only the room's seq (no version, no rate
+ * limit: what the baseline server does), by 20 concurrent callers for 5 s each:
+ * into 20 rooms (one each), then all into ONE room (the per-room seq lock).
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node -r @swc-node/register bench/write-path.ts
+ * Creates and drops a throwaway database.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { openDatabase } from '../src/db/data-source';
+import { MessageRepository } from '../src/chat/messages/message.repository';
+import { MessageType } from '../src/chat/types';
+import { runOnScratchDatabase } from './lib/scratch-database';
+
+const CALLERS = 20;
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
+
+const PLAIN_SEND = `
+WITH r AS (UPDATE rooms SET last_seq = last_seq + 1, last_message_at = clock_timestamp() WHERE id = $1 RETURNING last_seq)
+INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', $3, last_seq FROM r RETURNING id`;
+
+async function run(label: string, send: (caller: number, i: number) => Promise<unknown>): Promise<{ perSec: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const until = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, caller) => {
+      for (let i = 0; performance.now() < until; i++) {
+        const started = performance.now();
+        await send(caller, i);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const result = { perSec: latencies.length / SECONDS, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+  console.log(`${label.padEnd(52)} ${result.perSec.toFixed(0).padStart(6)} sends/s   p50 ${result.p50.toFixed(1)} ms   p99 ${result.p99.toFixed(1)} ms`);
+  return result;
+}
+
+runOnScratchDatabase('chat_write_path', async (url) => {
+  const { dataSource, db } = await openDatabase({ url });
+  try {
+    const users = Array.from({ length: CALLERS }, () => randomUUID());
+    const rooms = Array.from({ length: CALLERS }, () => randomUUID());
+    await db.query(`INSERT INTO users (id, display_name) SELECT u, 'User' FROM unnest($1::uuid[]) u`, [users]);
+    await db.query(`INSERT INTO rooms (id, type, name, last_seq) SELECT r, 'GROUP', 'room', 0 FROM unnest($1::uuid[]) r`, [rooms]);
+    await db.query(
+      `INSERT INTO room_members (room_id, user_id, role, version) SELECT r, u, 'MEMBER', 0 FROM unnest($1::uuid[]) r, unnest($2::uuid[]) u`,
+      [rooms, users],
+    );
+    const messages = new MessageRepository(db);
+    const limit = { max: 1_000_000_000, windowSeconds: 1 };
+    const ours = (roomOf: (caller: number) => string) => (caller: number, i: number) =>
+      messages.sendMessage(
+        {
+          roomId: roomOf(caller),
+          senderId: users[caller],
+          senderCompanyId: null,
+          type: MessageType.TEXT,
+          content: `message ${i}`,
+          metadata: null,
+          clientId: null,
+          parentId: null,
+          alsoInRoom: false,
+          mentionIds: [],
+        },
+        limit,
+      );
+    const plain = (roomOf: (caller: number) => string) => (caller: number, i: number) => db.query(PLAIN_SEND, [roomOf(caller), users[caller], `message ${i}`]);
+    console.log(`${CALLERS} callers, ${SECONDS} s per run, pool of 20 (the server's)`);
+    for (let round = 1; round <= 2; round++) {
+      console.log(`round ${round}`);
+      await run('plain insert (seq only), 20 rooms', plain((c) => rooms[c]));
+      await run('our send (seq, version lock, rate limit), 20 rooms', ours((c) => rooms[c]));
+      await run('plain insert (seq only), 1 room', plain(() => rooms[0]));
+      await run('our send, 1 room', ours(() => rooms[0]));
+    }
+  } finally {
+    await dataSource.destroy().catch(() => {});
+  }
+});
