@@ -154,7 +154,7 @@ describe('searchMessages', () => {
     const rowsRead = async (word: string): Promise<number> => {
       captured.length = 0;
       const hits = await search(server, member, word, { limit: 20 });
-      expect(hits.length, word).to.equal(word === 'rarebird' ? 2 : 20);
+      expect(hits.length, word).to.equal(word === 'rarebird' || word === 'commonword rarebird' ? 2 : 20);
       const [{ text, params }] = captured;
       const [{ 'QUERY PLAN': [plan] }] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params as unknown[])).rows;
       let read = 0;
@@ -169,6 +169,10 @@ describe('searchMessages', () => {
     expect(await rowsRead('commonword')).to.be.below(200);
     // A rare word: its few index entries, not a walk through the room.
     expect(await rowsRead('rarebird')).to.be.below(200);
+    // Both must match: as rare as the rarer; either may: as common as the commoner; only an exclusion: nothing to look up.
+    expect(await rowsRead('commonword rarebird')).to.be.below(200);
+    expect(await rowsRead('rarebird or commonword')).to.be.below(200);
+    expect(await rowsRead('-rarebird')).to.be.below(200);
   });
 
   it('answers a page of hits with their senders in one statement, for a common word and a rare one alike', async () => {

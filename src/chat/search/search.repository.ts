@@ -31,12 +31,14 @@ const COMMON_WORD_SHARE = 0.005;
  * with) in the user's visible rooms (or the one asked), by (created_at, id),
  * keyset-paged by a message's position. Two ways to find them, and the
  * statement takes one (the other branch never runs):
- * - a word no more common than COMMON_WORD_SHARE (PostgreSQL's statistics of
- *   `search`: `most_common_elems`; a word not listed there is rarer): its
- *   entries in the GIN index, filtered to the rooms, whatever the rooms' size;
- * - a common word: each room's newest messages, walked back until `limit` of
- *   them match (messages_room_created_idx), so a page costs about
- *   limit / share rows per room, not every match of the history.
+ * - a word rarer than COMMON_WORD_SHARE (PostgreSQL's statistics of `search`:
+ *   `most_common_elems`; a word not listed there is rarer): its entries in the
+ *   GIN index, filtered to the rooms, whatever the rooms' size; words that must
+ *   all match count as the rarest of them, alternatives (`or`) as the commonest;
+ * - a common word, or a query of exclusions only (nothing to look up): each
+ *   room's newest messages, walked back until `limit` of them match
+ *   (messages_room_created_idx), so a page costs about limit / share rows per
+ *   room, not every match of the history.
  * The planner would not choose between them by itself: per room it reads the
  * (room_id, search) index, whose room entries are the room's whole history.
  * Planned with its values every time.
@@ -54,8 +56,13 @@ function searchSql(withRoom: boolean, withCursor: boolean): string {
      ),
      cursor AS (SELECT c.created_at, c.id FROM messages c WHERE c.id = $5 AND c.room_id IN (SELECT room_id FROM visible_rooms)),
      common AS (
-       SELECT coalesce(min(coalesce(f.share, 0)) >= ${COMMON_WORD_SHARE}, false) AS yes
-       FROM unnest(tsvector_to_array(to_tsvector('simple', $2))) AS w(lexeme)
+       -- querytree: the words the index can look up ('T' when there are none: only exclusions).
+       -- Words that must all match are as rare as the rarest; alternatives as common as the commonest.
+       SELECT querytree(websearch_to_tsquery('simple', $2)) = 'T'
+         OR coalesce(
+           CASE WHEN strpos(querytree(websearch_to_tsquery('simple', $2)), '|') > 0 THEN max(coalesce(f.share, 0)) ELSE min(coalesce(f.share, 0)) END >= ${COMMON_WORD_SHARE},
+           false) AS yes
+       FROM unnest(tsvector_to_array(to_tsvector('simple', querytree(websearch_to_tsquery('simple', $2))))) AS w(lexeme)
        LEFT JOIN LATERAL (
          SELECT s.most_common_elem_freqs[array_position(s.most_common_elems::text::text[], w.lexeme)] AS share
          FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'messages' AND s.attname = 'search'
