@@ -130,6 +130,26 @@ describe('faults', () => {
     expect(await db.transaction((tx) => tx.query(`SELECT 2 AS two`))).to.deep.equal([{ two: 2 }]);
   });
 
+  it('does not send again a statement an operator ended while it ran (a runaway query stays stopped)', async function () {
+    this.timeout(30_000);
+    const server = await startServer();
+    const outcome = server.app.db.query(`SELECT pg_sleep(3), 'slow query' AS marker`).then(
+      () => null,
+      (e: { code?: string }) => e,
+    );
+    const admin = new Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    onCleanup(() => admin.end());
+    let ended = 0;
+    for (let i = 0; i < 50 && ended === 0; i++) {
+      await sleep(100);
+      const { rows } = await admin.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%''slow query''%' AND pid <> pg_backend_pid()`);
+      ended = rows[0].n;
+    }
+    expect(ended).to.equal(1);
+    expect((await outcome)?.code).to.equal('57P01');
+  });
+
   it('says the database is unavailable while it cannot be reached, /ready reports it, and recovers', async function () {
     this.timeout(30_000);
     const db = new URL(testDatabaseUrl());

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { currentStatementTally } from './statement-counter';
 
@@ -42,7 +43,7 @@ export class Database implements Queryable {
 
   /** How many connections the pool holds at most (pg's default: 10). */
   private get poolSize(): number {
-    return (this.pool as Pool & { options?: { max?: number } }).options?.max ?? 10;
+    return this.pool.options.max ?? 10;
   }
 
   constructor(
@@ -52,15 +53,19 @@ export class Database implements Queryable {
 
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
     for (let attempt = 1; ; attempt++) {
+      const sentAt = performance.now();
       try {
         return await this.run<T>(this.pool, text, params, options);
       } catch (error) {
         // A pooled connection whose backend was terminated while it sat idle (a
         // PostgreSQL restart, a failover, pg_terminate_backend) fails the next
-        // statement given to it, which did not commit (see terminatedBackend): it is
-        // sent again. pg drops the dead connection; after a restart every idle one
-        // is dead, so up to a pool's worth of them may be met in a row.
-        if (!terminatedBackend(error) || attempt > this.poolSize) throw error;
+        // statement given to it at once, and that statement did not commit (see
+        // terminatedBackend): it is sent again. pg drops the dead connection; after
+        // a restart every idle one is dead, so up to a pool's worth of them may be
+        // met in a row. A statement that ran a while before it was ended was
+        // stopped on purpose (an operator ending a runaway query): not sent again.
+        const atOnce = performance.now() - sentAt < DEAD_ON_ARRIVAL_MS;
+        if (!terminatedBackend(error) || !atOnce || attempt > this.poolSize) throw error;
       }
     }
   }
@@ -134,11 +139,17 @@ export class Database implements Queryable {
   }
 }
 
+/** How soon a connection that was already dead answers a statement with 57P01 (its farewell is waiting in the socket). */
+const DEAD_ON_ARRIVAL_MS = 100;
+
 /**
  * PostgreSQL's admin_shutdown (57P01): the backend was told to end. It answers
  * a statement with it only when the statement did not commit: an autocommit
- * statement that had committed reported its completion first, and the
- * termination would then reach the backend waiting for the next one, idle.
+ * statement that had committed reported its completion first (with parameters
+ * or a name, pg's extended protocol, the commit comes at Sync, after any point
+ * where the termination is acted on), and the termination would then reach the
+ * backend waiting for the next one, idle. The few statements sent without
+ * either (`BEGIN`, a bare `SELECT 1`) change nothing.
  */
 function terminatedBackend(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '57P01';
