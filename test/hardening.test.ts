@@ -210,6 +210,27 @@ describe('hardening: what a user with a valid login must not be able to do', () 
     });
   });
 
+  describe('3b. typing coalesced, not swallowed', () => {
+    it('a subscriber who joins while someone types hears it with their next call, and a stop-start flicker ends as typing', async () => {
+      const server = await startServer();
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const SET = `mutation($r: ID!, $t: Boolean) { setTyping(roomId: $r, isTyping: $t) }`;
+      const TYPING = `subscription($r: ID!) { typing(roomId: $r) { isTyping } }`;
+      // The member starts typing (published at once), stops and starts again within the second, as a
+      // client does around a send; the owner opens the room in between.
+      await ok(server.url, SET, { r: roomId, t: true }, member.token);
+      await ok(server.url, SET, { r: roomId, t: false }, member.token);
+      const events = collect(wsClient(server, owner.token), TYPING, { r: roomId });
+      await sleep(200);
+      await ok(server.url, SET, { r: roomId, t: true }, member.token);
+      await waitFor(() => events.data.length > 0, 2000, 'the owner to hear the member typing');
+      expect(events.data.map((d) => d.typing.isTyping)).to.deep.equal([true]);
+      // Quiet: no more calls, no more events.
+      await sleep(2300);
+      expect(events.data).to.have.length(1);
+    });
+  });
+
   describe('4. a clientId retry never shows a room the caller cannot see', () => {
     it('refuses a retry naming another room, and answers a retry into a room left as for any room not seen', async () => {
       const server = await startServer();

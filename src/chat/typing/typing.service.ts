@@ -6,9 +6,7 @@ import type { ChatEventPublisher } from '../events';
 export const TYPING_INTERVAL_MS = 1000;
 
 interface Slot {
-  /** The state subscribers last heard. */
-  published: boolean;
-  /** The latest state asked for while the interval runs; sent when it ends if it differs. */
+  /** The latest state asked for while the interval runs (null: no call since); sent when it ends. */
   pending: boolean | null;
   roomId: string;
   userId: string;
@@ -18,9 +16,12 @@ interface Slot {
 /**
  * Typing indicators: published to the room's other members, never stored.
  * Clients call setTyping on every keystroke; a user's events in a room are
- * coalesced to one per interval (the first at once, the last state at the
- * end of the interval if it changed), so a flood of calls costs subscribers
- * one event a second. Per server: behind a load balancer, one per server.
+ * coalesced to one per interval: the first at once, then, if calls came
+ * during the interval, the latest state at its end, even when it is the state
+ * last published (a "still typing" reaches subscribers who joined since, and
+ * one who saw "stopped, typing" flicker within the interval). So a flood of
+ * calls costs subscribers one event a second. Per server: behind a load
+ * balancer, one per server.
  */
 export class TypingService {
   private readonly slots = new Map<string, Slot>();
@@ -40,7 +41,7 @@ export class TypingService {
       return true;
     }
     this.publish(me.roomId, actor.id, isTyping);
-    this.open(key, me.roomId, actor.id, isTyping);
+    this.open(key, me.roomId, actor.id);
     return true;
   }
 
@@ -50,17 +51,17 @@ export class TypingService {
     this.slots.clear();
   }
 
-  private open(key: string, roomId: string, userId: string, published: boolean): void {
+  private open(key: string, roomId: string, userId: string): void {
     const timer = setTimeout(() => {
       const slot = this.slots.get(key) as Slot;
       this.slots.delete(key);
-      if (slot.pending !== null && slot.pending !== slot.published) {
+      if (slot.pending !== null) {
         this.publish(roomId, userId, slot.pending);
-        this.open(key, roomId, userId, slot.pending);
+        this.open(key, roomId, userId);
       }
     }, this.intervalMs);
     timer.unref();
-    this.slots.set(key, { published, pending: null, roomId, userId, timer });
+    this.slots.set(key, { pending: null, roomId, userId, timer });
   }
 
   private publish(roomId: string, userId: string, isTyping: boolean): void {
