@@ -21,6 +21,7 @@ import { body, CHANGES, EDIT, HISTORY, INBOX, noisySubscription, ON_MESSAGE, SEA
 import { startRedisCluster, startRedisServerAlone, type BenchRedis } from './lib/redis';
 import { COMPANY, PEOPLE, range, ROOMS, SCALE, scaleSocketUsers, scaleSubscriber, SEARCH_WORDS, SEND_ROOMS, seed, userId, userName, type SeedInfo, type SeedSize } from './lib/seed';
 import type { Lane, LoadResult, LoadSpec } from './load/http-load';
+import type { ManyStats } from './load/ws-load';
 import type { BusFigures } from './servers/chat-server';
 import type { Cluster, Redis } from 'ioredis';
 import { roomTopic } from '../src/realtime/topics';
@@ -850,15 +851,8 @@ interface PoolQueue {
   maxWaiting: number;
 }
 
-interface AttackStats {
-  opened: number;
-  refused: number;
-  errors: number;
-  completed: number;
-  results: number;
-  firstRefusal: string;
-  lastError: string;
-}
+/** The attacker's subscriptions, as the load process counted them (load/ws-load.ts `openMany`). */
+type AttackStats = ManyStats;
 
 async function noisy(ctx: Context): Promise<Row[]> {
   const victims = PEOPLE.inbox.slice(0, NOISY_VICTIMS);

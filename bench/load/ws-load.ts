@@ -17,13 +17,39 @@ let received = 0;
 let streamErrors = 0;
 let lastError = '';
 
+/**
+ * One authenticated graphql-ws socket; `settle` is called with true once it is
+ * acknowledged, false if it closes or fails first (later calls are ignored).
+ */
+function openSocket(url: string, token: string, lazy: boolean, settle: (ok: boolean) => void): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy,
+    on: { connected: () => settle(true), closed: () => settle(false), error: () => settle(false) },
+  });
+}
+
+/** A settle-once callback for a socket: counts it connected or failed, then resolves. */
+function settleOnce(count: { connected: number; failed: number }, resolve: () => void): (ok: boolean) => void {
+  let settled = false;
+  return (ok) => {
+    if (settled) return;
+    settled = true;
+    if (ok) count.connected += 1;
+    else count.failed += 1;
+    resolve();
+  };
+}
+
 async function connect(msg: { group: string; url: string; query: string; subs: Sub[]; concurrency?: number; timeoutMs?: number }) {
   const group = { clients: [] as Client[], dispose: [] as (() => void)[] };
   groups.set(msg.group, group);
   const started = Date.now();
   const deadline = started + (msg.timeoutMs ?? 120_000);
-  let connected = 0;
-  let failed = 0;
+  const count = { connected: 0, failed: 0 };
   const concurrency = msg.concurrency ?? 100;
   for (let i = 0; i < msg.subs.length && Date.now() < deadline; i += concurrency) {
     const batch = msg.subs.slice(i, i + concurrency);
@@ -31,26 +57,8 @@ async function connect(msg: { group: string; url: string; query: string; subs: S
       batch.map(
         (sub) =>
           new Promise<void>((resolve) => {
-            let settled = false;
-            const settle = (ok: boolean) => {
-              if (settled) return;
-              settled = true;
-              if (ok) connected += 1;
-              else failed += 1;
-              resolve();
-            };
-            const client = createClient({
-              url: msg.url,
-              webSocketImpl: WebSocket,
-              connectionParams: { authorization: `Bearer ${sub.token}` },
-              retryAttempts: 0,
-              lazy: true,
-              on: {
-                connected: () => settle(true),
-                closed: () => settle(false),
-                error: () => settle(false),
-              },
-            });
+            const settle = settleOnce(count, resolve);
+            const client = openSocket(msg.url, sub.token, true, settle);
             group.clients.push(client);
             const unsubscribe = client.subscribe<{ messageAdded: { id: string } }>(
               { query: msg.query, variables: sub.variables },
@@ -82,7 +90,7 @@ async function connect(msg: { group: string; url: string; query: string; subs: S
       ),
     );
   }
-  return { connected, failed, ms: Date.now() - started, streamErrors, lastError };
+  return { ...count, ms: Date.now() - started, streamErrors, lastError };
 }
 
 /** A socket of `openMany`: one user's token and the subscriptions it opens. */
@@ -92,7 +100,7 @@ interface ManySocket {
 }
 
 /** What a group of `openMany` saw: refusals (BAD_USER_INPUT) apart from other errors; results received. */
-interface ManyStats {
+export interface ManyStats {
   opened: number;
   refused: number;
   errors: number;
@@ -115,28 +123,13 @@ async function openMany(msg: { group: string; url: string; sockets: ManySocket[]
   groups.set(msg.group, group);
   const stats: ManyStats = { opened: 0, refused: 0, errors: 0, completed: 0, results: 0, firstRefusal: '', lastError: '' };
   manyStats.set(msg.group, stats);
-  let connected = 0;
-  let failed = 0;
+  const count = { connected: 0, failed: 0 };
   await Promise.all(
     msg.sockets.map(
       (socket) =>
         new Promise<void>((resolve) => {
-          let settled = false;
-          const settle = (ok: boolean) => {
-            if (settled) return;
-            settled = true;
-            if (ok) connected += 1;
-            else failed += 1;
-            resolve();
-          };
-          const client = createClient({
-            url: msg.url,
-            webSocketImpl: WebSocket,
-            connectionParams: { authorization: `Bearer ${socket.token}` },
-            retryAttempts: 0,
-            lazy: false,
-            on: { connected: () => settle(true), closed: () => settle(false), error: () => settle(false) },
-          });
+          const settle = settleOnce(count, resolve);
+          const client = openSocket(msg.url, socket.token, false, settle);
           group.clients.push(client);
           for (const sub of socket.subs) {
             stats.opened += 1;
@@ -169,7 +162,7 @@ async function openMany(msg: { group: string; url: string; sockets: ManySocket[]
         }),
     ),
   );
-  return { connected, failed };
+  return count;
 }
 
 /** The counts of an `openMany` group; `reset` zeroes its results count. */
