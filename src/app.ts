@@ -148,6 +148,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
       clearInterval(sweeper);
       services.typing.close();
+      services.members.close();
       await apollo.stop();
       await bus.close();
       await dataSource.destroy();

@@ -22,7 +22,7 @@ async function snapshot(url: string, user: TestUser, roomIds: string[]) {
       url,
       `query($r: ID!) { messages(roomId: $r, limit: 200, includeDeleted: true) {
           id seq type content metadata clientId editedAt isDeleted deletedAt
-          reactions { reaction count users { id } } } }`,
+          reactions { reaction count users(limit: 5) { id } } } }`,
       { r: roomId },
       user.token,
     );

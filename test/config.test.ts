@@ -17,6 +17,8 @@ describe('configuration', () => {
         EDIT: { max: 20, windowSeconds: 10 },
         ROOM: { max: 10, windowSeconds: 60 },
         MEMBERSHIP: { max: 30, windowSeconds: 60 },
+        PIN: { max: 20, windowSeconds: 60 },
+        ROLE: { max: 20, windowSeconds: 60 },
       },
       corsOrigins: undefined,
       logLevel: 'info',
@@ -47,6 +49,8 @@ describe('configuration', () => {
       EDIT_RATE_LIMIT: '2/5',
       ROOM_RATE_LIMIT: '3/30',
       MEMBER_RATE_LIMIT: '4/40',
+      PIN_RATE_LIMIT: '6/11',
+      ROLE_RATE_LIMIT: '8/12',
       CORS_ORIGINS: 'http://a.test, http://b.test',
     });
     expect(config.rateLimits).to.deep.equal({
@@ -55,6 +59,8 @@ describe('configuration', () => {
       EDIT: { max: 2, windowSeconds: 5 },
       ROOM: { max: 3, windowSeconds: 30 },
       MEMBERSHIP: { max: 4, windowSeconds: 40 },
+      PIN: { max: 6, windowSeconds: 11 },
+      ROLE: { max: 8, windowSeconds: 12 },
     });
     expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
   });

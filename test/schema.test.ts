@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
-import { buildSchema, findBreakingChanges } from 'graphql';
-import { printChatSchema } from '../src/graphql/schema';
+import { buildSchema, findBreakingChanges, getNullableType, isInterfaceType, isListType, isObjectType } from 'graphql';
+import { listBoundOf } from '../src/graphql/list-bounds';
+import { buildChatSchema, printChatSchema } from '../src/graphql/schema';
 
 const root = resolve(__dirname, '..');
 
@@ -37,6 +38,18 @@ const NOT_YET_BUILT: Record<string, string[]> = {
 };
 
 describe('schema.graphql', () => {
+  it('gives every list a bound the query cost counts (an argument, a cap, or the page that holds it)', () => {
+    const schema = buildChatSchema();
+    const unbounded: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (isListType(getNullableType(field.type)) && !listBoundOf(field)) unbounded.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(unbounded, 'list fields without @Extensions(listBound(...))').to.deep.equal([]);
+  });
+
   it('matches the schema the code builds (run `npm run schema` after changing the API)', () => {
     expect(readFileSync(resolve(root, 'schema.graphql'), 'utf8')).to.equal(printChatSchema());
   });

@@ -33,6 +33,10 @@ export enum RateLimitedAction {
   ROOM = 'ROOM',
   /** addMembers, per user and room. */
   MEMBERSHIP = 'MEMBERSHIP',
+  /** pinMessage and unpinMessage, per user and room. */
+  PIN = 'PIN',
+  /** updateMemberRole, per user and room. */
+  ROLE = 'ROLE',
 }
 
 /** A page of rows with the numbers a client needs to page on. */

@@ -95,3 +95,13 @@ export function requireValidDate(name: string, value: Date): Date {
   }
   return value;
 }
+
+/** A valid date-time in years `minYear`-`maxYear` (UTC): PostgreSQL would store a BC year, which nothing reads back. */
+export function requireDateInRange(name: string, value: Date, minYear: number, maxYear: number): Date {
+  requireValidDate(name, value);
+  const year = value.getUTCFullYear();
+  if (year < minYear || year > maxYear) {
+    throw new BadInputError(`${name} must be a date-time in the years ${minYear}-${maxYear}, got ${value.toISOString()}`);
+  }
+  return value;
+}

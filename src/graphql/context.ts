@@ -6,6 +6,7 @@ import { UnauthenticatedError } from '../chat/errors';
 import { RowReader } from '../chat/reading/row-reader';
 import { ViewerReader } from '../chat/reading/viewer-reader';
 import type { ChatStreams } from '../realtime/chat-streams';
+import type { ReplayTurn } from '../realtime/replay-gate';
 
 /**
  * What every resolver gets: made per HTTP request, and per event (by
@@ -27,6 +28,8 @@ export interface GraphQLContext {
   viewer(): ViewerReader;
   /** Forgets what was read: a mutation's result must show the state after it. */
   freshReads(): void;
+  /** How a subscription's `since` replay takes its turn (src/realtime/replay-gate.ts); unset: at once. */
+  replayTurn?: ReplayTurn;
   /**
    * The context of one subscription event: the event's shared rows, and the
    * viewer's reads from `viewers` (null: the execution serves every recipient).

@@ -9,8 +9,16 @@ import {
   type ValidationRule,
   isListType,
   getNullableType,
+  type GraphQLObjectType,
+  type GraphQLInterfaceType,
+  isObjectType,
+  isInterfaceType,
+  isAbstractType,
+  isEnumType,
+  isInputObjectType,
 } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { boundSize, listBoundOf } from './list-bounds';
 
 /** Limits on what one GraphQL document may ask; the same on HTTP and WebSocket. */
 export interface QueryLimits {
@@ -18,7 +26,7 @@ export interface QueryLimits {
   maxDepth: number;
   /** @default 20 */
   maxAliases: number;
-  /** Weighted field count: a list costs its `limit`/`pageSize` times its items. @default 50000 */
+  /** Weighted field count: a list costs its bound (`limit`, `pageSize`, a cap) times its items. @default 100000 */
   maxCost: number;
   /** Bytes of query text. @default 20000 */
   maxDocumentBytes: number;
@@ -35,7 +43,7 @@ export interface QueryLimits {
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDepth: 8,
   maxAliases: 20,
-  maxCost: 50_000,
+  maxCost: 100_000,
   maxDocumentBytes: 20_000,
   maxTokens: 1000,
   maxSubscriptionCostPerUser: 2000,
@@ -44,19 +52,54 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 /** graphql-js parse options: the token limit refuses a huge document while it is being read. */
 export const parseOptions = (limits: QueryLimits) => ({ maxTokens: limits.maxTokens });
 
-/** A list without a size argument (members, reactions, users) is taken to hold this many items. */
-const UNSIZED_LIST_WEIGHT = 5;
+/** A list field the schema left without a bound (none should: test/schema.test.ts) weighs this many items. */
+const UNBOUNDED_LIST_WEIGHT = 1000;
 
 /**
- * Lists weigh what their size argument asks for: `messages(limit: 200)` costs
- * 200 times its selection. Arguments that fail validation weigh the maximum.
+ * What introspection lists hold in this schema: `__schema.types` all its
+ * types, a type's `fields` (`args`, `enumValues`...) what such a type has on
+ * average. So a document of introspection costs what it makes the server
+ * walk, and 20 aliased copies of a deep one cost 20 times that.
  */
-const listEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  if (!isListType(getNullableType(field.type))) return undefined;
-  const requested = Number(args.limit ?? args.pageSize ?? UNSIZED_LIST_WEIGHT);
-  const size = Number.isFinite(requested) && requested > 0 ? Math.min(requested, 200) : UNSIZED_LIST_WEIGHT;
-  return size * (1 + childComplexity);
-};
+function introspectionSizes(schema: GraphQLSchema): Map<string, number> {
+  let sizes = introspectionSizesOf.get(schema);
+  if (sizes) return sizes;
+  const types = Object.values(schema.getTypeMap());
+  const withFields = types.filter((t): t is GraphQLObjectType | GraphQLInterfaceType => isObjectType(t) || isInterfaceType(t));
+  const fields = withFields.flatMap((t) => Object.values(t.getFields()));
+  const average = (counts: number[]) => Math.max(1, Math.ceil(counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length)));
+  sizes = new Map([
+    ['__Schema.types', types.length],
+    ['__Schema.directives', schema.getDirectives().length],
+    ['__Type.fields', average(withFields.map((t) => Object.keys(t.getFields()).length))],
+    ['__Type.interfaces', average(withFields.map((t) => t.getInterfaces().length))],
+    ['__Type.possibleTypes', average(types.filter(isAbstractType).map((t) => schema.getPossibleTypes(t).length))],
+    ['__Type.enumValues', average(types.filter(isEnumType).map((t) => t.getValues().length))],
+    ['__Type.inputFields', average(types.filter(isInputObjectType).map((t) => Object.keys(t.getFields()).length))],
+    ['__Field.args', average(fields.map((f) => f.args.length))],
+    ['__Directive.args', average(schema.getDirectives().map((d) => d.args.length))],
+    ['__Directive.locations', Math.max(...schema.getDirectives().map((d) => d.locations.length))],
+  ]);
+  introspectionSizesOf.set(schema, sizes);
+  return sizes;
+}
+const introspectionSizesOf = new WeakMap<GraphQLSchema, Map<string, number>>();
+
+/**
+ * A field weighs what it can make the server produce: a bounded field
+ * (src/graphql/list-bounds.ts) its bound times its selection, nested lists
+ * multiplied (`changes(limit: 500) { messages { mentions } }` costs 500 x 50
+ * mentions); introspection lists what they hold in this schema.
+ */
+function listEstimator(schema: GraphQLSchema): ComplexityEstimator {
+  return ({ type, field, args, childComplexity }) => {
+    const bound = listBoundOf(field);
+    if (bound) return boundSize(bound, args) * (1 + childComplexity);
+    if (!isListType(getNullableType(field.type))) return undefined;
+    const size = introspectionSizes(schema).get(`${type.name}.${field.name}`) ?? UNBOUNDED_LIST_WEIGHT;
+    return size * (1 + childComplexity);
+  };
+}
 
 /**
  * graphql-armor throws from inside validation by default, which servers answer
@@ -125,7 +168,7 @@ function computeCost(
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [listEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [listEstimator(schema), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch {
     return null;

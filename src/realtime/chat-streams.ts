@@ -7,10 +7,13 @@ import type { Repositories } from '../chat/chat-repositories';
 import { BadInputError } from '../chat/errors';
 import type { ChatEvent } from '../chat/events';
 import type { Message } from '../chat/messages/message.table';
+import { asSeenBy } from '../chat/changes/change.service';
+import { fromOutside } from '../chat/reading/outside';
 import { MembershipEventKind } from '../chat/types';
 import { requireUuid } from '../chat/validation';
 import type { EventBus, Watch } from './event-bus';
 import { cancellable, EventQueue } from './event-queue';
+import type { ReplayTurn } from './replay-gate';
 import { roomTopic, userTopic } from './topics';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
@@ -26,7 +29,7 @@ export interface Delivery<T> {
 }
 
 /** How many stored messages one replay read brings. */
-const REPLAY_BATCH = 200;
+const REPLAY_BATCH = 100;
 
 /** Events buffered for a slow subscriber before its stream fails (it resubscribes with `since`). */
 const QUEUE_LIMIT = 10_000;
@@ -53,7 +56,7 @@ export class ChatStreams {
    * skips ahead is filled from storage), or of every room the actor sees.
    * With `since`, the stored messages after it come first.
    */
-  async messageAdded(actor: Actor, roomId: string | null, since: string | null): Promise<AsyncGenerator<Delivery<Message>>> {
+  async messageAdded(actor: Actor, roomId: string | null, since: string | null, turn?: ReplayTurn): Promise<AsyncGenerator<Delivery<Message>>> {
     if (since !== null && roomId === null) throw new BadInputError('since needs roomId');
     if (roomId === null) return this.messageAddedEverywhere(actor);
     const id = (await this.access.requireRoom(actor, roomId)).roomId;
@@ -84,7 +87,7 @@ export class ChatStreams {
       const replay = since === null ? undefined : async function* () {
         lastSeq = yield* self.storedAfter(actor, id, lastSeq, Number.MAX_SAFE_INTEGER);
       };
-      return this.stream(actor, queue, inOrder, replay);
+      return this.stream(actor, queue, inOrder, replay, undefined, turn);
     } catch (error) {
       queue.close();
       throw error;
@@ -121,7 +124,7 @@ export class ChatStreams {
    * twice at one version, so nothing is doubled across the switch. The
    * all-rooms stream catches up the same way on a room the actor enters.
    */
-  async messageUpdated(actor: Actor, roomId: string | null, since: string | null = null): Promise<AsyncGenerator<Delivery<Message>>> {
+  async messageUpdated(actor: Actor, roomId: string | null, since: string | null = null, turn?: ReplayTurn): Promise<AsyncGenerator<Delivery<Message>>> {
     const from = since === null ? null : this.cursors.decode(since, 'since');
     const id = roomId === null ? null : (await this.access.requireRoom(actor, roomId)).roomId;
     type Queued = EventOf<'messageUpdated'> | EventOf<'membershipChanged'>;
@@ -147,7 +150,8 @@ export class ChatStreams {
     async function* changedAfter(after: string, inRoom: string | null): AsyncGenerator<Delivery<Message>, void> {
       for (;;) {
         const batch = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom);
-        for (const message of batch) if (fresh(message)) yield { key: batch, payload: message };
+        // A room the actor has left since is read from outside: as it was, nothing of it now.
+        for (const message of batch) if (fresh(message)) yield { key: batch, payload: asSeenBy(message) };
         if (batch.length < REPLAY_BATCH) return;
         after = batch[batch.length - 1].version;
       }
@@ -160,7 +164,7 @@ export class ChatStreams {
       for await (const delivery of self.current(event)) if (fresh(delivery.payload)) yield delivery;
     }
     const replay = from === null ? undefined : () => changedAfter(from, id);
-    return this.stream(actor, queue, changed, replay, (e) => e.kind === 'membershipChanged');
+    return this.stream(actor, queue, changed, replay, (e) => e.kind === 'membershipChanged', turn);
   }
 
   /**
@@ -180,7 +184,8 @@ export class ChatStreams {
     };
     const self = this;
     async function* deliveries(event: EventOf<'membershipChanged'>): AsyncGenerator<Delivery<EventOf<'membershipChanged'>>> {
-      if (fresh(event)) yield { key: event, payload: event };
+      // The actor's own change in a room they may not see (their removal): its room is seen from outside.
+      if (fresh(event)) yield { key: event, payload: event.userId === actor.id && !(await self.admits(actor, event)) ? fromOutside(event) : event };
       if (event.userId !== actor.id || !(await rooms.apply(event)) || !(await self.admits(actor, event))) return;
       const missed = await self.repos.members.othersChangedAfter(event.roomId, actor.id, event.version);
       for (const m of missed) {
@@ -208,9 +213,10 @@ export class ChatStreams {
   }
 
   /**
-   * The one shape of every stream: an optional replay, then each queued event
-   * the actor may receive (its room's audience, or `alsoFor` it) turned into
-   * deliveries. Unsubscribing closes the queue, which ends the generator.
+   * The one shape of every stream: an optional replay (when its `turn` comes:
+   * one replay at a time per user, src/realtime/replay-gate.ts), then each
+   * queued event the actor may receive (its room's audience, or `alsoFor` it)
+   * turned into deliveries. Unsubscribing closes the queue, which ends the generator.
    */
   private stream<E extends ChatEvent & { roomId: string }, P>(
     actor: Actor,
@@ -218,11 +224,20 @@ export class ChatStreams {
     deliveries: (event: E) => Iterable<Delivery<P>> | AsyncIterable<Delivery<P>>,
     replay?: () => AsyncGenerator<Delivery<P>, void>,
     alsoFor: (event: E) => boolean = () => false,
+    turn?: ReplayTurn,
   ): AsyncGenerator<Delivery<P>> {
     const self = this;
     async function* run(): AsyncGenerator<Delivery<P>> {
       try {
-        if (replay) yield* replay();
+        if (replay) {
+          const done = await turn?.();
+          try {
+            // Unsubscribed while waiting for its turn: nothing to replay for.
+            if (!queue.isClosed) yield* replay();
+          } finally {
+            done?.();
+          }
+        }
         for await (const event of queue) {
           if (alsoFor(event) || (await self.admits(actor, event))) yield* deliveries(event);
         }

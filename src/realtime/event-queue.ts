@@ -36,6 +36,11 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
+  /** True once closed (unsubscribed, overflowed, or its stream ended). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -1,8 +1,16 @@
-import { GraphQLError } from 'graphql';
+import { type DocumentNode, getArgumentValues, getOperationAST, getVariableValues, GraphQLError, type GraphQLSchema, Kind } from 'graphql';
 
-interface Reservation {
+interface Share {
   cost: number;
   refs: number;
+}
+
+/** A subscription's hold on its user's budget. */
+export interface Reservation {
+  /** Gives the cost back (idempotent). */
+  release(): void;
+  /** Holds `cost` from now on (a replay that ended holds only its live part). */
+  resize(cost: number): void;
 }
 
 /**
@@ -12,21 +20,23 @@ interface Reservation {
  * (src/transport/subscription-executor.ts), so they add no work. A user over
  * the budget has the new subscription refused, alone; the others live on.
  * This bounds the work one user can make an event cost, whatever the number
- * of sockets and subscriptions they open.
+ * of sockets and subscriptions they open. A subscription that replays
+ * (`since`) shares nothing (each replays on its own) and holds its replay's
+ * cost too while it replays (see replayCost).
  */
 export class SubscriptionBudget {
-  private readonly users = new Map<string, Map<string, Reservation>>();
+  private readonly users = new Map<string, Map<string, Share>>();
 
   constructor(private readonly maxCostPerUser: number) {}
 
-  /** Reserves `cost` for the user's subscription `key`; returns its release, or the refusal. */
-  reserve(userId: string, key: string, cost: number): (() => void) | GraphQLError {
-    let reservations = this.users.get(userId);
-    const existing = reservations?.get(key);
-    if (existing) {
-      existing.refs += 1;
+  /** Reserves `cost` for the user's subscription `key`; returns the reservation, or the refusal. */
+  reserve(userId: string, key: string, cost: number): Reservation | GraphQLError {
+    let shares = this.users.get(userId);
+    let share = shares?.get(key);
+    if (share) {
+      share.refs += 1;
     } else {
-      const spent = [...(reservations?.values() ?? [])].reduce((sum, r) => sum + r.cost, 0);
+      const spent = this.spentBy(userId);
       if (spent + cost > this.maxCostPerUser) {
         return new GraphQLError(
           `The subscriptions of one user may cost at most ${this.maxCostPerUser} per event, this one (cost ${cost}) would make ${spent + cost}: ` +
@@ -34,24 +44,63 @@ export class SubscriptionBudget {
           { extensions: { code: 'BAD_USER_INPUT' } },
         );
       }
-      if (!reservations) this.users.set(userId, (reservations = new Map()));
-      reservations.set(key, { cost, refs: 1 });
+      if (!shares) this.users.set(userId, (shares = new Map()));
+      shares.set(key, (share = { cost, refs: 1 }));
     }
+    const held = share;
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const map = this.users.get(userId);
-      const reservation = map?.get(key);
-      if (!map || !reservation) return;
-      reservation.refs -= 1;
-      if (reservation.refs === 0) map.delete(key);
-      if (map.size === 0) this.users.delete(userId);
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs -= 1;
+        const map = this.users.get(userId);
+        if (held.refs > 0 || !map) return;
+        // Only this share's own entry goes: an identical subscription still live keeps its own.
+        if (map.get(key) === held) map.delete(key);
+        if (map.size === 0) this.users.delete(userId);
+      },
+      resize: (next: number) => {
+        if (!released) held.cost = next;
+      },
     };
   }
 
-  /** The cost the user's subscriptions hold now (tests). */
+  /** The cost the user's subscriptions hold now. */
   spentBy(userId: string): number {
-    return [...(this.users.get(userId)?.values() ?? [])].reduce((sum, r) => sum + r.cost, 0);
+    let sum = 0;
+    for (const share of this.users.get(userId)?.values() ?? []) sum += share.cost;
+    return sum;
+  }
+}
+
+/**
+ * What a replaying subscription holds while it replays: its live part, and
+ * its replay, which executes the same selection once per stored message, one
+ * message at a time (replays of one user take turns: src/realtime/replay-gate.ts).
+ */
+export const replayCost = (cost: number): number => 2 * cost;
+
+/**
+ * Whether the subscription replays stored messages first: its root field has
+ * a `since` argument that is not null (inline or from the variables).
+ */
+export function replaysFirst(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): boolean {
+  const operation = getOperationAST(document, operationName);
+  const root = operation?.selectionSet.selections[0];
+  if (!operation || operation.operation !== 'subscription' || root?.kind !== Kind.FIELD) return false;
+  const field = schema.getSubscriptionType()?.getFields()[root.name.value];
+  if (!field) return false;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return false;
+  try {
+    return getArgumentValues(field, root, coerced.coerced).since != null;
+  } catch {
+    return false;
   }
 }

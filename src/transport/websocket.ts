@@ -9,7 +9,8 @@ import { RowReader } from '../chat/reading/row-reader';
 import { createContext } from '../graphql/context';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost } from '../graphql/protection';
 import { originAllowed } from './http';
-import { SubscriptionBudget } from './subscription-budget';
+import { ReplayGate } from '../realtime/replay-gate';
+import { replayCost, replaysFirst, SubscriptionBudget, type Reservation } from './subscription-budget';
 import { createSubscriptionExecutor } from './subscription-executor';
 import type { TransportOptions } from './transport-options';
 
@@ -47,7 +48,7 @@ interface ConnectionState {
   counted: boolean;
   expiryTimer?: NodeJS.Timeout;
   /** The budget reservation of each live subscription, by id. */
-  reservations: Map<string, () => void>;
+  reservations: Map<string, Reservation>;
 }
 
 const stateOf = (extra: unknown): ConnectionState => {
@@ -86,6 +87,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
   const socketsPerUser = new Map<string, number>();
   const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
+  const replayGate = new ReplayGate();
+  let replayCount = 0;
 
   const wss = new WebSocketServer({
     server: options.httpServer,
@@ -159,7 +162,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         state.closed = true;
         clearTimeout(state.expiryTimer);
         releaseSlot(state);
-        for (const release of state.reservations.values()) release();
+        for (const reservation of state.reservations.values()) reservation.release();
         state.reservations.clear();
       },
       onSubscribe: (ctx, id, payload) => {
@@ -180,21 +183,36 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         if (tooCostly) return [tooCostly];
         const state = stateOf(ctx.extra);
         const auth = state.auth as Authenticated;
-        const reserved = budget.reserve(auth.actor.id, subscriptionKey(payload.query, payload.operationName, payload.variables, id), cost ?? 1);
+        const userId = auth.actor.id;
+        // A subscription that replays shares nothing (each replays on its own) and holds its replay's cost until it has replayed.
+        const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
+        const live = cost ?? 1;
+        const key = replays ? `${id}\u0000replay:${(replayCount += 1)}` : subscriptionKey(payload.query, payload.operationName, payload.variables, id);
+        const reserved = budget.reserve(userId, key, replays ? replayCost(live) : live);
         if (reserved instanceof GraphQLError) return [reserved];
-        state.reservations.get(id)?.();
+        state.reservations.get(id)?.release();
         state.reservations.set(id, reserved);
+        const contextValue = createContext(options.sources, { auth });
+        if (replays) {
+          contextValue.replayTurn = async () => {
+            const release = await replayGate.turn(userId);
+            return () => {
+              release();
+              reserved.resize(live);
+            };
+          };
+        }
         return {
           schema: options.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: createContext(options.sources, { auth }),
+          contextValue,
         };
       },
       onComplete: (ctx, id) => {
         const state = stateOf(ctx.extra);
-        state.reservations.get(id)?.();
+        state.reservations.get(id)?.release();
         state.reservations.delete(id);
       },
       onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => {

@@ -7,6 +7,9 @@ import { VERSION_LOCK_KEY } from './versions';
 const MESSAGE = messagesTable.select('m');
 const MEMBER = membersTable.select('rm');
 
+/** A changed message, and whether the reader has left its room since (then it is as it was when they left). */
+export type ChangedMessage = Message & { roomLeft: boolean };
+
 /** What changed after a version, for one user, each list in version order and one longer than asked (to tell `hasMore`). */
 export interface ChangedRows {
   messages: Message[];
@@ -34,11 +37,11 @@ export class ChangeRepository {
   /**
    * Messages with a version after `since` in the rooms the user may see (the
    * visibility rule, src/chat/access/visibility.ts) or has left, those only up
-   * to the moment of leaving; optionally of one room. One index range scan per
+   * to the moment of leaving (`roomLeft`); optionally of one room. One index range scan per
    * room on (room_id, version), at most `limit` each, merged in version order.
    */
-  async messagesAfter(userId: string, companyId: string | null, since: string, limit: number, roomId: string | null = null): Promise<Message[]> {
-    return this.db.query<Message>(
+  async messagesAfter(userId: string, companyId: string | null, since: string, limit: number, roomId: string | null = null): Promise<ChangedMessage[]> {
+    return this.db.query<ChangedMessage>(
       `WITH mine AS (
          SELECT rm.room_id, rm.is_active, rm.left_version
          FROM room_members rm JOIN rooms r ON r.id = rm.room_id
@@ -46,7 +49,7 @@ export class ChangeRepository {
            AND ${roomOfCompanySql('r', '$2')}
            AND ($5::uuid IS NULL OR rm.room_id = $5)
        )
-       SELECT ${MESSAGE} FROM mine
+       SELECT ${MESSAGE}, NOT mine.is_active AS "roomLeft" FROM mine
        CROSS JOIN LATERAL (
          SELECT * FROM messages x
          WHERE x.room_id = mine.room_id AND x.version > $3::bigint AND (mine.is_active OR x.version < mine.left_version)

@@ -3,9 +3,16 @@ import type { ChatRepositories } from '../chat-repositories';
 import type { Member } from '../members/member.table';
 import type { Message } from '../messages/message.table';
 import { requireIntInRange } from '../validation';
+import { fromOutside } from '../reading/outside';
+import type { ChangedMessage } from './change.repository';
 import type { CursorCodec } from './cursor';
 
 export const CHANGES_LIMIT = { min: 1, max: 500 };
+
+/** A changed message as its reader may see it: from outside, when they have left its room since. */
+export function asSeenBy({ roomLeft, ...message }: ChangedMessage): Message {
+  return roomLeft ? fromOutside(message) : message;
+}
 
 /** A page of the changes feed. */
 export interface ChangeBatch {
@@ -28,9 +35,14 @@ export class ChangeService {
     readonly cursors: CursorCodec,
   ) {}
 
-  /** A version as clients see it. */
+  /** A position in the feed as clients see it (ChangeBatch.cursor). */
   cursorOf(version: string): string {
     return this.cursors.encode(version);
+  }
+
+  /** A message's version as clients see it (Message.version): its revision, and its position in the feed. */
+  versionOf(message: Pick<Message, 'revision' | 'version'>): string {
+    return this.cursors.encodeVersion(message.revision, message.version);
   }
 
   /**
@@ -60,6 +72,12 @@ export class ChangeService {
     const upTo = <T extends { version: string }>(list: T[]) => (until === null ? list : list.filter((row) => BigInt(row.version) <= (until as bigint)));
     const page = { messages: upTo(messages).slice(0, limit), memberships: upTo(memberships).slice(0, limit) };
     const newest = [...page.messages, ...page.memberships].reduce((max, row) => (BigInt(row.version) > max ? BigInt(row.version) : max), BigInt(from));
-    return { ...page, cursor: this.cursors.encode(newest), hasMore };
+    return {
+      // Rooms left, and memberships ended, are read from outside: what they were, nothing of the room since.
+      messages: page.messages.map(asSeenBy),
+      memberships: page.memberships.map((m) => (m.isActive ? m : fromOutside(m))),
+      cursor: this.cursors.encode(newest),
+      hasMore,
+    };
   }
 }

@@ -19,6 +19,10 @@ function noun(action: RateLimitedAction): string {
       return 'room creations';
     case RateLimitedAction.MEMBERSHIP:
       return 'member additions';
+    case RateLimitedAction.PIN:
+      return 'pin changes';
+    case RateLimitedAction.ROLE:
+      return 'role changes';
     default:
       throw new UnreachableCaseError(action);
   }

@@ -10,6 +10,27 @@ import { membersTable as t, type Member } from './member.table';
 
 const MEMBER = t.select('rm');
 
+/** One page of a room's members: `limit` of them after the member `after` (null: from the first). */
+export interface MemberPageKey {
+  roomId: string;
+  activeOnly: boolean;
+  limit: number;
+  after: string | null;
+}
+
+/** SQL: the sorted read positions of the active members of room `roomIdSql` (an array; null when nobody has read). */
+export const READ_POSITIONS_SQL = (roomIdSql: string): string =>
+  `(SELECT array_agg(last_read_at ORDER BY last_read_at) FROM room_members WHERE room_id = ${roomIdSql} AND is_active AND last_read_at IS NOT NULL)`;
+
+/**
+ * SQL: how many of the sorted read positions `positionsSql` are at or after the
+ * createdAt of message row `m` (width_bucket counts those before it by binary
+ * search), less its sender's own when active and read that far.
+ */
+export const READ_COUNT_SQL = (m: string, positionsSql: string): string =>
+  `(coalesce(cardinality(${positionsSql}), 0) - coalesce(width_bucket(${m}.created_at - interval '1 microsecond', ${positionsSql}), 0)
+    - (SELECT count(*)::int FROM room_members s WHERE s.room_id = ${m}.room_id AND s.user_id = ${m}.sender_id AND s.is_active AND s.last_read_at >= ${m}.created_at))::int`;
+
 export interface RoleChange {
   member: Member;
   /** Set when ownership moved: the previous owner, now ADMIN. */
@@ -109,6 +130,101 @@ export class MemberRepository {
 
   async getByRoom(roomId: string, activeOnly: boolean): Promise<Member[]> {
     return this.getByRooms([roomId], activeOnly);
+  }
+
+  /**
+   * One page of members per key, in join order: at most `limit`, after the
+   * member `after` of the same room (exclusive), active ones only or all; with
+   * their users; one statement, an index range scan per key on (room_id,
+   * joined_at, id) that stops at the limit. `found` is false for a key whose
+   * `after` names no member of its room.
+   */
+  async pages(keys: readonly MemberPageKey[]): Promise<{ pages: { members: Member[]; found: boolean }[]; users: UserView[] }> {
+    const rows = await this.db.query<Member & { n: string; found: boolean; 'u.displayName': string | null; 'u.companyId': string | null }>(
+      `SELECT k.n, (k.after IS NULL OR a.id IS NOT NULL) AS found, ${MEMBER}, u.display_name AS "u.displayName", u.company_id AS "u.companyId"
+       FROM unnest($1::uuid[], $2::bool[], $3::int[], $4::uuid[]) WITH ORDINALITY AS k(room_id, active_only, lim, after, n)
+       LEFT JOIN room_members a ON a.id = k.after AND a.room_id = k.room_id
+       LEFT JOIN LATERAL (
+         SELECT * FROM room_members x
+         WHERE x.room_id = k.room_id AND (NOT k.active_only OR x.is_active) AND (k.after IS NULL OR (x.joined_at, x.id) > (a.joined_at, a.id))
+         ORDER BY x.joined_at, x.id LIMIT k.lim
+       ) rm ON k.after IS NULL OR a.id IS NOT NULL
+       LEFT JOIN users u ON u.id = rm.user_id
+       ORDER BY k.n, rm.joined_at, rm.id`,
+      [keys.map((k) => k.roomId), keys.map((k) => k.activeOnly), keys.map((k) => k.limit), keys.map((k) => k.after)],
+    );
+    const pages = keys.map(() => ({ members: [] as Member[], found: true }));
+    const users = new Map<string, UserView>();
+    for (const row of rows) {
+      const page = pages[Number(row.n) - 1];
+      page.found = row.found;
+      if (row.id === null) continue;
+      const { n: _n, found: _found, 'u.displayName': displayName, 'u.companyId': companyId, ...member } = row;
+      page.members.push(member as Member);
+      users.set(member.userId, { id: member.userId, displayName, companyId });
+    }
+    return { pages, users: [...users.values()] };
+  }
+
+  /** The read positions of each room's active members who have read anything, most recent first, at most `limit` per key; one statement. */
+  async readPositions(keys: readonly { roomId: string; limit: number }[]): Promise<{ userId: string; lastReadAt: string }[][]> {
+    const rows = await this.db.query<{ n: string; user_id: string; last_read_at: string }>(
+      `SELECT k.n, rp.user_id, rp.last_read_at
+       FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(room_id, lim, n)
+       CROSS JOIN LATERAL (
+         SELECT user_id, last_read_at, id FROM room_members
+         WHERE room_id = k.room_id AND is_active AND last_read_at IS NOT NULL
+         ORDER BY last_read_at DESC, id DESC LIMIT k.lim
+       ) rp
+       ORDER BY k.n, rp.last_read_at DESC, rp.id DESC`,
+      [keys.map((k) => k.roomId), keys.map((k) => k.limit)],
+    );
+    const lists = keys.map(() => [] as { userId: string; lastReadAt: string }[]);
+    for (const row of rows) lists[Number(row.n) - 1].push({ userId: row.user_id, lastReadAt: row.last_read_at });
+    return lists;
+  }
+
+  /**
+   * The first `limit` readers of each message (active members other than the
+   * sender whose lastReadAt is at or after its createdAt), earliest readers
+   * first; one statement, an index range scan per key on (room_id,
+   * last_read_at) that stops at the limit, whatever the room's size.
+   */
+  async readers(keys: readonly { messageId: string; limit: number }[]): Promise<string[][]> {
+    const rows = await this.db.query<{ n: string; user_id: string }>(
+      `SELECT k.n, r.user_id
+       FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(message_id, lim, n)
+       JOIN messages m ON m.id = k.message_id
+       CROSS JOIN LATERAL (
+         SELECT rm.user_id, rm.last_read_at, rm.id FROM room_members rm
+         WHERE rm.room_id = m.room_id AND rm.is_active AND rm.last_read_at >= m.created_at AND rm.user_id IS DISTINCT FROM m.sender_id
+         ORDER BY rm.last_read_at, rm.id LIMIT k.lim
+       ) r
+       ORDER BY k.n, r.last_read_at, r.id`,
+      [keys.map((k) => k.messageId), keys.map((k) => k.limit)],
+    );
+    const lists = keys.map(() => [] as string[]);
+    for (const row of rows) lists[Number(row.n) - 1].push(row.user_id);
+    return lists;
+  }
+
+  /**
+   * How many active members other than the sender have read each message
+   * (lastReadAt at or after its createdAt); one statement. Each room's read
+   * positions are read once, sorted, and each message counts them by binary
+   * search (width_bucket), so a message costs O(log members), not a walk of the room.
+   */
+  async readCounts(messageIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ id: string; n: number }>(
+      `WITH m AS (SELECT id, room_id, sender_id, created_at FROM messages WHERE id = ANY($1::uuid[])),
+         positions AS (
+           SELECT r.room_id, ${READ_POSITIONS_SQL('r.room_id')} AS ts FROM (SELECT DISTINCT room_id FROM m) r
+         )
+       SELECT m.id, ${READ_COUNT_SQL('m', 'p.ts')} AS n
+       FROM m JOIN positions p ON p.room_id = m.room_id`,
+      [messageIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.n]));
   }
 
   /** Members of many rooms in join order, with their users (what the API shows of them), in one statement. */

@@ -6,7 +6,8 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MAX_USERS_PER_CALL } from '../rooms/room.service';
 import { MemberRole, MembershipEventKind, RateLimitedAction, RoomType } from '../types';
-import { requireUuid, requireUuids, requireValidDate } from '../validation';
+import { Coalescer } from '../limits/coalescer';
+import { requireDateInRange, requireUuid, requireUuids } from '../validation';
 import type { Member } from './member.table';
 
 /** May a member with role `actor` remove a member with role `target`? (Removing oneself is leaving, handled apart.) */
@@ -23,13 +24,23 @@ function mayRemove(actor: MemberRole, target: MemberRole): boolean {
   }
 }
 
+/** Years a read position may name. */
+export const READ_POSITION_YEARS = { min: 1970, max: 9999 };
+/** At most one read receipt per member and room in this many ms. @default 1000 */
+export const READ_RECEIPT_INTERVAL_MS = 1000;
+
 export class MemberService {
+  private readonly receipts: Coalescer<{ roomId: string; userId: string; lastReadAt: string }>;
+
   constructor(
     private readonly repos: ChatRepositories,
     private readonly access: Access,
     private readonly events: ChatEventPublisher,
     private readonly limiter: RateLimiter,
-  ) {}
+    receiptIntervalMs = READ_RECEIPT_INTERVAL_MS,
+  ) {
+    this.receipts = new Coalescer(receiptIntervalMs, (receipt) => this.events.publish({ kind: 'readReceipt', ...receipt }));
+  }
 
   /**
    * OWNER and ADMIN add MEMBERs; only the OWNER adds ADMINs; OWNER is never
@@ -90,6 +101,7 @@ export class MemberService {
    * OWNER only. Giving OWNER hands ownership over; the previous owner becomes
    * ADMIN. Everything is decided under the room's row lock, so two hand-overs
    * at once cannot both succeed (the caller's role is read under the lock).
+   * Counts against ROLE_RATE_LIMIT.
    */
   async updateMemberRole(actor: Actor, roomId: string, userId: string, role: MemberRole): Promise<Member> {
     const targetId = requireUuid('userId', userId);
@@ -102,6 +114,7 @@ export class MemberService {
       if (targetId === actor.id && role !== MemberRole.OWNER) {
         throw new BadInputError('The OWNER cannot step down; give OWNER to another member instead');
       }
+      await this.limiter.admit(tx, actor, RateLimitedAction.ROLE, room.id);
       const target = await tx.members.findByRoomAndUser(room.id, targetId);
       if (!target?.isActive) throw new NotFoundError('Member not found');
       if (target.role === role) return { member: target, previousOwner: null, changed: false };
@@ -118,19 +131,30 @@ export class MemberService {
   }
 
   /**
-   * Moves the actor's lastReadAt forward (never back, never past now). When it
-   * moves, the room's members hear of it (a read receipt); a refusal or a call
-   * that changes nothing is no news.
+   * Moves the actor's lastReadAt forward (never back, never past now; not
+   * before the room was created, nor outside years 1970-9999). Never refused
+   * for rate (clients call it as they scroll); when it moves, the room's members
+   * hear of it, at most once a second per member and room, with the latest
+   * position (src/chat/limits/coalescer.ts). A refusal or a call that changes
+   * nothing is no news.
    */
   async markRoomRead(actor: Actor, roomId: string, at: Date | null): Promise<Member> {
-    if (at !== null) requireValidDate('at', at);
-    const me = await this.access.requireRoom(actor, roomId);
-    const read = await this.repos.members.updateLastRead(me.roomId, actor.id, at);
+    if (at !== null) requireDateInRange('at', at, READ_POSITION_YEARS.min, READ_POSITION_YEARS.max);
+    const { room } = await this.access.requireRoomAndMembership(actor, roomId);
+    if (at !== null && at.getTime() < Date.parse(room.createdAt)) {
+      throw new BadInputError(`at must not be before the room was created (${room.createdAt}), got ${at.toISOString()}`);
+    }
+    const read = await this.repos.members.updateLastRead(room.id, actor.id, at);
     if (!read) throw roomNotFound();
     if (read.moved && read.member.lastReadAt !== null) {
-      this.events.publish({ kind: 'readReceipt', roomId: me.roomId, userId: actor.id, lastReadAt: read.member.lastReadAt });
+      this.receipts.offer(`${actor.id}:${room.id}`, { roomId: room.id, userId: actor.id, lastReadAt: read.member.lastReadAt });
     }
     return read.member;
+  }
+
+  /** Forgets read receipts not sent yet (shutdown). */
+  close(): void {
+    this.receipts.close();
   }
 
   private announce(change: MembershipEventKind, m: Member, seq?: number): void {

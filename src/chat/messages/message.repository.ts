@@ -3,8 +3,9 @@ import { isUniqueViolation } from '../../db/sql';
 import { visibleMembershipSql } from '../access/visibility';
 import { NEXT_VERSION, stampAfter, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
+import { READ_COUNT_SQL, READ_POSITIONS_SQL } from '../members/member.repository';
 import { membersTable, type Member } from '../members/member.table';
-import type { ReactionSummary } from '../reactions/reaction.repository';
+import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
 import { messageNotFound } from '../errors';
 import { RateLimitedAction, type MessageType, type RoomType } from '../types';
 import type { UserView } from '../users/user.table';
@@ -12,6 +13,9 @@ import { editsTable, type MessageEdit } from './edit.table';
 import { messagesTable as t, type Message } from './message.table';
 
 const MESSAGE = t.select('m');
+
+/** Earlier versions kept per message: an edit past this drops the oldest. */
+export const MAX_EDITS_KEPT = 100;
 
 /** A page of messages with their senders, read in one statement. */
 export interface MessagesWithSenders {
@@ -26,8 +30,10 @@ export interface HistoryPage extends MessagesWithSenders {
   cursorFound: boolean;
   /** The reaction summaries of each message, when asked for. */
   reactions: Map<string, ReactionSummary[]> | null;
-  /** The users who reacted, when asked for. */
+  /** The users who reacted (the first of each reaction), when asked for. */
   reactionUsers: UserView[];
+  /** The reactions the viewer gave each message, when reactions were asked for with a viewer. */
+  myReactions: Map<string, string[]> | null;
   /** The ids of the users each message mentions, in order, when asked for. */
   mentions: Map<string, string[]> | null;
   mentionedUsers: UserView[];
@@ -62,28 +68,28 @@ function historySql(withViewer: boolean, withCursor: boolean, reads: HistoryRead
     ? `EXISTS (SELECT 1 FROM room_members rm JOIN rooms r ON r.id = rm.room_id
          WHERE rm.room_id = $1 AND rm.user_id = $5 AND ${visibleMembershipSql('rm', 'r', '$6')})`
     : `($5::uuid IS NULL AND $6::uuid IS NULL)`;
-  const users = withReactionUsers
-    ? `, 'users', (SELECT json_agg(json_build_object('id', ru.id, 'displayName', ru.display_name, 'companyId', ru.company_id))
-         FROM users ru WHERE ru.id = ANY(g.user_ids))`
-    : '';
   const reactions = withReactions
-    ? `, (SELECT coalesce(json_agg(json_build_object('reaction', g.reaction, 'count', cardinality(g.user_ids), 'userIds', g.user_ids${users})
+    ? `, (SELECT coalesce(json_agg(json_build_object('messageId', m.id, 'reaction', g.reaction, 'count', g.n, 'userIds', g.user_ids, 'mine', g.mine)
            ORDER BY g.first_at, g.first_id), '[]')
-         FROM (SELECT reaction, array_agg(user_id ORDER BY created_at, id) AS user_ids, min(created_at) AS first_at, min(id::text) AS first_id
+         FROM (SELECT reaction, count(*)::int AS n, (array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}] AS user_ids,
+                 coalesce(bool_or(user_id = $5), false) AS mine, min(created_at) AS first_at, min(id::text) AS first_id
                FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS reactions`
+    : '';
+  const reactionUsers = withReactionUsers
+    ? `, (SELECT coalesce(json_agg(json_build_object('id', ru.id, 'displayName', ru.display_name, 'companyId', ru.company_id)), '[]')
+         FROM users ru WHERE ru.id IN (
+           SELECT unnest((array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}]) FROM message_reactions WHERE message_id = m.id GROUP BY reaction)) AS reaction_users`
     : '';
   const mentions = withMentions
     ? `, (SELECT coalesce(json_agg(json_build_object('id', mu.id, 'displayName', mu.display_name, 'companyId', mu.company_id) ORDER BY mm.position), '[]')
          FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = m.id) AS mentions`
     : '';
-  // Readers: the room's active members with a read position, read once; each message counts those at or after it, its sender aside.
-  const readCounts = withReadCounts
-    ? `, (SELECT count(*)::int FROM readers WHERE readers.last_read_at >= m.created_at AND readers.user_id IS DISTINCT FROM m.sender_id) AS read_count`
-    : '';
+  // The room's read positions, read once and sorted; each message counts those at or after it by binary search.
+  const readCounts = withReadCounts ? `, ${READ_COUNT_SQL('m', '(SELECT ts FROM positions)')} AS read_count` : '';
   text = `WITH visible AS (SELECT ${visible} AS ok),${
     withReadCounts
       ? `
-     readers AS MATERIALIZED (SELECT user_id, last_read_at FROM room_members WHERE room_id = $1 AND is_active AND last_read_at IS NOT NULL),`
+     positions AS MATERIALIZED (SELECT ${READ_POSITIONS_SQL('$1::uuid')} AS ts),`
       : ''
   }
      cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1),
@@ -94,7 +100,7 @@ function historySql(withViewer: boolean, withCursor: boolean, reads: HistoryRead
          AND ($4 OR NOT is_deleted) AND (parent_id IS NULL OR also_in_room)
        ORDER BY seq DESC LIMIT $3
      )
-     SELECT ${MESSAGE}, ${SENDER}${reactions}${mentions}${readCounts},
+     SELECT ${MESSAGE}, ${SENDER}${reactions}${reactionUsers}${mentions}${readCounts},
        (SELECT ok FROM visible) AS visible,
        ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
      FROM page m LEFT JOIN users u ON u.id = m.sender_id
@@ -217,7 +223,8 @@ export class MessageRepository {
     };
     const rows = await this.db.query<
       MessageWithSenderRow & {
-        reactions: (ReactionSummary & { users?: UserView[] })[] | null;
+        reactions: (ReactionSummary & { mine: boolean })[] | null;
+        reaction_users: UserView[] | null;
         mentions: UserView[] | null;
         read_count: number | null;
         visible: boolean;
@@ -233,10 +240,14 @@ export class MessageRepository {
     ]);
     const { visible, cursor_found: cursorFound } = rows[0];
     const messages = rows[0].id === null ? [] : rows;
-    const reactions = options.withReactions ? new Map(messages.map((m) => [m.id, m.reactions ?? []])) : null;
+    const reactions = reads.withReactions ? new Map<string, ReactionSummary[]>() : null;
+    const myReactions = reads.withReactions && options.viewer ? new Map<string, string[]>() : null;
     const reactionUsers = new Map<string, UserView>();
-    for (const summaries of reactions?.values() ?? []) {
-      for (const summary of summaries) for (const user of summary.users ?? []) reactionUsers.set(user.id, user);
+    for (const m of messages) {
+      const summaries = m.reactions ?? [];
+      reactions?.set(m.id, summaries);
+      myReactions?.set(m.id, summaries.filter((r) => r.mine).map((r) => r.reaction));
+      for (const user of m.reaction_users ?? []) reactionUsers.set(user.id, user);
     }
     const mentionedUsers = new Map<string, UserView>();
     const mentions = reads.withMentions
@@ -255,6 +266,7 @@ export class MessageRepository {
       ...splitSenders(messages),
       reactions,
       reactionUsers: [...reactionUsers.values()],
+      myReactions,
       mentions,
       mentionedUsers: [...mentionedUsers.values()],
       readCounts,
@@ -331,7 +343,7 @@ export class MessageRepository {
          ),
          -- The root counts the reply and gets a version of its own (a messageUpdated).
          root AS (
-           UPDATE messages p SET reply_count = p.reply_count + 1, version = ${NEXT_VERSION},
+           UPDATE messages p SET reply_count = p.reply_count + 1, version = ${NEXT_VERSION}, revision = p.revision + 1,
              last_reply_at = greatest(coalesce(p.last_reply_at, '-infinity'), s.created_at)
            FROM sent s WHERE p.id = s.parent_id
            RETURNING p.id
@@ -376,7 +388,8 @@ export class MessageRepository {
 
   /**
    * Replaces the content of a live message in one statement: the replaced
-   * content is kept as an earlier version, the message gets a new version, and
+   * content is kept as an earlier version (the newest MAX_EDITS_KEPT are kept,
+   * the oldest go first), the message gets a new version, and
    * with `mentionIds` (not null) its mentions become those users. Null when it
    * is gone or deleted.
    */
@@ -384,8 +397,13 @@ export class MessageRepository {
     const [message] = await this.db.query<Message>(
       `WITH ${stampCtes(`SELECT id FROM messages WHERE id = $1 AND NOT is_deleted`)},
          kept AS (INSERT INTO message_edits (message_id, content) SELECT m.id, m.content FROM messages m JOIN stamped s ON s.id = m.id),
+         -- The statement's snapshot does not see the version just kept: the newest $4 - 1 earlier ones stay with it.
+         pruned AS (
+           DELETE FROM message_edits WHERE id IN (
+             SELECT e.id FROM message_edits e JOIN stamped s ON s.id = e.message_id ORDER BY e.replaced_at DESC, e.id DESC OFFSET $4 - 1)
+         ),
          edited AS (
-           UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version
+           UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version, revision = m.revision + 1
            FROM stamped WHERE m.id = stamped.id RETURNING m.*
          ),
          unmentioned AS (
@@ -398,7 +416,7 @@ export class MessageRepository {
            ON CONFLICT (message_id, user_id) DO UPDATE SET position = EXCLUDED.position
          )
        SELECT ${MESSAGE} FROM edited m`,
-      [messageId, newContent, mentionIds],
+      [messageId, newContent, mentionIds, MAX_EDITS_KEPT],
     );
     return message ?? null;
   }
@@ -433,13 +451,13 @@ export class MessageRepository {
          stamped AS (SELECT t.id, ${NEXT_VERSION} AS version FROM target t, version_lock),
          deleted AS (
            UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
-             content = NULL, metadata = NULL, pinned_at = NULL, pinned_by = NULL, version = stamped.version
+             content = NULL, metadata = NULL, pinned_at = NULL, pinned_by = NULL, version = stamped.version, revision = m.revision + 1
            FROM stamped WHERE m.id = stamped.id RETURNING m.*
          ),
          unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM deleted)),
          forgotten AS (DELETE FROM message_edits WHERE message_id IN (SELECT id FROM deleted)),
          recounted AS (
-           UPDATE messages p SET reply_count = p.reply_count - 1, version = ${NEXT_VERSION},
+           UPDATE messages p SET reply_count = p.reply_count - 1, version = ${NEXT_VERSION}, revision = p.revision + 1,
              last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = p.id AND NOT r.is_deleted AND r.id <> $1)
            FROM root, version_lock WHERE p.id = root.id RETURNING p.id
          )
@@ -479,7 +497,7 @@ export class MessageRepository {
          ),
          ${stampAfter('wanted')},
          changed AS (
-           UPDATE messages m SET pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE clock_timestamp() END, pinned_by = $2, version = stamped.version
+           UPDATE messages m SET pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE clock_timestamp() END, pinned_by = $2, version = stamped.version, revision = m.revision + 1
            FROM stamped WHERE m.id = stamped.id RETURNING m.*
          )
        SELECT ${MESSAGE}, true AS changed, false AS full FROM changed m
@@ -556,19 +574,20 @@ export class MessageRepository {
     return { perMessage, users: [...users.values()] };
   }
 
-  /** The earlier versions of each message, oldest first; one statement. */
-  async editsOf(messageIds: readonly string[]): Promise<Map<string, MessageEdit[]>> {
-    const rows = await this.db.query<MessageEdit>(
-      `SELECT ${editsTable.select('me')} FROM message_edits me WHERE me.message_id = ANY($1::uuid[]) ORDER BY me.message_id, me.replaced_at, me.id`,
-      [messageIds],
+  /** The most recent `limit` earlier versions of each message, oldest first; one statement, an index range scan per key that stops at the limit. */
+  async editsOf(keys: readonly { messageId: string; limit: number }[]): Promise<MessageEdit[][]> {
+    const rows = await this.db.query<MessageEdit & { n: string }>(
+      `SELECT k.n, ${editsTable.select('me')}
+       FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(message_id, lim, n)
+       CROSS JOIN LATERAL (
+         SELECT * FROM message_edits WHERE message_id = k.message_id ORDER BY replaced_at DESC, id DESC LIMIT k.lim
+       ) me
+       ORDER BY k.n, me.replaced_at, me.id`,
+      [keys.map((k) => k.messageId), keys.map((k) => k.limit)],
     );
-    const perMessage = new Map<string, MessageEdit[]>();
-    for (const edit of rows) {
-      let list = perMessage.get(edit.messageId);
-      if (!list) perMessage.set(edit.messageId, (list = []));
-      list.push(edit);
-    }
-    return perMessage;
+    const lists = keys.map(() => [] as MessageEdit[]);
+    for (const { n, ...edit } of rows) lists[Number(n) - 1].push(edit);
+    return lists;
   }
 
   /** The distinct authors of each thread's live replies, in order of their first reply, at most `max` per thread; one statement. */

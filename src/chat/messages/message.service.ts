@@ -167,7 +167,7 @@ export class MessageService {
   /**
    * Pins (or, with `pinned` false, unpins) a live top-level message: in a GROUP
    * room the OWNER and ADMINs, in a DIRECT room both members. Idempotent; at
-   * most 50 pins per room.
+   * most 50 pins per room; every call counts against PIN_RATE_LIMIT.
    */
   async setPinned(actor: Actor, messageId: string, pinned: boolean): Promise<Message> {
     const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
@@ -177,6 +177,7 @@ export class MessageService {
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be pinned or unpinned');
     if (message.parentId !== null) throw new BadInputError('Replies cannot be pinned; pin the thread root');
     const result = await this.repos.transaction(async (tx) => {
+      await this.limiter.admit(tx, actor, RateLimitedAction.PIN, message.roomId);
       await tx.messages.lockForPin(message.id);
       return tx.messages.setPinned(message.id, pinned ? actor.id : null, MAX_PINS);
     });

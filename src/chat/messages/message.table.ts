@@ -19,6 +19,8 @@ export const messagesTable = table('messages', {
   deletedAt: col.timestamptz().nullable(),
   /** The version of its latest change (src/chat/changes/versions.ts); a bigint, as a string. */
   version: col.bigint(),
+  /** How many times it changed (1 when sent): two versions of one message compare by it (src/chat/changes/cursor.ts). */
+  revision: col.int(),
   /** The thread root this message replies to; null for a top-level message. */
   parentId: col.uuid().nullable(),
   /** A reply also shown in the room's history. */

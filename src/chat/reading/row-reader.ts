@@ -2,7 +2,10 @@ import type { Repositories } from '../chat-repositories';
 import type { Member } from '../members/member.table';
 import type { MessageEdit } from '../messages/edit.table';
 import type { Message } from '../messages/message.table';
-import type { ReactionSummary } from '../reactions/reaction.repository';
+import type { MemberPageKey } from '../members/member.repository';
+import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
+import { BadInputError } from '../errors';
+import { requireIntInRange, requireUuid } from '../validation';
 import type { Room } from '../rooms/room.table';
 import type { UserView } from '../users/user.table';
 import { Batch, type Maybe, then } from './batch';
@@ -15,13 +18,38 @@ export function byKey<K, V>(keys: readonly K[], values: readonly V[], keyOf: (v:
 
 const pairKey = (p: { roomId: string; userId: string }) => `${p.roomId}:${p.userId}`;
 
+/** Members one `Room.members(limit)` lists at most. */
+export const MEMBERS_LIMIT = { min: 1, max: 500 };
+/** Read receipts one `Room.readReceipts(limit)` lists at most. */
+export const READ_RECEIPTS_LIMIT = { min: 1, max: 500 };
+/** Readers one `Message.readBy(limit)` lists at most. */
+export const READ_BY_LIMIT = { min: 1, max: 100 };
+/** Earlier versions one `Message.edits(limit)` lists at most. */
+export const EDITS_LIMIT = { min: 1, max: 100 };
+/** Users one `ReactionSummary.users(limit)` lists at most (what a summary keeps). */
+export const REACTION_USERS_LIMIT = { min: 1, max: REACTION_USERS_KEPT };
+/** Thread participants shown at most. */
+export const THREAD_PARTICIPANTS = 10;
+
+/** A member's read position, as Room.readReceipts lists it. */
+export interface ReadPosition {
+  roomId: string;
+  userId: string;
+  lastReadAt: string;
+}
+
+const memberPageKey = (k: MemberPageKey) => `${k.roomId}:${k.activeOnly}:${k.limit}:${k.after ?? ''}`;
+const limitedKey = (k: { id: string; limit: number }) => `${k.id}:${k.limit}`;
+
 /**
  * The reads whose answer does not depend on who asks (a user's name, a room's
  * row, a message's reactions), batched per tick, answered synchronously once
  * read. Made per HTTP request, and per event for subscriptions: every
  * subscriber of one event on this server shares one, so 2,000 sockets
- * receiving a message cost one statement per kind of row. Visibility is not
- * decided here: whoever reaches a row through this reader has already been let
+ * receiving a message cost one statement per kind of row. Every list is read
+ * at its bound (a page of members, the first readers, the latest edits), so
+ * no field's work grows with the size of a room. Visibility is not decided
+ * here: whoever reaches a row through this reader has already been let
  * through (a root field, a stream's audience check, or ViewerReader).
  */
 export class RowReader {
@@ -32,13 +60,14 @@ export class RowReader {
   private readonly reactions: Batch<string, ReactionSummary[]>;
   private readonly lastMessages: Batch<string, Message | null>;
   private readonly memberCounts: Batch<string, number>;
-  private readonly activeMembers: Batch<string, Member[]>;
-  private readonly allMembers: Batch<string, Member[]>;
+  private readonly memberPages: Batch<MemberPageKey, { members: Member[]; found: boolean }>;
   private readonly mentionIds: Batch<string, string[]>;
-  private readonly editsOf: Batch<string, MessageEdit[]>;
+  private readonly editPages: Batch<{ id: string; limit: number }, MessageEdit[]>;
   private readonly participants: Batch<string, string[]>;
   private readonly pins: Batch<string, Message[]>;
-  private readonly readCounts = new Map<string, number>();
+  private readonly readerPages: Batch<{ id: string; limit: number }, string[]>;
+  private readonly readCounts: Batch<string, number>;
+  private readonly readPositions: Batch<{ id: string; limit: number }, ReadPosition[]>;
 
   constructor(repos: Repositories) {
     this.users = new Batch(async (ids) => byKey(ids, await repos.users.findByIds(ids), (u) => u.id));
@@ -59,24 +88,18 @@ export class RowReader {
       const counts = await repos.members.countActiveByRooms(roomIds);
       return roomIds.map((id) => counts.get(id) ?? 0);
     });
-    const membersOf = (activeOnly: boolean) =>
-      new Batch<string, Member[]>(async (roomIds) => {
-        const { members, users } = await repos.members.getByRoomsWithUsers(roomIds, activeOnly);
-        this.primeUsers(users);
-        for (const m of members) this.primeMembership(m);
-        return roomIds.map((id) => members.filter((m) => m.roomId === id));
-      });
-    this.activeMembers = membersOf(true);
-    this.allMembers = membersOf(false);
+    this.memberPages = new Batch(async (keys) => {
+      const { pages, users } = await repos.members.pages(keys);
+      this.primeUsers(users);
+      for (const page of pages) for (const m of page.members) this.primeMembership(m);
+      return pages;
+    }, memberPageKey);
     this.mentionIds = new Batch(async (messageIds) => {
       const { perMessage, users } = await repos.messages.mentionsOfMessages(messageIds);
       this.primeUsers(users);
       return messageIds.map((id) => perMessage.get(id) ?? []);
     });
-    this.editsOf = new Batch(async (messageIds) => {
-      const perMessage = await repos.messages.editsOf(messageIds);
-      return messageIds.map((id) => perMessage.get(id) ?? []);
-    });
+    this.editPages = new Batch((keys) => repos.messages.editsOf(keys.map((k) => ({ messageId: k.id, limit: k.limit }))), limitedKey);
     this.participants = new Batch(async (parentIds) => {
       const perParent = await repos.messages.threadParticipants(parentIds, THREAD_PARTICIPANTS);
       return parentIds.map((id) => perParent.get(id) ?? []);
@@ -86,6 +109,15 @@ export class RowReader {
       this.primeMessages(pinned);
       return roomIds.map((id) => pinned.filter((m) => m.roomId === id));
     });
+    this.readerPages = new Batch((keys) => repos.members.readers(keys.map((k) => ({ messageId: k.id, limit: k.limit }))), limitedKey);
+    this.readCounts = new Batch(async (messageIds) => {
+      const counts = await repos.members.readCounts(messageIds);
+      return messageIds.map((id) => counts.get(id) ?? 0);
+    });
+    this.readPositions = new Batch(async (keys) => {
+      const lists = await repos.members.readPositions(keys.map((k) => ({ roomId: k.id, limit: k.limit })));
+      return lists.map((list, i) => list.map((p) => ({ roomId: keys[i].id, ...p })));
+    }, limitedKey);
   }
 
   /** Forgets what was read: a mutation's result must show the state after it. */
@@ -98,16 +130,17 @@ export class RowReader {
       this.reactions,
       this.lastMessages,
       this.memberCounts,
-      this.activeMembers,
-      this.allMembers,
+      this.memberPages,
       this.mentionIds,
-      this.editsOf,
+      this.editPages,
       this.participants,
       this.pins,
+      this.readerPages,
+      this.readCounts,
+      this.readPositions,
     ] as Batch<unknown, unknown>[]) {
       batch.clear();
     }
-    this.readCounts.clear();
   }
 
   primeUsers(users: readonly UserView[]): void {
@@ -143,13 +176,7 @@ export class RowReader {
 
   /** Read counts a statement already brought (a history page). */
   primeReadCounts(counts: ReadonlyMap<string, number>): void {
-    for (const [messageId, count] of counts) this.readCounts.set(messageId, count);
-  }
-
-  /** How many active members other than the sender have read the message (lastReadAt at or after it). */
-  readCount(message: Message): Maybe<number> {
-    const known = this.readCounts.get(message.id);
-    return known !== undefined ? known : then(this.readers(message), (readers) => readers.length);
+    for (const [messageId, count] of counts) this.readCounts.prime(messageId, count);
   }
 
   /** Summaries a statement already brought (a history page). */
@@ -185,6 +212,12 @@ export class RowReader {
     return this.reactions.get(messageId);
   }
 
+  /** The first `limit` users who gave a reaction, in order of reacting. */
+  reactionUsers(summary: ReactionSummary, limit: number): Maybe<UserView[]> {
+    requireIntInRange('limit', limit, REACTION_USERS_LIMIT.min, REACTION_USERS_LIMIT.max);
+    return this.usersByIds(summary.userIds.slice(0, limit));
+  }
+
   /** The newest message of a room that is not deleted. */
   lastMessage(roomId: string): Maybe<Message | null> {
     return this.lastMessages.get(roomId);
@@ -194,8 +227,23 @@ export class RowReader {
     return this.memberCounts.get(roomId);
   }
 
-  members(roomId: string, activeOnly: boolean): Maybe<Member[]> {
-    return (activeOnly ? this.activeMembers : this.allMembers).get(roomId);
+  /**
+   * A page of a room's members in join order: `limit` (1-500) after the member
+   * `after` (a member of this room, exclusive), active ones only or all.
+   */
+  members(roomId: string, activeOnly: boolean, limit: number, after: string | null): Maybe<Member[]> {
+    requireIntInRange('limit', limit, MEMBERS_LIMIT.min, MEMBERS_LIMIT.max);
+    const afterId = after === null ? null : requireUuid('after', after);
+    return then(this.memberPages.get({ roomId, activeOnly, limit, after: afterId }), (page) => {
+      if (!page.found) throw new BadInputError(`after must name a member of this room, got "${after}"`);
+      return page.members;
+    });
+  }
+
+  /** Read positions of the room's active members who have read anything, most recent first, at most `limit` (1-500). */
+  readReceipts(roomId: string, limit: number): Maybe<ReadPosition[]> {
+    requireIntInRange('limit', limit, READ_RECEIPTS_LIMIT.min, READ_RECEIPTS_LIMIT.max);
+    return this.readPositions.get({ id: roomId, limit });
   }
 
   /** The users a message mentions, in order (none once it is deleted). */
@@ -203,9 +251,10 @@ export class RowReader {
     return then(this.mentionIds.get(messageId), (ids) => this.usersByIds(ids));
   }
 
-  /** A message's earlier versions, oldest first. */
-  edits(messageId: string): Maybe<MessageEdit[]> {
-    return this.editsOf.get(messageId);
+  /** A message's most recent `limit` (1-100) earlier versions, oldest first. */
+  edits(messageId: string, limit: number): Maybe<MessageEdit[]> {
+    requireIntInRange('limit', limit, EDITS_LIMIT.min, EDITS_LIMIT.max);
+    return this.editPages.get({ id: messageId, limit });
   }
 
   /** The distinct authors of a thread's live replies, in order of their first reply (at most 10). */
@@ -218,19 +267,18 @@ export class RowReader {
     return this.pins.get(roomId);
   }
 
+  /** How many active members other than the sender have read a message (lastReadAt at or after it). */
+  readCount(message: Message): Maybe<number> {
+    return this.readCounts.get(message.id);
+  }
+
   /**
-   * The active members other than the sender who have read a message (their
-   * lastReadAt at or after its createdAt), earliest readers first: from the
-   * room's members, read once for every message of the room in this request.
+   * The first `limit` (1-100) active members other than the sender who have
+   * read a message (lastReadAt at or after its createdAt), earliest readers
+   * first: read at that bound, whatever the size of the room.
    */
-  readers(message: Message): Maybe<Member[]> {
-    return then(this.activeMembers.get(message.roomId), (members) =>
-      members
-        .filter((m) => m.userId !== message.senderId && m.lastReadAt !== null && m.lastReadAt >= message.createdAt)
-        .sort((a, b) => ((a.lastReadAt as string) < (b.lastReadAt as string) ? -1 : 1)),
-    );
+  readBy(message: Message, limit: number): Maybe<UserView[]> {
+    requireIntInRange('limit', limit, READ_BY_LIMIT.min, READ_BY_LIMIT.max);
+    return then(this.readerPages.get({ id: message.id, limit }), (ids) => this.usersByIds(ids));
   }
 }
-
-/** Thread participants shown at most. */
-export const THREAD_PARTICIPANTS = 10;

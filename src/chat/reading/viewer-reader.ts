@@ -9,7 +9,8 @@ import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import { requireIntInRange, requireUuid } from '../validation';
 import { Batch, type Maybe, then } from './batch';
-import { byKey, type RowReader } from './row-reader';
+import type { ReactionSummary } from '../reactions/reaction.repository';
+import { byKey, type ReadPosition, type RowReader } from './row-reader';
 
 export const HISTORY_LIMIT = { min: 1, max: 200 };
 
@@ -26,6 +27,8 @@ export class ViewerReader {
   private readonly visibleMessages: Batch<string, Message | null>;
   private readonly unreadCounts: Batch<string, number>;
   private readonly unreadMentionCounts: Batch<string, number>;
+  /** The reactions the actor gave each message. */
+  private readonly myReactions: Batch<string, string[]>;
 
   constructor(
     private readonly repos: Repositories,
@@ -56,6 +59,10 @@ export class ViewerReader {
       const counts = await repos.members.unreadMentionCounts(actor.id, roomIds);
       return roomIds.map((id) => counts.get(id) ?? 0);
     });
+    this.myReactions = new Batch(async (messageIds) => {
+      const given = await repos.reactions.givenBy(actor.id, messageIds);
+      return messageIds.map((id) => given.get(id) ?? []);
+    });
   }
 
   /** Forgets what was read (after a mutation). */
@@ -64,6 +71,7 @@ export class ViewerReader {
     this.visibleMessages.clear();
     this.unreadCounts.clear();
     this.unreadMentionCounts.clear();
+    this.myReactions.clear();
     this.rows.clear();
   }
 
@@ -83,10 +91,11 @@ export class ViewerReader {
     return (await this.rows.room(id)) as Room;
   }
 
-  members(roomId: string, activeOnly: boolean): Maybe<Member[]> {
+  /** A page of a room the actor may see: its members in join order (see RowReader.members). */
+  members(roomId: string, activeOnly: boolean, limit: number, after: string | null): Maybe<Member[]> {
     return then(this.canSee(roomId), (visible) => {
       if (!visible) throw roomNotFound();
-      return this.rows.members(roomId, activeOnly);
+      return this.rows.members(roomId, activeOnly, limit, after);
     });
   }
 
@@ -109,14 +118,17 @@ export class ViewerReader {
     });
   }
 
-  /** Read positions of the room's active members who have read anything, the actor included. */
-  readReceipts(roomId: string): Maybe<{ roomId: string; userId: string; lastReadAt: string }[]> {
+  /** Read positions of the room's active members who have read anything, the actor included, most recent first. */
+  readReceipts(roomId: string, limit: number): Maybe<ReadPosition[]> {
     return then(this.canSee(roomId), (visible) => {
       if (!visible) throw roomNotFound();
-      return then(this.rows.members(roomId, true), (members) =>
-        members.filter((m) => m.lastReadAt !== null).map((m) => ({ roomId, userId: m.userId, lastReadAt: m.lastReadAt as string })),
-      );
+      return this.rows.readReceipts(roomId, limit);
     });
+  }
+
+  /** Whether the actor gave this reaction to its message (read once per request for every message asked). */
+  reactedByMe(summary: ReactionSummary): Maybe<boolean> {
+    return then(this.myReactions.get(summary.messageId), (given) => given.includes(summary.reaction));
   }
 
   /** A thread's replies, newest first, keyset-paged by `before` (a reply, exclusive); the root must be visible (NOT_FOUND otherwise). */
@@ -179,6 +191,7 @@ export class ViewerReader {
     this.rows.primeUsers(page.reactionUsers);
     this.rows.primeMessages(page.messages);
     if (page.reactions) this.rows.primeReactionSummaries(page.reactions);
+    for (const [messageId, given] of page.myReactions ?? []) this.myReactions.prime(messageId, given);
     if (page.mentions) this.rows.primeMentions(page.mentions, page.mentionedUsers);
     if (page.readCounts) this.rows.primeReadCounts(page.readCounts);
     return page.messages;

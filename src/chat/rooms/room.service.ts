@@ -27,7 +27,8 @@ export class RoomService {
    * for one pair. The other user must be joinable to the actor's company; a
    * refusal stores nothing (the user row it would name included). Only a call
    * that creates the room counts against ROOM_RATE_LIMIT: clients "open" a
-   * direct chat this way again and again.
+   * direct chat this way again and again. An existing room is returned only if
+   * the actor may see it (NOT_FOUND otherwise, as room(id) answers).
    */
   async createDirectChat(actor: Actor, userId: string): Promise<Room> {
     const otherId = otherUserOfDirect(actor, userId);
@@ -35,7 +36,12 @@ export class RoomService {
       await tx.users.ensureKnown([otherId]);
       await this.access.requireJoinable(actor.companyId, [otherId], tx);
       const inserted = await tx.rooms.insertDirectChat(actor.id, otherId, actor.companyId);
-      if (!inserted) return { room: (await tx.rooms.findDirectChat(actor.id, otherId)) as Room, members: [] as Member[] };
+      if (!inserted) {
+        const existing = (await tx.rooms.findDirectChat(actor.id, otherId)) as Room;
+        // The pair's room of another company than the token names is not the caller's: as room(id) would say.
+        await this.access.requireRoom(actor, existing.id, tx);
+        return { room: existing, members: [] as Member[] };
+      }
       await this.limiter.admit(tx, actor, RateLimitedAction.ROOM, null);
       const members = await tx.members.insertMembers(inserted.id, [
         { userId: actor.id, role: MemberRole.MEMBER },

@@ -1,5 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { type Maybe, then } from '../../chat/reading/batch';
+import { fromOutside, isOutside, roomSeenFromOutside } from '../../chat/reading/outside';
 import type { GraphQLContext } from '../context';
 import { MemberObject, MembershipEventObject, ReadReceiptObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
 import { required } from './required';
@@ -13,12 +14,19 @@ type ReadReceiptRecord = Pick<ReadReceiptObject, 'roomId' | 'userId'>;
 export class MembershipEventFieldsResolver {
   @FieldResolver(() => RoomObject)
   room(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Maybe<RoomObject> {
-    return then(ctx.rows().room(event.roomId), (room) => required(room, 'room', event.roomId));
+    // The subscriber's own removal (or an entry to a room they may not see): the room as seen from outside.
+    return then(ctx.rows().room(event.roomId), (room) => {
+      const found = required(room, 'room', event.roomId);
+      return isOutside(event) ? roomSeenFromOutside(found) : found;
+    });
   }
 
   @FieldResolver(() => MemberObject)
   member(@Root() event: MembershipEventRecord, @Ctx() ctx: GraphQLContext): Maybe<MemberObject> {
-    return then(ctx.rows().membership(event.roomId, event.userId), (member) => required(member, 'member', event.memberId));
+    return then(ctx.rows().membership(event.roomId, event.userId), (member) => {
+      const found = required(member, 'member', event.memberId);
+      return isOutside(event) ? fromOutside(found) : found;
+    });
   }
 }
 

@@ -1,4 +1,6 @@
-import { Arg, Ctx, ID, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
+import { Arg, Ctx, Extensions, ID, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
+import { MAX_USERS_PER_CALL } from '../../chat/rooms/room.service';
+import { listBound } from '../list-bounds';
 import type { GraphQLContext } from '../context';
 import { DateTime } from '../scalars';
 import { MemberRole, MessageType } from '../types/enums';
@@ -30,6 +32,7 @@ export class MutationResolver {
   }
 
   @Mutation(() => [MemberObject])
+  @Extensions(listBound({ cap: MAX_USERS_PER_CALL }))
   addMembers(
     @Ctx() ctx: GraphQLContext,
     @Arg('roomId', () => ID) roomId: string,

@@ -1,4 +1,9 @@
-import { Arg, Ctx, Info, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Extensions, Info, ID, Int, Query, Resolver } from 'type-graphql';
+import { CHANGES_LIMIT } from '../../chat/changes/change.service';
+import { HISTORY_LIMIT } from '../../chat/reading/viewer-reader';
+import { PAGE_SIZE } from '../../chat/rooms/room.service';
+import { SEARCH_LIMIT } from '../../chat/search/search.service';
+import { listBound } from '../list-bounds';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from '../context';
 import { historySelection, inboxSelection } from '../selection';
@@ -17,6 +22,7 @@ export class QueryResolver {
     return ctx.viewer().requireRoom(id);
   }
 
+  @Extensions(listBound({ arg: 'pageSize', max: PAGE_SIZE.max }))
   @Query(() => RoomPageObject, { description: 'Rooms the caller is an active member of, most recent activity first.' })
   rooms(
     @Ctx() ctx: GraphQLContext,
@@ -28,6 +34,7 @@ export class QueryResolver {
     return ctx.viewer().inbox(type ?? null, page ?? 1, pageSize ?? 20, inboxSelection(info));
   }
 
+  @Extensions(listBound({ arg: 'pageSize', max: PAGE_SIZE.max }))
   @Query(() => RoomPageObject, { description: "GROUP rooms of the caller's company." })
   companyRooms(
     @Ctx() ctx: GraphQLContext,
@@ -42,6 +49,7 @@ export class QueryResolver {
     return ctx.viewer().directChat(userId);
   }
 
+  @Extensions(listBound({ arg: 'limit', max: HISTORY_LIMIT.max }))
   @Query(() => [MessageObject], { description: 'Newest first; `before` is a message id (exclusive).' })
   messages(
     @Ctx() ctx: GraphQLContext,
@@ -54,6 +62,7 @@ export class QueryResolver {
     return ctx.viewer().history(roomId, limit ?? 50, before ?? null, includeDeleted ?? false, historySelection(info));
   }
 
+  @Extensions(listBound({ arg: 'limit', max: CHANGES_LIMIT.max }))
   @Query(() => ChangeBatchObject, {
     description:
       "What changed in the caller's rooms since a cursor (Message.version or a previous cursor); without `since`, an empty batch and the current cursor.",
@@ -66,6 +75,7 @@ export class QueryResolver {
     return ctx.services.changes.changes(ctx.actor(), since ?? null, limit ?? 200);
   }
 
+  @Extensions(listBound({ arg: 'limit', max: SEARCH_LIMIT.max }))
   @Query(() => [MessageSearchHitObject], {
     description:
       "Full-text search over the messages of the caller's rooms (or one room), newest first; `before` is a message id (exclusive).",
@@ -82,6 +92,7 @@ export class QueryResolver {
     return hits;
   }
 
+  @Extensions(listBound({ arg: 'limit', max: HISTORY_LIMIT.max }))
   @Query(() => [MessageObject], { description: 'Replies to a thread root, newest first; `before` is a reply id (exclusive).' })
   thread(
     @Ctx() ctx: GraphQLContext,
@@ -92,6 +103,7 @@ export class QueryResolver {
     return ctx.viewer().thread(parentId, limit ?? 50, before ?? null);
   }
 
+  @Extensions(listBound({ arg: 'limit', max: HISTORY_LIMIT.max }))
   @Query(() => [MessageObject], { description: 'Messages that mention the caller, in rooms the caller is an active member of, newest first.' })
   mentions(
     @Ctx() ctx: GraphQLContext,

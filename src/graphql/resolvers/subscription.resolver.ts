@@ -1,6 +1,7 @@
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { ChatEvent } from '../../chat/events';
 import type { Message } from '../../chat/messages/message.table';
+import { fromOutside, isOutside } from '../../chat/reading/outside';
 import type { GraphQLContext } from '../context';
 import { MembershipEventObject, MessageObject, ReadReceiptObject, TypingEventObject } from '../types/object-types';
 
@@ -17,7 +18,7 @@ export class SubscriptionResolver {
     description:
       'New messages in one room, or in every room the caller belongs to when roomId is omitted. With `since` (a message id) the messages after it are replayed first, with no gap and no duplicate.',
     subscribe: ({ args, context }) =>
-      (context as GraphQLContext).streams.messageAdded((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
+      (context as GraphQLContext).streams.messageAdded((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null, (context as GraphQLContext).replayTurn),
   })
   messageAdded(
     @Root() message: Message,
@@ -31,7 +32,7 @@ export class SubscriptionResolver {
     description:
       'Edits, deletions, reaction, pin and reply-count changes. With `since` (a Message.version or a ChangeBatch cursor) the messages changed after it are replayed first, oldest change first, with no gap and no duplicate.',
     subscribe: ({ args, context }) =>
-      (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null),
+      (context as GraphQLContext).streams.messageUpdated((context as GraphQLContext).actor(), args.roomId ?? null, args.since ?? null, (context as GraphQLContext).replayTurn),
   })
   messageUpdated(
     @Root() message: Message,
@@ -46,7 +47,9 @@ export class SubscriptionResolver {
     subscribe: ({ context }) => (context as GraphQLContext).streams.membershipChanged((context as GraphQLContext).actor()),
   })
   membershipChanged(@Root() event: EventOf<'membershipChanged'>): MembershipEventObject {
-    return { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
+    const record = { kind: event.change, roomId: event.roomId, memberId: event.memberId, userId: event.userId };
+    // The subscriber's own removal keeps its mark: its room is then seen from outside.
+    return isOutside(event) ? fromOutside(record) : record;
   }
 
   @Subscription(() => ReadReceiptObject, {

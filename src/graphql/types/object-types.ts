@@ -1,6 +1,7 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { DateTime } from '../scalars';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
+import { listBound } from '../list-bounds';
 import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums';
 
 /**
@@ -111,7 +112,6 @@ export class MessageObject {
   @Field(() => Boolean, { description: 'True for a reply that was also posted to the room (it then appears in room history).' })
   alsoInRoom: boolean;
 
-  @Field(() => Int, { description: 'Replies to this message (not deleted).' })
   replyCount: number;
 
   @Field(() => DateTime, { nullable: true })
@@ -158,6 +158,7 @@ export class ReactionSummaryObject {
 @ObjectType('RoomPage', { simpleResolvers: true })
 export class RoomPageObject {
   @Field(() => [RoomObject])
+  @Extensions(listBound({ perParent: true }))
   items: RoomObject[];
 
   @Field(() => Int)
@@ -200,9 +201,11 @@ export class ChangeBatchObject {
   @Field(() => [MessageObject], {
     description: "Messages of the caller's rooms created or changed after `since`, oldest change first (deleted ones included, their content null).",
   })
+  @Extensions(listBound({ perParent: true }))
   messages: MessageObject[];
 
   @Field(() => [MemberObject], { description: "The caller's memberships that changed after `since` (added, removed, role, mute, ban)." })
+  @Extensions(listBound({ perParent: true }))
   memberships: MemberObject[];
 
   @Field(() => String, { description: 'Pass as `since` next time.' })
