@@ -29,6 +29,8 @@ export interface Config {
   logLevel: string;
   /** Where the embedded PostgreSQL keeps its data. @default ./data */
   embeddedDataDir: string;
+  /** The port the embedded PostgreSQL listens on (127.0.0.1), EMBEDDED_PG_PORT. @default 54329 */
+  embeddedPort: number;
   /**
    * Serve POST /dev/token (mints tokens for development users). Never in
    * production; on by default only with the development secret, or DEV_TOKENS=true.
@@ -58,6 +60,16 @@ function parsePort(raw: string | undefined): number {
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`PORT must be an integer between 0 and 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+function parseEmbeddedPort(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return 54329;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    throw new ConfigError(`EMBEDDED_PG_PORT must be an integer between 1 and 65535, got "${raw}"`);
   }
   return port;
 }
@@ -121,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
+    embeddedPort: parseEmbeddedPort(env.EMBEDDED_PG_PORT),
     devTokens: !production && (!jwtSecret || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
   };

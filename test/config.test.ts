@@ -21,6 +21,7 @@ describe('configuration', () => {
       corsOrigins: undefined,
       logLevel: 'info',
       embeddedDataDir: './data',
+      embeddedPort: 54329,
       devTokens: true,
     });
   });
@@ -67,6 +68,7 @@ describe('configuration', () => {
     ['a malformed room limit', { ROOM_RATE_LIMIT: '1/0' }, 'ROOM_RATE_LIMIT must look like'],
     ['a malformed member limit', { MEMBER_RATE_LIMIT: 'x/1' }, 'MEMBER_RATE_LIMIT must look like'],
     ['a port out of range', { PORT: '70000' }, 'PORT must be an integer'],
+    ['an embedded PostgreSQL port that is not a port', { EMBEDDED_PG_PORT: '0' }, 'EMBEDDED_PG_PORT must be an integer between 1 and 65535, got "0"'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ] as const) {
     it(`refuses ${name} with a message that names the setting`, () => {
@@ -76,5 +78,12 @@ describe('configuration', () => {
 
   it('never serves development tokens in production', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's', DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+  });
+
+  it('reads EMBEDDED_PG_PORT', () => {
+    expect(loadConfig({ EMBEDDED_PG_PORT: '55432' }).embeddedPort).to.equal(55432);
+    for (const bad of ['65536', '-1', 'five', '5432.5']) {
+      expect(() => loadConfig({ EMBEDDED_PG_PORT: bad }), bad).to.throw(ConfigError, 'EMBEDDED_PG_PORT');
+    }
   });
 });
