@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
+import { migrations } from '../src/db/migrations';
+import { makeUser, ok } from './support/client';
+import { testDatabaseUrl } from './support/hooks';
+import { onCleanup, startServer } from './support/server';
 
 /** A loopback port nobody listens on right now. */
 function freePort(): Promise<number> {
@@ -95,5 +100,28 @@ describe('starting up', () => {
       // The first one is unharmed.
       expect(await queryOnce<{ one: number }>(first.url, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
     });
+  });
+
+  it('migrates an empty database once when three servers start on it together, and all three serve', async function () {
+    this.timeout(60_000);
+    const name = `chat_migrate_${randomBytes(4).toString('hex')}`;
+    const admin = new URL(testDatabaseUrl());
+    const url = new URL(admin.toString());
+    url.pathname = `/${name}`;
+    await queryOnce(admin.toString(), `CREATE DATABASE ${name}`);
+    // Registered first, so it runs after the servers are stopped.
+    onCleanup(() => queryOnce(admin.toString(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
+    const started = await Promise.allSettled([1, 2, 3].map(() => startServer({ env: { DATABASE_URL: url.toString() } })));
+    const failures = started.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error)?.message ?? s.reason)] : []));
+    expect(failures, 'servers that failed to start').to.deep.equal([]);
+
+    const applied = await queryOnce<{ name: string; n: number }>(url.toString(), `SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`);
+    expect(applied).to.have.length(migrations.length);
+    expect(applied.filter((m) => m.n !== 1), 'migrations applied more than once').to.deep.equal([]);
+    const user = await makeUser();
+    for (const s of started) {
+      if (s.status === 'fulfilled') await ok(s.value.url, '{ me { id } }', {}, user.token);
+    }
   });
 });
