@@ -74,6 +74,9 @@ function parseEmbeddedPort(raw: string | undefined): number {
   return port;
 }
 
+/** RFC 7518: an HS256 key at least as long as its hash (256 bits); a shorter one is brute-forced offline from any token it signed. */
+const PRODUCTION_SECRET_MIN_BYTES = 32;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function parseLogLevel(raw: string | undefined): string {
@@ -111,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = nonEmpty(env.JWT_SECRET);
   if (production && !jwtSecret) {
     throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  }
+  const secretBytes = jwtSecret === undefined ? 0 : Buffer.byteLength(jwtSecret, 'utf8');
+  if (production && secretBytes < PRODUCTION_SECRET_MIN_BYTES) {
+    throw new ConfigError(`JWT_SECRET must be at least ${PRODUCTION_SECRET_MIN_BYTES} bytes in production, got ${secretBytes}`);
   }
   const origins = nonEmpty(env.CORS_ORIGINS)
     ?.split(',')
