@@ -62,8 +62,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    logger.info({ dataDir: config.embeddedDataDir }, 'DATABASE_URL is not set: starting an embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir, warn: (line) => logger.warn(line) });
+    logger.info({ dataDir: config.embeddedDataDir, port: config.embeddedPort }, 'DATABASE_URL is not set: starting an embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir, port: config.embeddedPort, warn: (line) => logger.warn(line) });
     databaseUrl = embedded.url;
   }
   if (config.jwtSecretIsDefault) {

@@ -30,6 +30,8 @@ export interface Config {
   logLevel: string;
   /** Where the embedded PostgreSQL keeps its data. @default ./data */
   embeddedDataDir: string;
+  /** The port the embedded PostgreSQL listens on (127.0.0.1), EMBEDDED_PG_PORT. @default 54329 */
+  embeddedPort: number;
   /**
    * Serve POST /dev/token (mints tokens for development users). Never in
    * production; on by default only with the development secret, or DEV_TOKENS=true.
@@ -62,6 +64,19 @@ function parsePort(raw: string | undefined): number {
   }
   return port;
 }
+
+function parseEmbeddedPort(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return 54329;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    throw new ConfigError(`EMBEDDED_PG_PORT must be an integer between 1 and 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+/** RFC 7518: an HS256 key at least as long as its hash (256 bits); a shorter one is brute-forced offline from any token it signed. */
+const PRODUCTION_SECRET_MIN_BYTES = 32;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -101,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !jwtSecret) {
     throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
   }
+  const secretBytes = jwtSecret === undefined ? 0 : Buffer.byteLength(jwtSecret, 'utf8');
+  if (production && secretBytes < PRODUCTION_SECRET_MIN_BYTES) {
+    throw new ConfigError(`JWT_SECRET must be at least ${PRODUCTION_SECRET_MIN_BYTES} bytes in production, got ${secretBytes}`);
+  }
   const origins = nonEmpty(env.CORS_ORIGINS)
     ?.split(',')
     .map((o) => o.trim())
@@ -124,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
+    embeddedPort: parseEmbeddedPort(env.EMBEDDED_PG_PORT),
     devTokens: !production && (!jwtSecret || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
   };

@@ -1,6 +1,8 @@
 /** Process entry: config, createApp(), listen; SIGTERM/SIGINT stop it cleanly within 10 s. */
+import { inspect } from 'node:util';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createLogger } from './logger';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -31,8 +33,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error) => {
-  const message = error instanceof ConfigError ? error.message : ((error as Error)?.stack ?? JSON.stringify(error) ?? String(error));
+main().catch((error: unknown) => {
+  // These two say what was expected, what came and where to look: their stack adds nothing.
+  const told = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+  const message = told ? error.message : error instanceof Error ? (error.stack ?? error.message) : inspect(error);
   process.stderr.write(`chat API failed to start: ${message}\n`);
   process.exit(1);
 });

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import pino from 'pino';
 import { signToken } from '../src/auth/token';
 import { gql, makeUser, ok, signIn, type GraphQLResponse } from './support/client';
 import { groupRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
+import { closeCodeOf } from './support/ws';
 
 const ME = '{ me { id displayName companyId } }';
 
@@ -148,5 +150,27 @@ describe('Identity: who may call the API', () => {
       const again = await seenBy(owner, data.createGroupChat.id, stranger);
       expect(again?.displayName).to.equal(null);
     });
+  });
+});
+
+describe('Identity: a good token the server fails to check is never UNAUTHENTICATED', () => {
+  it('answers 500 (masked, logged with its id) over HTTP and closes 1011 over WebSocket, not 401 / 4401', async () => {
+    const lines: { msg: string; errorId?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await startServer({ logger });
+    // Recording the token's user fails for a reason that has nothing to do with the token.
+    server.app.repos.users.upsertFromClaims = async () => {
+      throw new TypeError('users row writer broke at 10.0.0.7');
+    };
+    const user = await makeUser();
+
+    const res = await gql(server.url, ME, {}, user.token);
+    expect(res.status).to.equal(500);
+    expect(res.headers.get('www-authenticate')).to.equal(null);
+    expect(res.errors?.map((e) => e.extensions.code)).to.deep.equal(['INTERNAL_SERVER_ERROR']);
+    expect(res.errors?.[0].message).to.match(/^Internal server error \(ref [0-9a-f-]{36}\)$/);
+    expect(lines.some((l) => l.errorId === res.errors?.[0].extensions.errorId), 'logged with the same id').to.equal(true);
+
+    expect(await closeCodeOf(server, `Bearer ${user.token}`)).to.equal(1011);
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config';
 
+/** A secret long enough for production (32 bytes or more). */
+const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-bytes';
+
 describe('configuration', () => {
   it('uses the documented defaults with an empty environment', () => {
     const config = loadConfig({});
@@ -23,6 +26,7 @@ describe('configuration', () => {
       corsOrigins: undefined,
       logLevel: 'info',
       embeddedDataDir: './data',
+      embeddedPort: 54329,
       devTokens: true,
     });
   });
@@ -73,6 +77,8 @@ describe('configuration', () => {
     ['a malformed room limit', { ROOM_RATE_LIMIT: '1/0' }, 'ROOM_RATE_LIMIT must look like'],
     ['a malformed member limit', { MEMBER_RATE_LIMIT: 'x/1' }, 'MEMBER_RATE_LIMIT must look like'],
     ['a port out of range', { PORT: '70000' }, 'PORT must be an integer'],
+    ['an embedded PostgreSQL port that is not a port', { EMBEDDED_PG_PORT: '0' }, 'EMBEDDED_PG_PORT must be an integer between 1 and 65535, got "0"'],
+    ['a short JWT_SECRET in production', { NODE_ENV: 'production', JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes in production, got 5'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ] as const) {
     it(`refuses ${name} with a message that names the setting`, () => {
@@ -81,6 +87,19 @@ describe('configuration', () => {
   }
 
   it('never serves development tokens in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's', DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+  });
+
+  it('accepts a production JWT_SECRET of 32 bytes (counted in UTF-8, not characters) and reads EMBEDDED_PG_PORT', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).to.equal('x'.repeat(32));
+    // 16 characters of two bytes each: 32 bytes of key.
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'é'.repeat(16) }).production).to.equal(true);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).to.throw(ConfigError, 'got 31');
+    // Outside production a short secret is still a development convenience.
+    expect(loadConfig({ JWT_SECRET: 'short' }).jwtSecret).to.equal('short');
+    expect(loadConfig({ EMBEDDED_PG_PORT: '55432' }).embeddedPort).to.equal(55432);
+    for (const bad of ['65536', '-1', 'five', '5432.5']) {
+      expect(() => loadConfig({ EMBEDDED_PG_PORT: bad }), bad).to.throw(ConfigError, 'EMBEDDED_PG_PORT');
+    }
   });
 });

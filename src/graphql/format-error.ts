@@ -35,8 +35,12 @@ function codeOf(error: ChatError): string {
   }
 }
 
-/** Errors that mean the database cannot be reached right now (connection refused, terminated, shutting down). */
-function isDatabaseUnavailable(error: unknown): boolean {
+/**
+ * Errors that mean the database cannot be reached right now (connection refused,
+ * terminated, shutting down): masked as "temporarily unavailable" here, HTTP 503
+ * and a retryable WebSocket close in the transports.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string; driverError?: { code?: string; message?: string } };
   const code = e?.driverError?.code ?? e?.code;
   const message = `${e?.message ?? ''} ${e?.driverError?.message ?? ''}`;

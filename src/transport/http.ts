@@ -7,9 +7,10 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { GraphQLError, Kind, parse } from 'graphql';
 import type { Authenticated } from '../auth/authenticator';
-import { RateLimitedError } from '../chat/errors';
+import { RateLimitedError, UnauthenticatedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
+import { isDatabaseUnavailable } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
 import { compiledGateway } from './compiled-executor';
 import type { TransportOptions } from './transport-options';
@@ -36,6 +37,17 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
         if (!limited) return;
         response.http.status = 429;
         response.http.headers.set('retry-after', String(limited.retryAfter));
+      },
+    };
+  },
+};
+
+/** A response with an error of the database being unreachable is a 503: retry later, the token is fine. */
+const unavailableStatus: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, errors }) {
+        if (errors?.some((e) => isDatabaseUnavailable(e.originalError ?? e))) response.http.status = 503;
       },
     };
   },
@@ -94,6 +106,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       rateLimitStatus,
+      // After rateLimitStatus: an outage outranks a rate limit.
+      unavailableStatus,
       queryCostLimit(options.limits),
       ...(options.reportStatements ? [statementReport] : []),
       ...(options.plugins ?? []),
@@ -174,15 +188,23 @@ function introspectionOnly(query: unknown, limits: QueryLimits): boolean {
  * anonymous client could otherwise make the server do for nothing). Outside
  * production, introspection alone is let through, so Sandbox can load the
  * schema before a token is set. The verified token travels to the context.
+ * Only a bad token is a 401 (clients sign their user out on it): a failure to
+ * check a good one (the database is down while its user is recorded) is the
+ * server's, shaped by the one error formatter, 503 while the database is away.
  */
 function authenticateFirst(options: HttpOptions): RequestHandler {
   return async (req, res, next) => {
     let auth: Authenticated | null = null;
-    let authError: Error | null = null;
+    let authError: UnauthenticatedError | null = null;
     try {
       auth = await options.authenticator.authenticate(req.headers.authorization);
     } catch (error) {
-      authError = error as Error;
+      if (!(error instanceof UnauthenticatedError)) {
+        const formatted = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
+        res.status(isDatabaseUnavailable(error) ? 503 : 500).json({ errors: [formatted] });
+        return;
+      }
+      authError = error;
     }
     res.locals.requestAuth = { auth, authError } satisfies RequestAuth;
     const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;

@@ -5,8 +5,10 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Authenticated } from '../auth/authenticator';
+import { UnauthenticatedError } from '../chat/errors';
 import { RowReader } from '../chat/reading/row-reader';
 import { createContext } from '../graphql/context';
+import { isDatabaseUnavailable } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost } from '../graphql/protection';
 import { originAllowed } from './http';
 import { ReplayGate } from '../realtime/replay-gate';
@@ -134,8 +136,16 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         let auth: Authenticated;
         try {
           auth = await options.authenticator.require(ctx.connectionParams?.authorization);
-        } catch {
-          ctx.extra.socket.close(ChatCloseCode.Unauthenticated, 'Unauthorized');
+        } catch (error) {
+          if (error instanceof UnauthenticatedError) {
+            ctx.extra.socket.close(ChatCloseCode.Unauthenticated, 'Unauthorized');
+            return false;
+          }
+          // Not the token's fault, so never 4401 (clients sign out on it). Logged with an id by the
+          // one formatter; 1013 Try Again Later is one graphql-ws's client retries, 1011 it does not.
+          const { message } = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
+          const reason = Buffer.byteLength(message) <= 123 ? message : message.slice(0, 80); // a close reason holds 123 bytes
+          ctx.extra.socket.close(isDatabaseUnavailable(error) ? 1013 : 1011, reason);
           return false;
         }
         // The socket may have closed while the token was checked: then it takes no slot (onClose has run).
