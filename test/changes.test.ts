@@ -252,13 +252,16 @@ describe('changes: an offline client catches up on everything', () => {
   });
 
   it("shows a room left only up to the moment of leaving, its own removal included, and never another company's rooms", async () => {
-    const { owner, member, roomId, companyId } = await staffedRoom(server.url);
+    const { owner, member, roomId } = await staffedRoom(server.url);
     const since = (await changes(server, member, null)).cursor;
+    const kept = await send(server.url, owner, roomId, 'said before the removal, never changed');
     const before = await send(server.url, owner, roomId, 'before the removal');
     await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, owner.token);
     const after = await send(server.url, owner, roomId, 'after the removal');
     await ok(server.url, EDIT, { id: before.id, c: 'edited after the removal' }, owner.token);
     const batch = await changes(server, member, since);
+    // A change made before leaving arrives, as it was; one made after does not.
+    expect(batch.messages.map((m) => ({ id: m.id, content: m.content }))).to.deep.equal([{ id: kept.id, content: 'said before the removal, never changed' }]);
     expect(batch.messages.map((m) => m.id)).not.to.include(after.id);
     expect(JSON.stringify(batch)).not.to.include('after the removal');
     expect(batch.memberships.map((m) => ({ room: m.room.id, isActive: m.isActive }))).to.deep.equal([{ room: roomId, isActive: false }]);
@@ -267,7 +270,82 @@ describe('changes: an offline client catches up on everything', () => {
     const elsewhere = await signToken(TEST_JWT_SECRET, { userId: owner.id, name: owner.name, companyId: randomUUID(), expiresIn: '1h' });
     const moved = (await ok(server.url, CHANGES, { since, limit: 200 }, elsewhere)).changes as Batch;
     expect({ messages: moved.messages, memberships: moved.memberships }).to.deep.equal({ messages: [], memberships: [] });
-    expect(companyId).to.be.a('string');
+  });
+
+  it("answers a left room's later state as for a room that does not exist: a reply's parent, reads, reactions, the room, over HTTP and in a replay", async () => {
+    const { owner, admin, member, roomId } = await staffedRoom(server.url);
+    const since = (await changes(server, member, null)).cursor;
+    const root = await send(server.url, owner, roomId, 'the root');
+    const mine = (await ok(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId, content: 'my reply', parentId: root.id } }, member.token)).sendMessage;
+    await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, member.token);
+    // Life goes on in the room: the root is edited, replied to, reacted to, read; someone joins.
+    await ok(server.url, EDIT, { id: root.id, c: 'the root, edited later' }, owner.token);
+    await ok(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId, content: 'a later reply', parentId: root.id } }, admin.token);
+    await ok(server.url, REACT, { id: root.id, r: ':later:' }, admin.token);
+    await ok(server.url, `mutation($r: ID!) { markRoomRead(roomId: $r) { id } }`, { r: roomId }, admin.token);
+    const joiner = await signIn(server.url, await makeUser({ companyId: owner.companyId }));
+    await ok(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: roomId, u: [joiner.id] }, owner.token);
+
+    const LATER = `id content replyCount readCount readBy(limit: 5) { id } reactions { reaction } mentions { id } threadParticipants { id } pinnedBy { id }
+      edits(limit: 5) { content } parent { id content edits(limit: 5) { content } threadParticipants { id } reactions { reaction } }
+      room { id name lastMessageAt memberCount members(limit: 5) { id } myMembership { id } lastMessage { id } unreadCount messages(limit: 5) { id } readReceipts(limit: 5) { lastReadAt } }`;
+    const expected = {
+      id: mine.id, content: 'my reply', replyCount: 0, readCount: 0, readBy: [], reactions: [], mentions: [], threadParticipants: [], pinnedBy: null, edits: [], parent: null,
+      room: { id: roomId, name: 'Team', lastMessageAt: null, memberCount: 0, members: [], myMembership: null, lastMessage: null, unreadCount: 0, messages: [], readReceipts: [] },
+    };
+    const { changes: batch } = await ok(server.url, `query($s: String) { changes(since: $s, limit: 10) { messages { ${LATER} } memberships { isActive room { memberCount lastMessageAt members(limit: 5) { id } } } } }`, { s: since }, member.token);
+    expect(batch.messages).to.deep.equal([expected]);
+    expect(batch.memberships).to.deep.equal([{ isActive: false, room: { memberCount: 0, lastMessageAt: null, members: [] } }]);
+
+    const replay = collect(wsClient(server, member.token), `subscription($s: String) { messageUpdated(since: $s) { ${LATER} } }`, { s: since });
+    await waitFor(() => replay.data.length > 0 || replay.errors.length > 0, 5000, 'the replay');
+    await sleep(200);
+    expect(replay.errors).to.deep.equal([]);
+    expect(replay.data.map((d) => d.messageUpdated)).to.deep.equal([expected]);
+  });
+
+  it('pages both lists at once when both overflow: the page stops at the smaller of their last versions, nothing skipped', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const since = (await changes(server, member, null)).cursor;
+    // Four messages, then four new memberships of the member: each list overflows a page of 3.
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push((await send(server.url, owner, roomId, `m${i}`)).id);
+    const rooms = [];
+    for (let i = 0; i < 4; i++) rooms.push(await groupRoom(server.url, owner, [member], `r${i}`));
+    const seenMessages: string[] = [];
+    const seenRooms: string[] = [];
+    let cursor = since;
+    for (let pages = 0; pages < 10; pages++) {
+      const batch = await changes(server, member, cursor, 3);
+      seenMessages.push(...batch.messages.map((m) => m.id));
+      seenRooms.push(...batch.memberships.map((m) => m.room.id));
+      cursor = batch.cursor;
+      if (!batch.hasMore) break;
+    }
+    expect(seenMessages).to.deep.equal(sent);
+    expect(seenRooms).to.deep.equal(rooms);
+  });
+
+  it("gives cursors that tell nothing of how many writes other companies made between them", async () => {
+    const { owner } = await staffedRoom(server.url);
+    const elsewhere = await staffedRoom(server.url);
+    const position = async () => (await server.app.db.query<{ v: string }>(`SELECT last_value::text AS v FROM change_version_seq`))[0].v;
+    const taken: { cursor: string; position: string }[] = [];
+    for (const writes of [0, 1, 5]) {
+      for (let i = 0; i < writes; i++) await send(server.url, elsewhere.owner, elsewhere.roomId, `elsewhere ${i}`);
+      taken.push({ cursor: (await changes(server, owner, null)).cursor, position: await position() });
+    }
+    for (const { cursor, position: p } of taken) {
+      // The position is nowhere in the cursor, in any base a client could read.
+      expect(cursor.toLowerCase()).not.to.include(BigInt(p).toString(16));
+      expect(cursor).not.to.include(p);
+    }
+    // Cursors of nearby positions look unrelated: nearly every character differs.
+    for (let i = 1; i < taken.length; i++) {
+      const [a, b] = [taken[i - 1].cursor, taken[i].cursor];
+      const differing = [...a].filter((c, k) => b[k] !== c).length;
+      expect(differing, `${a} vs ${b}`).to.be.at.least(14);
+    }
   });
 
   it('refuses a malformed, edited or foreign cursor with BAD_USER_INPUT, over HTTP and WebSocket', async () => {

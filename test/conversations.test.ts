@@ -339,4 +339,164 @@ describe('conversations', () => {
       expect(byId[r.id]).to.include({ replyCount: 0 });
     });
   });
+  describe('bounds: no field works harder as a room or a history grows', () => {
+    /** A room of `size` members (besides the staff), every one of them having read everything, seeded straight in the database. */
+    async function crowdedRoom(size: number) {
+      const staffed = await staffedRoom(server.url);
+      const posted = await send(server.url, staffed.owner, staffed.roomId, 'read by the crowd');
+      await server.app.db.query(
+        `WITH crowd AS (INSERT INTO users (id, display_name) SELECT gen_random_uuid(), 'crowd ' || g FROM generate_series(1, $2) g RETURNING id)
+         INSERT INTO room_members (room_id, user_id, role, last_read_at) SELECT $1, id, 'MEMBER', now() + interval '1 second' FROM crowd`,
+        [staffed.roomId, size],
+      );
+      return { ...staffed, posted };
+    }
+
+    it('reads readBy(limit) and readCount at their bounds: a room of 400 readers costs what a room of 40 does', async () => {
+      const READS = `query($r: ID!) { messages(roomId: $r, limit: 5) { id readCount ${Array.from({ length: 5 }, (_, i) => `r${i}: readBy(limit: 1) { id }`).join(' ')} } }`;
+      const ONE = `query($id: ID!) { message(id: $id) { readCount readBy(limit: 2) { id } } }`;
+      const work: { statements: number; rows: number }[] = [];
+      for (const size of [40, 400]) {
+        const { owner, roomId, posted } = await crowdedRoom(size);
+        const page = await gql(server.url, READS, { r: roomId }, owner.token);
+        expect(page.errors).to.equal(undefined);
+        expect(page.data!.messages[0].readCount).to.equal(size);
+        expect(page.data!.messages[0].r4).to.have.length(1);
+        const one = await gql(server.url, ONE, { id: posted.id }, owner.token);
+        expect(one.data!.message).to.deep.include({ readCount: size });
+        expect(one.data!.message.readBy).to.have.length(2);
+        work.push({ statements: page.extensions!.sqlStatements! + one.extensions!.sqlStatements!, rows: page.extensions!.sqlRows! + one.extensions!.sqlRows! });
+      }
+      expect(work[1], 'statements and rows read, 400 readers vs 40').to.deep.equal(work[0]);
+    });
+
+    it('pages a room of 450 members with members(limit, after), reading no more than the page, and refuses a bad limit or after', async () => {
+      const { owner, roomId } = await crowdedRoom(450);
+      const PAGE = `query($r: ID!, $l: Int, $a: ID) { room(id: $r) { members(limit: $l, after: $a) { id user { id } } } }`;
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const res = await gql(server.url, PAGE, { r: roomId, l: 200, a: after }, owner.token);
+        expect(res.errors).to.equal(undefined);
+        const page = res.data!.room.members as { id: string }[];
+        expect(res.extensions!.sqlRows, 'rows read for one page').to.be.at.most(page.length + 2);
+        seen.push(...page.map((m) => m.id));
+        if (page.length < 200) break;
+        after = page[page.length - 1].id;
+      }
+      expect(seen).to.have.length(453);
+      expect(new Set(seen).size).to.equal(453);
+      const first = (await ok(server.url, `query($r: ID!) { room(id: $r) { members { id } } }`, { r: roomId }, owner.token)).room.members;
+      expect(first, 'the default page is 100').to.have.length(100);
+      for (const variables of [{ l: 0 }, { l: 501 }, { a: 'nope' }, { a: randomUUID() }]) {
+        expect(await errorCode(server.url, PAGE, { r: roomId, ...variables }, owner.token), JSON.stringify(variables)).to.equal('BAD_USER_INPUT');
+      }
+    });
+
+    it('lists readReceipts most recent first, at most `limit` (1-500)', async () => {
+      const { owner, admin, member, roomId } = await staffedRoom(server.url);
+      await send(server.url, owner, roomId, 'read me');
+      for (const reader of [member, admin, owner]) {
+        await ok(server.url, READ, { r: roomId }, reader.token);
+        await sleep(5);
+      }
+      const RECEIPTS = `query($r: ID!, $l: Int) { room(id: $r) { readReceipts(limit: $l) { user { id } } } }`;
+      const all = (await ok(server.url, RECEIPTS, { r: roomId }, owner.token)).room.readReceipts.map((r: { user: { id: string } }) => r.user.id);
+      expect(all).to.deep.equal([owner.id, admin.id, member.id]);
+      expect((await ok(server.url, RECEIPTS, { r: roomId, l: 2 }, owner.token)).room.readReceipts).to.have.length(2);
+      for (const l of [0, 501]) expect(await errorCode(server.url, RECEIPTS, { r: roomId, l }, owner.token)).to.equal('BAD_USER_INPUT');
+    });
+
+    it('never counts a removed member as a reader', async () => {
+      const { owner, admin, member, roomId } = await staffedRoom(server.url);
+      const m = await send(server.url, owner, roomId, 'read me');
+      await ok(server.url, READ, { r: roomId }, member.token);
+      await ok(server.url, READ, { r: roomId }, admin.token);
+      expect((await message(server, owner, m.id)).readCount).to.equal(2);
+      await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, owner.token);
+      const state = await message(server, owner, m.id);
+      expect(state.readCount).to.equal(1);
+      expect(state.readBy).to.deep.equal([{ id: admin.id }]);
+      const page = (await ok(server.url, `query($r: ID!) { messages(roomId: $r) { readCount } }`, { r: roomId }, owner.token)).messages;
+      expect(page[0].readCount, 'the history statement counts the same').to.equal(1);
+    });
+
+    it('keeps the 100 most recent earlier versions of a message, and lists the most recent `limit` (default 20) oldest first', async () => {
+      const { member, roomId } = await staffedRoom(server.url);
+      const m = await send(server.url, member, roomId, 'v0');
+      for (let i = 1; i <= 105; i++) await ok(server.url, EDIT, { id: m.id, c: `v${i}` }, member.token);
+      expect(await count(server, `SELECT count(*)::int AS n FROM message_edits WHERE message_id = $1`, [m.id])).to.equal(100);
+      const EDITS = `query($id: ID!, $l: Int) { message(id: $id) { edits(limit: $l) { content } } }`;
+      const contents = async (l?: number) => (await ok(server.url, EDITS, { id: m.id, l }, member.token)).message.edits.map((e: { content: string }) => e.content);
+      expect(await contents()).to.deep.equal(Array.from({ length: 20 }, (_, i) => `v${85 + i}`));
+      expect(await contents(100)).to.deep.equal(Array.from({ length: 100 }, (_, i) => `v${5 + i}`));
+      expect(await contents(1)).to.deep.equal(['v104']);
+      for (const l of [0, 101]) expect(await errorCode(server.url, EDITS, { id: m.id, l }, member.token)).to.equal('BAD_USER_INPUT');
+    });
+  });
+
+  describe('limits on repeatable writes', () => {
+    it('rate limits pinMessage and unpinMessage per user and room (PIN_RATE_LIMIT)', async () => {
+      const limited = await startServer({ env: { PIN_RATE_LIMIT: '3/60' } });
+      const { owner, roomId } = await staffedRoom(limited.url);
+      const m = await send(limited.url, owner, roomId, 'pin me');
+      for (const doc of [PIN, UNPIN, PIN]) await ok(limited.url, doc, { id: m.id }, owner.token);
+      const refused = await gql(limited.url, UNPIN, { id: m.id }, owner.token);
+      expect(refused.errors?.[0].extensions).to.deep.include({ code: 'RATE_LIMITED' });
+      expect(refused.errors?.[0].extensions.retryAfter).to.be.within(1, 60);
+      expect(refused.status).to.equal(429);
+      const [row] = await limited.app.db.query<{ pinned: boolean }>(`SELECT pinned_at IS NOT NULL AS pinned FROM messages WHERE id = $1`, [m.id]);
+      expect(row.pinned, 'the refused unpin changed nothing').to.equal(true);
+    });
+
+    it("sends a member's read receipts at most once a second, the latest position last", async () => {
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const receipts = collect(wsClient(server, owner.token), `subscription($r: ID!) { readReceipt(roomId: $r) { user { id } lastReadAt } }`, { r: roomId });
+      await sleep(300);
+      let last = '';
+      for (let i = 0; i < 30; i++) {
+        await send(server.url, owner, roomId, `m${i}`);
+        last = (await ok(server.url, READ, { r: roomId }, member.token)).markRoomRead.lastReadAt;
+      }
+      await sleep(1300);
+      expect(receipts.data.length, 'receipts for 30 moves within about a second').to.be.within(2, 3);
+      expect(receipts.data.at(-1).readReceipt).to.deep.equal({ user: { id: member.id }, lastReadAt: last });
+    });
+
+    it('refuses a read position before the room was created or outside the years 1970-9999, storing nothing; later is clamped to now', async () => {
+      const { owner, roomId } = await staffedRoom(server.url);
+      for (const at of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2020-01-01T00:00:00Z']) {
+        expect(await errorCode(server.url, READ, { r: roomId, at }, owner.token), at).to.equal('BAD_USER_INPUT');
+      }
+      expect(await count(server, `SELECT count(*)::int AS n FROM room_members WHERE room_id = $1 AND last_read_at IS NOT NULL`, [roomId])).to.equal(0);
+      const later = (await ok(server.url, READ, { r: roomId, at: '9999-12-31T23:59:59Z' }, owner.token)).markRoomRead.lastReadAt;
+      expect(Date.parse(later)).to.be.below(Date.now() + 5_000);
+      // Everything that reads read positions still answers.
+      const state = await ok(server.url, `query($r: ID!) { room(id: $r) { readReceipts { lastReadAt } members { lastReadAt } } rooms { total } }`, { r: roomId }, owner.token);
+      expect(state.room.readReceipts).to.deep.equal([{ lastReadAt: later }]);
+    });
+  });
+
+  describe('threads and mentions follow membership', () => {
+    it('tells the thread root of a reply deleted (messageUpdated with its new replyCount)', async () => {
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const root = await send(server.url, owner, roomId, 'root');
+      const r = await reply(server, member, roomId, root.id, 'a reply');
+      const updates = collect(wsClient(server, owner.token), `subscription($r: ID) { messageUpdated(roomId: $r) { id replyCount isDeleted } }`, { r: roomId });
+      await sleep(300);
+      await ok(server.url, DELETE, { id: r.id }, member.token);
+      await waitFor(() => updates.data.some((d) => d.messageUpdated.id === root.id), 5000, "the root's update");
+      expect(updates.data.find((d) => d.messageUpdated.id === root.id).messageUpdated).to.deep.equal({ id: root.id, replyCount: 0, isDeleted: false });
+    });
+
+    it('leaves out of `mentions` the rooms a user has left, though of their own company', async () => {
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const otherRoom = await groupRoom(server.url, owner, [member], 'stays');
+      await ok(server.url, SEND, { input: { roomId, content: 'in the room left', mentionIds: [member.id] } }, owner.token);
+      const kept = (await ok(server.url, SEND, { input: { roomId: otherRoom, content: 'in the room kept', mentionIds: [member.id] } }, owner.token)).sendMessage;
+      await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, member.token);
+      const { mentions } = await ok(server.url, `{ mentions { id content } }`, {}, member.token);
+      expect(mentions).to.deep.equal([{ id: kept.id, content: 'in the room kept' }]);
+    });
+  });
 });

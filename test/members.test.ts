@@ -333,6 +333,18 @@ describe('members', () => {
   });
 
   describe('updateMemberRole', () => {
+    it('is rate limited per user and room (ROLE_RATE_LIMIT): the refused change changes nothing', async () => {
+      const { url } = await startServer({ env: { ROLE_RATE_LIMIT: '3/60' } });
+      // staffedRoom promotes its ADMIN: the first of the three.
+      const { owner, member, roomId } = await staffedRoom(url);
+      await ok(url, ROLE, { r: roomId, u: member.id, role: 'ADMIN' }, owner.token);
+      await ok(url, ROLE, { r: roomId, u: member.id, role: 'MEMBER' }, owner.token);
+      const refused = await gql(url, ROLE, { r: roomId, u: member.id, role: 'ADMIN' }, owner.token);
+      expect(refused.errors?.[0].extensions).to.deep.include({ code: 'RATE_LIMITED' });
+      expect(refused.status).to.equal(429);
+      expect((await roles(url, owner, roomId))[member.id]).to.equal('MEMBER');
+    });
+
     it('lets the OWNER promote a MEMBER to ADMIN and demote an ADMIN to MEMBER', async () => {
       const { url } = await startServer();
       const { owner, admin, member, roomId } = await staffedRoom(url);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { defaultFieldResolver, type GraphQLField, type GraphQLResolveInfo, isObjectType } from 'graphql';
+import { defaultFieldResolver, type GraphQLField, type GraphQLResolveInfo, isObjectType, parse } from 'graphql';
 import type { GraphQLContext } from '../src/graphql/context';
-import { isPerViewer } from '../src/graphql/per-viewer';
+import { isPerViewer, readsViewer as readsViewerOf } from '../src/graphql/per-viewer';
 import { buildChatSchema } from '../src/graphql/schema';
 
 /*
@@ -77,6 +77,24 @@ describe('per-viewer fields are declared where they are declared', () => {
       expect(await readsViewer(field), `${name} reads the viewer ${isPerViewer(field) ? 'not' : 'but is not marked @Extensions(PER_VIEWER)'}`).to.equal(
         isPerViewer(field),
       );
+    });
+  }
+});
+
+describe('readsViewer: whether a document selects any per-viewer field', () => {
+  const schema = buildChatSchema();
+  const cases: [string, string, boolean][] = [
+    ['no per-viewer field', `subscription { messageAdded { id content sender { id } } }`, false],
+    ['one, first of several', `subscription { messageAdded { room { unreadCount } id content } }`, true],
+    ['one, last of several', `subscription { messageAdded { id content room { id unreadCount } } }`, true],
+    ['one, between shared fields', `subscription { messageAdded { id reactions { reactedByMe count } content } }`, true],
+    ['one, inside a fragment', `subscription { messageAdded { ...F id } } fragment F on Message { room { myMembership { id } } }`, true],
+    ['one, inside an inline fragment', `subscription { messageAdded { ... on Message { room { members { id } } } content } }`, true],
+    ['a shared field of the same name as none', `subscription { membershipChanged { kind member { id } } }`, false],
+  ];
+  for (const [label, query, expected] of cases) {
+    it(`${expected ? 'reads' : 'does not read'} the viewer: ${label}`, () => {
+      expect(readsViewerOf(schema, parse(query))).to.equal(expected);
     });
   }
 });

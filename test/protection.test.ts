@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { gql, makeUser, ok, signIn, type GraphQLResponse, type TestUser } from './support/client';
 import { groupRoom, send } from './support/factories';
-import { startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
+import { parse } from 'graphql';
+import { DEFAULT_QUERY_LIMITS, queryCost } from '../src/graphql/protection';
+import { buildChatSchema } from '../src/graphql/schema';
+import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
+import { collect, ready, refusal, sleep, waitFor } from './support/ws';
 
 /** A raw POST, for bodies and headers the gql helper does not send. */
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }> {
@@ -398,6 +402,126 @@ describe('Protection', () => {
           }
         }
       }
+    });
+  });
+  describe('lists cost what they can produce', () => {
+    const schema = buildChatSchema();
+    const cost = (query: string, variables: Record<string, unknown> = {}) => queryCost(schema, parse(query), variables, undefined) as number;
+
+    it('counts a list without a size argument at its bound, nested lists multiplied', () => {
+      // members: limit 100 by default; pinnedMessages: at most 50; readReceipts: 100; threadParticipants: 10; mentions: 50.
+      // A field weighs 1 and what it selects; a bounded one, its bound times (1 + what each item selects).
+      expect(cost(`{ room(id: "x") { members { id } } }`)).to.equal(1 + 100 * (1 + 1));
+      expect(cost(`{ room(id: "x") { members(limit: 500) { id } } }`)).to.equal(1 + 500 * 2);
+      expect(cost(`{ room(id: "x") { pinnedMessages { id } } }`)).to.equal(1 + 50 * 2);
+      expect(cost(`{ room(id: "x") { readReceipts { lastReadAt } } }`)).to.equal(1 + 100 * 2);
+      expect(cost(`{ message(id: "x") { threadParticipants { id } mentions { id } } }`)).to.equal(1 + 10 * 2 + 50 * 2);
+      expect(cost(`{ changes(limit: 500) { messages { mentions { id } } } }`)).to.equal(500 * (1 + 1 * (1 + 50 * 2)));
+      expect(cost(`{ rooms(pageSize: 100) { items { id } } }`)).to.equal(100 * (1 + 1 * (1 + 1)));
+      // Out of range weighs the maximum: the cost never trusts a value the resolver has not checked.
+      expect(cost(`{ room(id: "x") { members(limit: 100000) { id } } }`)).to.equal(1 + 500 * 2);
+    });
+
+    it('refuses 20 aliased catch-up pages of mentions before any resolver runs', async () => {
+      const server = await startServer();
+      const user = await signIn(server.url, await makeUser());
+      const query = `{ ${Array.from({ length: 20 }, (_, i) => `c${i}: changes(limit: 500) { messages { mentions { id displayName } } }`).join(' ')} }`;
+      await expectRefusedBeforeResolvers(server, () => gql(server.url, query, {}, user.token), /cost/i);
+    });
+
+    it("holds a user's subscriptions of room members to what their budget affords at the members' bound", async () => {
+      const server = await startServer({ limits: { maxSubscriptionCostPerUser: 2000 } });
+      const owner = await signIn(server.url, await makeUser());
+      const attacker = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, owner, [attacker]);
+      const variant = (i: number) => `subscription($r: ID) { messageAdded(roomId: $r) { v${i}: id room { members { id user { id } } } } }`;
+      const each = cost(variant(0), { r: roomId });
+      expect(each, 'a page of 100 members and their users').to.be.above(400);
+      const client = wsClient(server, attacker.token);
+      const subs = Array.from({ length: 37 }, (_, i) => collect(client, variant(i), { r: roomId }));
+      await waitFor(() => subs.filter((x) => x.errors.length > 0).length >= 37 - Math.floor(2000 / each), 5000, 'the refusals');
+      await sleep(200);
+      expect(subs.filter((x) => x.errors.length === 0)).to.have.length(Math.floor(2000 / each));
+    });
+  });
+
+  describe('anonymous requests', () => {
+    const INTROSPECTION = `{ __schema { queryType { name } types { name fields { name } } } }`;
+
+    it("answers Sandbox's introspection without a token, the same document again from what it already answered", async () => {
+      const server = await startServer();
+      const first = await gql(server.url, INTROSPECTION);
+      expect(first.status).to.equal(200);
+      expect(first.data!.__schema.queryType.name).to.equal('Query');
+      // 30 more of the same are answered with no work: the allowance for new documents (10 at once) is not touched.
+      const again = await Promise.all(Array.from({ length: 30 }, () => gql(server.url, INTROSPECTION)));
+      expect(again.map((r) => r.status)).to.deep.equal(Array(30).fill(200));
+      expect(again.every((r) => JSON.stringify(r.data) === JSON.stringify(first.data))).to.equal(true);
+    });
+
+    it('computes new anonymous documents only while a small allowance lasts; users with a token are not held up', async () => {
+      const server = await startServer();
+      const user = await signIn(server.url, await makeUser());
+      const distinct = Array.from({ length: 25 }, (_, i) => `{ a${i}: __schema { types { name } } }`);
+      const answers = await Promise.all(distinct.map((query) => gql(server.url, query)));
+      const limited = answers.filter((r) => r.status === 429);
+      expect(answers.length - limited.length, 'computed').to.be.within(10, 12);
+      expect(limited[0].errors?.[0].extensions).to.deep.include({ code: 'RATE_LIMITED' });
+      expect(Number(limited[0].headers.get('retry-after'))).to.be.at.least(1);
+      const mine = await gql(server.url, `{ a0: __schema { types { name } } me { id } }`, {}, user.token);
+      expect(mine.status).to.equal(200);
+    });
+
+    it('holds anonymous introspection to the same limits as any document', async () => {
+      const server = await startServer();
+      const deep = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: __schema { types { fields { args { type { fields { args { name } } } } } } }`).join(' ')} }`;
+      expect(cost(deep)).to.be.above(DEFAULT_QUERY_LIMITS.maxCost);
+      await expectRefusedBeforeResolvers(server, () => gql(server.url, deep), /cost|depth/i);
+      await expectRefusedBeforeResolvers(server, () => gql(server.url, `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: __schema { queryType { name } }`).join(' ')} }`), /alias/i);
+    });
+
+    const cost = (query: string) => queryCost(buildChatSchema(), parse(query), {}, undefined) as number;
+  });
+
+  describe('the subscription budget', () => {
+    it('keeps an identical subscription counted while one of its twins lives on', async () => {
+      const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 } });
+      const owner = await signIn(server.url, await makeUser());
+      const user = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, owner, [user]);
+      const variant = (i: number) => `subscription($r: ID) { messageUpdated(roomId: $r) { v${i}: id room { unreadCount } } }`;
+      const each = queryCost(buildChatSchema(), parse(variant(0)), { r: roomId }, undefined) as number;
+      const fits = Math.floor(60 / each);
+      const client = wsClient(server, user.token);
+      const twins = [collect(client, variant(0), { r: roomId }), collect(client, variant(0), { r: roomId })];
+      const others = Array.from({ length: fits - 1 }, (_, i) => collect(client, variant(i + 1), { r: roomId }));
+      await ready([...twins, ...others], async () => (await ok(server.url, `mutation($id: ID!) { addReaction(messageId: $id, reaction: ":p:") { id } }`, { id: (await send(server.url, owner, roomId, 'probe')).id }, owner.token)).addReaction, (d: any, id) => d.messageUpdated.v0 === id || Object.values(d.messageUpdated).includes(id));
+      expect([...twins, ...others].every((x) => x.errors.length === 0)).to.equal(true);
+      // One twin ends: the other still holds the shared cost, so the budget is as full as before.
+      twins[0].stop();
+      await sleep(200);
+      const late = collect(client, variant(99), { r: roomId });
+      expect(await refusal(late)).to.deep.equal(['BAD_USER_INPUT']);
+    });
+
+    it('counts every `since` subscription on its own, with its replay, so fifty identical ones cannot all replay', async () => {
+      const server = await startServer({ limits: { maxSubscriptionCostPerUser: 200 } });
+      const owner = await signIn(server.url, await makeUser());
+      const user = await signIn(server.url, await makeUser());
+      const roomId = await groupRoom(server.url, owner, [user]);
+      const first = await send(server.url, owner, roomId, 'first');
+      for (let i = 0; i < 5; i++) await send(server.url, owner, roomId, `m${i}`);
+      const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { id } }`;
+      const each = queryCost(buildChatSchema(), parse(SINCE), { r: roomId, s: first.id }, undefined) as number;
+      const client = wsClient(server, user.token);
+      const subs = Array.from({ length: 50 }, () => collect(client, SINCE, { r: roomId, s: first.id }));
+      const fits = Math.floor(200 / (2 * each));
+      await waitFor(() => subs.filter((x) => x.errors.length > 0).length >= 50 - fits, 5000, 'the refusals');
+      await waitFor(() => subs.filter((x) => x.data.length === 5).length >= fits, 5000, 'the accepted replays');
+      await sleep(200);
+      const accepted = subs.filter((x) => x.errors.length === 0);
+      expect(accepted).to.have.length(fits);
+      for (const sub of accepted) expect(sub.data.map((d) => d.messageAdded.id)).to.have.length(5);
     });
   });
 });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { directRoom, groupRoom, send, staffedRoom } from './support/factories';
-import { startServer } from './support/server';
+import { signToken } from '../src/auth/token';
+import { startServer, TEST_JWT_SECRET } from './support/server';
 import { sleep } from './support/ws';
 
 /** Rooms: creating DIRECT and GROUP rooms, reading one, the inbox, the company's rooms. */
@@ -111,6 +112,19 @@ describe('rooms', () => {
       expect(await errorCode(url, CREATE_DIRECT, { userId: outsider.id }, a.token)).to.equal('FORBIDDEN');
       expect((await roomsOf(url, a)).total).to.equal(0);
       expect((await roomsOf(url, outsider)).total).to.equal(0);
+    });
+
+    it("never returns the pair's room to a token naming another company than the room's: NOT_FOUND, as room(id) answers", async () => {
+      const { url } = await startServer();
+      const alice = await signIn(url, await makeUser());
+      const bob = await makeUser();
+      const roomId = (await ok(url, `mutation($u: ID!) { createDirectChat(userId: $u) { id } }`, { u: bob.id }, alice.token)).createDirectChat.id;
+      const elsewhere = await signToken(TEST_JWT_SECRET, { userId: alice.id, name: alice.name, companyId: randomUUID(), expiresIn: '1h' });
+      const res = await gql(url, `mutation($u: ID!) { createDirectChat(userId: $u) { id companyId memberCount lastMessageAt myMembership { id } } }`, { u: bob.id }, elsewhere);
+      const asRoom = await gql(url, `query($id: ID!) { room(id: $id) { id } }`, { id: roomId }, elsewhere);
+      expect(res.errors?.[0].extensions.code).to.equal('NOT_FOUND');
+      expect(res.errors?.[0].message).to.equal(asRoom.errors?.[0].message);
+      expect(res.data ?? null).to.equal(null);
     });
 
     it('returns one and the same room when both users call 50 times at once', async () => {

@@ -265,7 +265,8 @@ describe('scale-out over a Redis Cluster: an event costs what its audience costs
       }
       // The write is acknowledged and stored; only its live event is lost.
       const during = await send(b.url, alice, victimRoom, 'during the outage');
-      expect(during.id).to.be.a('string');
+      const stored = await ok(b.url, `query($id: ID!) { message(id: $id) { content room { id } } }`, { id: during.id }, alice.token);
+      expect(stored.message).to.deep.equal({ content: 'during the outage', room: { id: victimRoom } });
     } finally {
       await cluster.restart(victim);
     }

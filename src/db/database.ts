@@ -124,13 +124,12 @@ export class Database implements Queryable {
   private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}): Promise<T[]> {
     this.statements += 1;
     this.observer?.(text, params);
-    if (this.options.countStatements) {
-      const tally = currentStatementTally();
-      if (tally) tally.count += 1;
-    }
+    const tally = this.options.countStatements ? currentStatementTally() : undefined;
+    if (tally) tally.count += 1;
     try {
       const name = this.nameOf(text, options);
       const result = await on.query<T & object>({ name, text, values: params as unknown[] } satisfies QueryConfig);
+      if (tally) tally.rows += result.rows.length;
       return result.rows;
     } catch (error) {
       this.options.onQueryError?.(error as Error, text);

@@ -12,6 +12,7 @@ import { countStatements, currentStatementTally } from '../db/statement-counter'
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import { isDatabaseUnavailable } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
 import { compiledGateway } from './compiled-executor';
 import type { TransportOptions } from './transport-options';
 
@@ -26,6 +27,8 @@ export interface HttpOptions extends TransportOptions {
   devTokens?: (claims: { userId?: unknown; name?: unknown; companyId?: unknown }) => Promise<{ token: string; userId: string }>;
   /** A built web client served at `/`. */
   exampleDir?: string;
+  /** How many new anonymous introspection documents are computed per second (outside production). */
+  anonymousAllowance?: AnonymousAllowance;
 }
 
 /** RATE_LIMITED over HTTP is also a 429 with Retry-After. */
@@ -187,12 +190,15 @@ function introspectionOnly(query: unknown, limits: QueryLimits): boolean {
  * here, before Apollo parses, validates or costs its document (work an
  * anonymous client could otherwise make the server do for nothing). Outside
  * production, introspection alone is let through, so Sandbox can load the
- * schema before a token is set. The verified token travels to the context.
+ * schema before a token is set: answered from the answers already given, and
+ * a new document only while a small allowance lasts
+ * (src/transport/anonymous-introspection.ts). The verified token travels to the context.
  * Only a bad token is a 401 (clients sign their user out on it): a failure to
  * check a good one (the database is down while its user is recorded) is the
  * server's, shaped by the one error formatter, 503 while the database is away.
  */
 function authenticateFirst(options: HttpOptions): RequestHandler {
+  const anonymous = anonymousIntrospection(options.anonymousAllowance);
   return async (req, res, next) => {
     let auth: Authenticated | null = null;
     let authError: UnauthenticatedError | null = null;
@@ -210,7 +216,7 @@ function authenticateFirst(options: HttpOptions): RequestHandler {
     const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
     const graphqlRequest = req.method !== 'GET' || query !== undefined || req.query.extensions !== undefined;
     if (auth || !graphqlRequest) return next();
-    if (!options.production && introspectionOnly(query, options.limits)) return next();
+    if (!options.production && introspectionOnly(query, options.limits)) return anonymous(req, res, next);
     res
       .status(401)
       .set('www-authenticate', 'Bearer')
@@ -249,6 +255,7 @@ const statementReport: ApolloServerPlugin<GraphQLContext> = {
           response.body.singleResult.extensions = {
             ...response.body.singleResult.extensions,
             sqlStatements: tally.count,
+            sqlRows: tally.rows,
           };
         }
       },

@@ -7,7 +7,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
   headers: Headers;
   data: T | null | undefined;
   errors: { message: string; extensions: { code: string; [k: string]: unknown }; path?: (string | number)[] }[] | undefined;
-  extensions: { sqlStatements?: number } | undefined;
+  extensions: { sqlStatements?: number; sqlRows?: number } | undefined;
 }
 
 /** One GraphQL request over HTTP POST, as a client sends it. */
