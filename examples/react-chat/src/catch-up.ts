@@ -6,11 +6,6 @@ const PAGE = 200;
 /** Pages read over HTTP; anything left after them comes from the messageUpdated replay, which starts at the returned cursor. */
 const MAX_PAGES = 10;
 
-/** Versions and cursors are opaque strings that compare as strings: the greater one is the later change. */
-export function newer(a: string | null, b: string | null): string | null {
-  return a === null || (b !== null && b > a) ? b : a;
-}
-
 /**
  * Merges into the cache every message of my rooms that changed after `since`
  * (edits, deletions, reactions, and messages sent meanwhile), oldest change

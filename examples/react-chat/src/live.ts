@@ -2,7 +2,7 @@ import type { ApolloClient, OperationVariables } from '@apollo/client';
 import { useApolloClient } from '@apollo/client/react';
 import { useEffect, useRef } from 'react';
 import { addMessage, inHistory, mergeChange } from './cache';
-import { catchUp, newer } from './catch-up';
+import { catchUp } from './catch-up';
 import { MEMBERSHIP_CHANGED, MESSAGE_ADDED_ANYWHERE, MESSAGE_UPDATED, ROOM_LIVE, ROOMS, type ChatMessage } from './operations';
 import { useChat, useConnectionState } from './session';
 
@@ -62,11 +62,13 @@ export function listen<TData, TVariables extends OperationVariables>(
  * once per connection epoch. Edits, deletions and reactions are merged into
  * the cache by message id, so every list showing a message shows its change.
  *
- * Catching up: the client keeps the newest change of the feed it has merged (a
- * Message.version, or the cursor of a catch-up). On every (re)connection it
- * first merges what changed after it (`changes`, paged), then subscribes to
- * `messageUpdated(since: <the cursor>)`, which replays whatever changed during
- * the catch-up before going live: nothing missed while offline, nothing doubled.
+ * Catching up: the client keeps the cursor its last catch-up ended at (cursors
+ * are opaque: they tell nothing of which change is later). On every
+ * (re)connection it first merges what changed after it (`changes`, paged),
+ * then subscribes to `messageUpdated(since: <the cursor>)`, which replays
+ * whatever changed during the catch-up before going live: nothing missed
+ * while offline. Changes already seen live come again after a reconnect and
+ * merge by id, so nothing shows twice.
  */
 export function useLiveUpdates(openRoomId: string | null): void {
   const client = useApolloClient();
@@ -74,7 +76,7 @@ export function useLiveUpdates(openRoomId: string | null): void {
   const { epoch } = useConnectionState();
   const openRoom = useRef(openRoomId);
   openRoom.current = openRoomId;
-  // Only the change feed moves it, not messageAdded: the two streams are not ordered with each other.
+  // Where the last catch-up ended: the next one starts there.
   const seen = useRef<string | null>(null);
 
   useEffect(() => {
@@ -106,7 +108,6 @@ export function useLiveUpdates(openRoomId: string | null): void {
     };
     const onChange = (message: ChatMessage) => {
       mergeChange(client.cache, message);
-      seen.current = newer(seen.current, message.version);
       // A deleted message leaves the unread counts and may have been a room's last message; an
       // edit may have mentioned me (editMessage replaces the mentions) in a room I am not reading.
       const mayMentionMe =
@@ -122,7 +123,7 @@ export function useLiveUpdates(openRoomId: string | null): void {
     void catchUp(client, seen.current)
       .then(
         (cursor) => {
-          seen.current = newer(seen.current, cursor);
+          seen.current = cursor ?? seen.current;
           if (epoch > 1) refetchRooms(client); // a reconnect: counts and last messages may have moved while offline
         },
         // The subscription's replay catches up instead.
