@@ -1,6 +1,6 @@
 /**
  * The write path's ceiling in PostgreSQL, for the capacity model (README: Scale out):
- * our send statement (`MessageRepository.sendMessage`: visibility, rate limit,
+ * our send statement (`messages.sendMessage`: visibility, rate limit,
  * the room's seq under its row lock, the service-wide version lock, the insert)
  * against a plain insert that takes only the room's seq (no version, no rate
  * limit: what the baseline server does), by 20 concurrent callers for 5 s each:
@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/data-source';
-import { MessageRepository } from '../src/chat/messages/message.repository';
+import { createRepositories } from '../src/chat/chat-repositories';
 import { MessageType } from '../src/chat/types';
 import { runOnScratchDatabase } from './lib/scratch-database';
 
@@ -51,7 +51,7 @@ runOnScratchDatabase('chat_write_path', async (url) => {
       `INSERT INTO room_members (room_id, user_id, role, version) SELECT r, u, 'MEMBER', 0 FROM unnest($1::uuid[]) r, unnest($2::uuid[]) u`,
       [rooms, users],
     );
-    const messages = new MessageRepository(db);
+    const { messages } = createRepositories(db);
     const limit = { max: 1_000_000_000, windowSeconds: 1 };
     const ours = (roomOf: (caller: number) => string) => (caller: number, i: number) =>
       messages.sendMessage(

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { signToken } from '../src/auth/token';
-import { MessageRepository } from '../src/chat/messages/message.repository';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
@@ -210,8 +209,8 @@ describe('changes: an offline client catches up on everything', () => {
     const b = await send(server.url, member, roomId, 'b');
     let cursor = (await changes(server, owner, null)).cursor;
     // A change that takes its version, then stays uncommitted for a while (the real edit statement, in a held transaction).
-    const slow = server.app.db.transaction(async (tx) => {
-      await new MessageRepository(tx).editMessage(a.id, 'slow edit');
+    const slow = server.app.db.transaction(async (manager) => {
+      await manager.withRepository(server.app.repos.messages).editMessage(a.id, 'slow edit');
       await sleep(800);
     });
     await sleep(100);

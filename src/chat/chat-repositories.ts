@@ -1,14 +1,15 @@
-import type { Database, Queryable } from '../db/database';
-import { ChangeRepository } from './changes/change.repository';
-import { RateLimitRepository } from './limits/rate-limit.repository';
-import { MemberRepository } from './members/member.repository';
-import { MessageRepository } from './messages/message.repository';
-import { ReactionRepository } from './reactions/reaction.repository';
-import { RoomRepository } from './rooms/room.repository';
-import { SearchRepository } from './search/search.repository';
-import { UserRepository } from './users/user.repository';
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../db/database';
+import { changeRepository, type ChangeRepository } from './changes/change.repository';
+import { rateLimitRepository, type RateLimitRepository } from './limits/rate-limit.repository';
+import { memberRepository, type MemberRepository } from './members/member.repository';
+import { messageRepository, type MessageRepository } from './messages/message.repository';
+import { reactionRepository, type ReactionRepository } from './reactions/reaction.repository';
+import { roomRepository, type RoomRepository } from './rooms/room.repository';
+import { searchRepository, type SearchRepository } from './search/search.repository';
+import { userRepository, type UserRepository } from './users/user.repository';
 
-/** One repository per aggregate, all over the same connection (the pool, or one transaction's). */
+/** One repository per aggregate, each a TypeORM repository with the table's queries (the pool's, or one transaction's). */
 export interface Repositories {
   users: UserRepository;
   rooms: RoomRepository;
@@ -20,25 +21,26 @@ export interface Repositories {
   search: SearchRepository;
 }
 
-/** The repositories over the pool, and a way to run work in one transaction over fresh ones. */
+/** The repositories over the pool, and a way to run work in one transaction over the same ones. */
 export interface ChatRepositories extends Repositories {
-  /** Runs `work` with repositories bound to one transaction: committed when it resolves, rolled back when it throws. */
+  /** Runs `work` with the repositories bound to one transaction (`manager.withRepository`): committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
 }
 
-function over(q: Queryable): Repositories {
-  return {
-    users: new UserRepository(q),
-    rooms: new RoomRepository(q),
-    members: new MemberRepository(q),
-    messages: new MessageRepository(q),
-    reactions: new ReactionRepository(q),
-    rateLimits: new RateLimitRepository(q),
-    changes: new ChangeRepository(q),
-    search: new SearchRepository(q),
-  };
-}
-
 export function createRepositories(db: Database): ChatRepositories {
-  return { ...over(db), transaction: (work) => db.transaction((tx) => work(over(tx))) };
+  const { dataSource } = db;
+  const repos: Repositories = {
+    users: userRepository(dataSource, db),
+    rooms: roomRepository(dataSource, db),
+    members: memberRepository(dataSource, db),
+    messages: messageRepository(dataSource, db),
+    reactions: reactionRepository(dataSource, db),
+    rateLimits: rateLimitRepository(dataSource, db),
+    changes: changeRepository(dataSource, db),
+    search: searchRepository(dataSource, db),
+  };
+  // The same repositories, their statements on the transaction's connection.
+  const within = (manager: EntityManager): Repositories =>
+    Object.fromEntries(Object.entries(repos).map(([name, repo]) => [name, manager.withRepository(repo)])) as unknown as Repositories;
+  return { ...repos, transaction: (work) => db.transaction((manager) => work(within(manager))) };
 }

@@ -1,7 +1,9 @@
 import { Client, type Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Database } from './database';
+import { chatEntities } from '../chat/entities';
 import { migrations } from './migrations';
+import { SnakeNamingStrategy } from './naming-strategy';
 import { driverTypes } from './timestamps';
 
 export interface DataSourceSettings {
@@ -17,18 +19,22 @@ export interface DataSourceSettings {
 }
 
 /**
- * Options shared by the server and the TypeORM CLI (ormconfig.ts). TypeORM owns
- * the schema (migrations, never `synchronize`) and the pool; queries go through
- * src/db/database.ts. No entities: each table is declared once, in its domain
- * folder (`*.table.ts`), and test/tables.test.ts holds those declarations to
- * the migrated schema.
+ * Options shared by the server and the TypeORM CLI (ormconfig.ts). The
+ * entities (src/chat/entities.ts) are the one declaration of each table; the
+ * migrations build the schema (never `synchronize`), and
+ * test/schema-drift.test.ts holds the two together with TypeORM's own diff.
+ * TypeORM owns the pool; hand-tuned statements run on it through src/db/database.ts.
  */
 export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'poolSize' | 'onPoolError'>): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
-    entities: [],
+    entities: chatEntities,
     migrations,
+    namingStrategy: new SnakeNamingStrategy(),
+    // gen_random_uuid() is built into PostgreSQL 13+: no extension to install, none to compare.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     logging: false,
@@ -80,7 +86,8 @@ async function migrateOnce(dataSource: DataSource, url: string): Promise<void> {
 
 /** Opens the pool, applies pending migrations, and wraps the pool for the repositories. */
 export async function openDatabase(settings: DataSourceSettings): Promise<OpenedDatabase> {
-  const dataSource = new DataSource(dataSourceOptions(settings));
+  const db = new Database({ onQueryError: settings.onQueryError, countStatements: settings.countStatements });
+  const dataSource = new DataSource({ ...dataSourceOptions(settings), logger: db.typeOrmLogger() });
   await dataSource.initialize();
   try {
     await migrateOnce(dataSource, settings.url);
@@ -89,9 +96,7 @@ export async function openDatabase(settings: DataSourceSettings): Promise<Opened
     await dataSource.destroy().catch(() => {});
     throw error;
   }
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const db = new Database(pool, { onQueryError: settings.onQueryError, countStatements: settings.countStatements });
-  return { dataSource, db };
+  return { dataSource, db: db.attach(dataSource) };
 }
 
 /** True when the database answers a trivial statement (the readiness probe). */

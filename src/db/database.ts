@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { type DataSource, type EntityManager, type Logger as TypeOrmLogger, type QueryRunner } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { currentStatementTally } from './statement-counter';
 
-/** Something statements run on: the pool, or one transaction's connection. */
+/** Something hand-tuned statements run on: the pool, or one transaction's connection. */
 export interface Queryable {
   /** Runs one statement and returns its rows (for every kind of statement, RETURNING included). */
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: StatementOptions): Promise<T[]>;
@@ -29,27 +31,48 @@ export interface DatabaseOptions {
 }
 
 /**
- * The one way repositories reach PostgreSQL: statements on the pool, or a
- * transaction on one connection. A thin layer over pg's pool (the pool TypeORM
- * opened, so there is one pool), because it is on every request's path: no
- * entity metadata, rows as the driver gives them.
+ * The one way statements reach PostgreSQL, on TypeORM's pool: TypeORM's API
+ * (repositories, query builders) for what it does well, and the hand-tuned
+ * statements of the hot paths as named statements on the same pool and, inside
+ * a transaction, on the same connection (`on(manager)`). It counts every
+ * statement of either kind (statement budgets), and sends a statement again
+ * when it met a pooled connection PostgreSQL had ended while it sat idle.
  */
 export class Database implements Queryable {
-  /** Statements sent since start (the benchmark reads it for socket traffic). */
+  /** Statements sent since start, of either kind (tests and the benchmark read it). */
   statements = 0;
   private readonly names = new Map<string, string>();
   /** Sees every statement before it is sent (the benchmark captures them); null: nobody looks. */
   observer: ((text: string, params: readonly unknown[]) => void) | null = null;
+  private source: DataSource | null = null;
 
-  /** How many connections the pool holds at most (pg's default: 10). */
+  constructor(private readonly options: DatabaseOptions = {}) {}
+
+  /**
+   * Runs on `dataSource` from now on (once it is initialized). The Database
+   * exists first: TypeORM takes its logger (typeOrmLogger) when the data
+   * source is made.
+   */
+  attach(dataSource: DataSource): this {
+    if (!(dataSource.driver instanceof PostgresDriver)) throw new Error('The chat API runs on PostgreSQL: the data source must be of type postgres');
+    this.source = dataSource;
+    return this;
+  }
+
+  get dataSource(): DataSource {
+    if (!this.source) throw new Error('The database is not attached to a data source yet');
+    return this.source;
+  }
+
+  /** TypeORM's pool: one pool for its statements and ours. */
+  private get pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /** How many connections the pool holds at most. */
   private get poolSize(): number {
     return this.pool.options.max ?? 10;
   }
-
-  constructor(
-    private readonly pool: Pool,
-    private readonly options: DatabaseOptions = {},
-  ) {}
 
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
     for (let attempt = 1; ; attempt++) {
@@ -71,38 +94,59 @@ export class Database implements Queryable {
   }
 
   /**
-   * Runs `work` in one transaction on one connection: committed when it
-   * resolves, rolled back when it throws (the error is rethrown).
+   * Statements on the connection of the transaction `manager` belongs to, or
+   * on the pool when it belongs to none (a repository's own manager).
    */
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  on(manager: EntityManager): Queryable {
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) return this;
+    return { query: <R>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}) => this.run<R>(connectionOf(runner), text, params, options) };
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection (TypeORM's query runner):
+   * committed when it resolves, rolled back when it throws (the error is
+   * rethrown). Repositories bound to `manager` (`manager.withRepository`) and
+   * `on(manager)` run on it.
+   */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.transactionOnce(work, 1);
   }
 
-  private async transactionOnce<T>(work: (tx: Queryable) => Promise<T>, attempt: number): Promise<T> {
-    const client = await this.pool.connect();
-    const tx: Queryable = {
-      query: <R>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}) => this.run<R>(client, text, params, options),
-    };
+  private async transactionOnce<T>(work: (manager: EntityManager) => Promise<T>, attempt: number): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
     try {
-      await tx.query('BEGIN');
+      await runner.connect();
+      await runner.startTransaction();
     } catch (error) {
-      client.release(error as Error);
-      // Nothing of `work` ran: a connection found dead is replaced (see query).
-      if (terminatedBackend(error) && attempt <= this.poolSize) return this.transactionOnce(work, attempt + 1);
+      await runner.release().catch(() => {});
+      // Nothing of `work` ran: a connection found dead (see query; TypeORM may have heard of the
+      // termination first and dropped the connection) is replaced.
+      if ((terminatedBackend(error) || lostConnection(error)) && attempt <= this.poolSize) return this.transactionOnce(work, attempt + 1);
       throw error;
     }
-    let broken: Error | undefined;
     try {
-      const result = await work(tx);
-      await tx.query('COMMIT');
+      const result = await work(runner.manager);
+      await runner.commitTransaction();
       return result;
     } catch (error) {
-      await tx.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => {});
       throw error;
     } finally {
-      // A connection that could not even roll back is dropped, not handed to the next request.
-      client.release(broken);
+      await runner.release();
     }
+  }
+
+  /** TypeORM's logger: every statement TypeORM sends is counted (and observed) like ours. */
+  typeOrmLogger(): TypeOrmLogger {
+    return {
+      logQuery: (query, parameters) => this.count(query, (parameters as unknown[] | undefined) ?? []),
+      logQueryError: (error, query) => this.options.onQueryError?.(error instanceof Error ? error : new Error(String(error)), query),
+      logQuerySlow: () => {},
+      logSchemaBuild: () => {},
+      logMigration: () => {},
+      log: () => {},
+    };
   }
 
   /**
@@ -121,21 +165,35 @@ export class Database implements Queryable {
     return name;
   }
 
-  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}): Promise<T[]> {
+  private count(text: string, params: readonly unknown[]): void {
     this.statements += 1;
     this.observer?.(text, params);
-    const tally = this.options.countStatements ? currentStatementTally() : undefined;
-    if (tally) tally.count += 1;
+    if (this.options.countStatements) {
+      const tally = currentStatementTally();
+      if (tally) tally.count += 1;
+    }
+  }
+
+  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}): Promise<T[]> {
+    this.count(text, params);
     try {
       const name = this.nameOf(text, options);
       const result = await on.query<T & object>({ name, text, values: params as unknown[] } satisfies QueryConfig);
-      if (tally) tally.rows += result.rows.length;
+      if (this.options.countStatements) {
+        const tally = currentStatementTally();
+        if (tally) tally.rows += result.rows.length;
+      }
       return result.rows;
     } catch (error) {
       this.options.onQueryError?.(error as Error, text);
       throw error;
     }
   }
+}
+
+/** The pg connection a TypeORM query runner holds (connected by Database.transaction). */
+function connectionOf(runner: QueryRunner): PoolClient {
+  return (runner as QueryRunner & { databaseConnection: PoolClient }).databaseConnection;
 }
 
 /** How soon a connection that was already dead answers a statement with 57P01 (its farewell is waiting in the socket). */
@@ -150,6 +208,12 @@ const DEAD_ON_ARRIVAL_MS = 100;
  * backend waiting for the next one, idle. The few statements sent without
  * either (`BEGIN`, a bare `SELECT 1`) change nothing.
  */
-function terminatedBackend(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '57P01';
+export function terminatedBackend(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return e?.code === '57P01' || e?.driverError?.code === '57P01';
+}
+
+/** The connection was gone before the statement reached PostgreSQL (pg's words for a socket it saw close). */
+function lostConnection(error: unknown): boolean {
+  return /Connection terminated unexpectedly|Client has encountered a connection error|connection is closed/i.test(String((error as Error)?.message ?? ''));
 }

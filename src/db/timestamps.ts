@@ -28,3 +28,23 @@ export const driverTypes = {
     return pgTypes.getTypeParser(oid, format);
   },
 };
+
+/**
+ * The column transformer of every timestamptz: values reach the domain as the
+ * API's ISO strings whether the driver gave the text (named statements, read
+ * with driverTypes) or TypeORM made a Date of it (its own find and save).
+ */
+export const isoTimestamps = {
+  from: (value: Date | string | null | undefined): string | null => {
+    if (value === null || value === undefined) return null;
+    return value instanceof Date ? value.toISOString() : isoTimestamp(value);
+  },
+  to: (value: string | Date | null | undefined): string | Date | null | undefined => value,
+};
+
+/** The same for a timestamptz[] column. */
+export const isoTimestampArrays = {
+  from: (values: (Date | string)[] | null | undefined): string[] | null =>
+    values === null || values === undefined ? null : values.map((v) => isoTimestamps.from(v) as string),
+  to: (values: string[] | null | undefined): string[] | null | undefined => values,
+};

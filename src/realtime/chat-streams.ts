@@ -6,7 +6,7 @@ import type { Actor } from '../chat/actor';
 import type { Repositories } from '../chat/chat-repositories';
 import { BadInputError } from '../chat/errors';
 import type { ChatEvent } from '../chat/events';
-import type { Message } from '../chat/messages/message.table';
+import type { Message } from '../chat/messages/message.entity';
 import { asSeenBy } from '../chat/changes/change.service';
 import { fromOutside } from '../chat/reading/outside';
 import { MembershipEventKind } from '../chat/types';

@@ -1,9 +1,9 @@
 import type { Actor } from '../actor';
 import type { Repositories } from '../chat-repositories';
 import { ForbiddenError, messageNotFound, roomNotFound } from '../errors';
-import type { Member } from '../members/member.table';
-import type { Message } from '../messages/message.table';
-import type { Room } from '../rooms/room.table';
+import type { Member } from '../members/member.entity';
+import type { Message } from '../messages/message.entity';
+import type { Room } from '../rooms/room.entity';
 import type { RoomType } from '../types';
 import { requireUuid } from '../validation';
 import { joinable } from './visibility';

@@ -1,7 +1,7 @@
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import type { Member } from '../members/member.table';
-import type { Message } from '../messages/message.table';
+import type { Member } from '../members/member.entity';
+import type { Message } from '../messages/message.entity';
 import { requireIntInRange } from '../validation';
 import { fromOutside } from '../reading/outside';
 import type { ChangedMessage } from './change.repository';

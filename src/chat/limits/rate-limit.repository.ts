@@ -1,5 +1,7 @@
-import type { Queryable } from '../../db/database';
+import type { DataSource } from 'typeorm';
+import type { Database } from '../../db/database';
 import type { RateLimitedAction } from '../types';
+import { RateLimitLog } from './rate-limit.entity';
 
 /** How many actions a window admits. */
 export interface RateLimit {
@@ -30,37 +32,41 @@ export function admitSql(p: { user: string; scope: string; action: string; windo
 }
 
 /** The seed's check_rate_limit and RateLimitLog: the statements; the limits are the caller's (src/chat/limits/rate-limiter.ts). */
-export class RateLimitRepository {
-  constructor(private readonly db: Queryable) {}
+export function rateLimitRepository(dataSource: DataSource, db: Database) {
 
-  /** Admits one action of (user, scope) under `limit`, or says when the next one would be. */
-  async checkRateLimit(userId: string, scopeId: string, action: RateLimitedAction, limit: RateLimit): Promise<Admission> {
-    const admitted = await this.db.query(
-      admitSql({ user: '$1::uuid', scope: '$2::uuid', action: '$3', window: '$4', max: '$5' }),
-      [userId, scopeId, action, limit.windowSeconds, limit.max],
-    );
-    if (admitted.length > 0) return { admitted: true };
-    return { admitted: false, retryAfter: await this.retryAfter(userId, scopeId, action, limit) };
-  }
+  return dataSource.getRepository(RateLimitLog).extend({
+    /** Admits one action of (user, scope) under `limit`, or says when the next one would be. */
+    async checkRateLimit(userId: string, scopeId: string, action: RateLimitedAction, limit: RateLimit): Promise<Admission> {
+      const admitted = await db.on(this.manager).query(
+        admitSql({ user: '$1::uuid', scope: '$2::uuid', action: '$3', window: '$4', max: '$5' }),
+        [userId, scopeId, action, limit.windowSeconds, limit.max],
+      );
+      if (admitted.length > 0) return { admitted: true };
+      return { admitted: false, retryAfter: await this.retryAfter(userId, scopeId, action, limit) };
+    },
 
-  /** Whole seconds until the oldest admission inside the window leaves it (at least 1). */
-  async retryAfter(userId: string, scopeId: string, action: RateLimitedAction, limit: RateLimit): Promise<number> {
-    const [row] = await this.db.query<{ retry_after: number | null }>(
-      `SELECT ceil(extract(epoch FROM (min(t) + make_interval(secs => $4) - clock_timestamp())))::int AS retry_after
-       FROM rate_limits rl, unnest(rl.admitted_at) t
-       WHERE rl.user_id = $1 AND rl.scope_id = $2 AND rl.action = $3 AND t > clock_timestamp() - make_interval(secs => $4)`,
-      [userId, scopeId, action, limit.windowSeconds],
-    );
-    return Math.max(1, row?.retry_after ?? limit.windowSeconds);
-  }
+    /** Whole seconds until the oldest admission inside the window leaves it (at least 1). */
+    async retryAfter(userId: string, scopeId: string, action: RateLimitedAction, limit: RateLimit): Promise<number> {
+      const [row] = await db.on(this.manager).query<{ retry_after: number | null }>(
+        `SELECT ceil(extract(epoch FROM (min(t) + make_interval(secs => $4) - clock_timestamp())))::int AS retry_after
+         FROM rate_limits rl, unnest(rl.admitted_at) t
+         WHERE rl.user_id = $1 AND rl.scope_id = $2 AND rl.action = $3 AND t > clock_timestamp() - make_interval(secs => $4)`,
+        [userId, scopeId, action, limit.windowSeconds],
+      );
+      return Math.max(1, row?.retry_after ?? limit.windowSeconds);
+    },
 
-  /** Drops the keys whose newest admission is older than `windowSeconds` (nobody is inside a window there). */
-  async pruneRateLimitLog(windowSeconds: number): Promise<number> {
-    const rows = await this.db.query(
-      `DELETE FROM rate_limits
-       WHERE admitted_at[array_upper(admitted_at, 1)] <= clock_timestamp() - make_interval(secs => $1) RETURNING 1`,
-      [windowSeconds],
-    );
-    return rows.length;
-  }
+    /** Drops the keys whose newest admission is older than `windowSeconds` (nobody is inside a window there). */
+    async pruneRateLimitLog(windowSeconds: number): Promise<number> {
+      const rows = await db.on(this.manager).query(
+        `DELETE FROM rate_limits
+         WHERE admitted_at[array_upper(admitted_at, 1)] <= clock_timestamp() - make_interval(secs => $1) RETURNING 1`,
+        [windowSeconds],
+      );
+      return rows.length;
+    },
+  });
 }
+
+export type RateLimitRepository = ReturnType<typeof rateLimitRepository>;
+

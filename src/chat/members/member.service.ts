@@ -8,7 +8,7 @@ import { MAX_USERS_PER_CALL } from '../rooms/room.service';
 import { MemberRole, MembershipEventKind, RateLimitedAction, RoomType } from '../types';
 import { Coalescer } from '../limits/coalescer';
 import { requireDateInRange, requireUuid, requireUuids } from '../validation';
-import type { Member } from './member.table';
+import type { Member } from './member.entity';
 
 /** May a member with role `actor` remove a member with role `target`? (Removing oneself is leaving, handled apart.) */
 function mayRemove(actor: MemberRole, target: MemberRole): boolean {

@@ -6,8 +6,8 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MemberRole, MessageType, RateLimitedAction, RoomType } from '../types';
 import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid, requireUuids } from '../validation';
-import type { UserView } from '../users/user.table';
-import type { Message } from './message.table';
+import type { UserView } from '../users/user.entity';
+import type { Message } from './message.entity';
 
 export const CONTENT_LENGTH = { min: 1, max: 4000 };
 export const METADATA_MAX_BYTES = 16 * 1024;

@@ -1,13 +1,12 @@
-import type { Queryable } from '../../db/database';
+import type { DataSource } from 'typeorm';
+import { columnsOf } from '../../db/columns';
+import type { Database } from '../../db/database';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { RateLimitedAction } from '../types';
 import { stampAfter } from '../changes/versions';
-import { messagesTable, type Message } from '../messages/message.table';
-import type { UserView } from '../users/user.table';
-import { reactionsTable as t, type Reaction } from './reaction.table';
-
-const REACTION = t.select('mr');
-const MESSAGE = messagesTable.select('m');
+import { Message } from '../messages/message.entity';
+import type { UserView } from '../users/user.entity';
+import { Reaction } from './reaction.entity';
 
 /** What an add came to. */
 export type AddOutcome = { kind: 'added'; message: Message } | { kind: 'given' } | { kind: 'full' } | { kind: 'limited' };
@@ -30,144 +29,143 @@ export interface ReactionSummaries {
   users: UserView[];
 }
 
-export class ReactionRepository {
-  constructor(private readonly db: Queryable) {}
+export function reactionRepository(dataSource: DataSource, db: Database) {
+  const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
+  return dataSource.getRepository(Reaction).extend({
+    /**
+     * Locks the message's row until the transaction ends (null when it does not
+     * exist): run first in the transaction that adds, so the add's statement,
+     * with a snapshot taken after, sees every reaction committed before it and
+     * the cap on distinct reactions holds exactly however many add at once.
+     */
+    async lockForReaction(messageId: string): Promise<{ deleted: boolean } | null> {
+      const message = await this.manager
+        .createQueryBuilder(Message, 'm')
+        .select(['m.id', 'm.isDeleted'])
+        .where('m.id = :messageId', { messageId })
+        .setLock('pessimistic_write')
+        .getOne();
+      return message ? { deleted: message.isDeleted } : null;
+    },
 
-  /**
-   * Locks the message's row until the transaction ends (null when it does not
-   * exist): run first in the transaction that adds, so the add's statement,
-   * with a snapshot taken after, sees every reaction committed before it and
-   * the cap on distinct reactions holds exactly however many add at once.
-   */
-  async lockForReaction(messageId: string): Promise<{ deleted: boolean } | null> {
-    const [row] = await this.db.query<{ deleted: boolean }>(`SELECT is_deleted AS deleted FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
-    return row ?? null;
-  }
+    /**
+     * Adds a reaction in one statement, run after lockForReaction: nothing when
+     * the user gave it already (`given`), nor when it would be the message's
+     * distinct reaction number `maxKinds + 1` (`full`); otherwise the rate limit
+     * admits it (`limited` when not) and the message gets a new version and is
+     * returned as it is after.
+     */
+    async addReaction(messageId: string, roomId: string, userId: string, reaction: string, maxKinds: number, limit: RateLimit): Promise<AddOutcome> {
+      const [row] = await db.on(this.manager).query<Message & { given: boolean; no_room: boolean; admitted: boolean }>(
+        `WITH state AS (
+             SELECT EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND reaction = $3) AS given,
+               NOT EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1 AND reaction = $3)
+                 AND (SELECT count(DISTINCT reaction) FROM message_reactions WHERE message_id = $1) >= $4 AS no_room
+           ),
+           admitted AS (
+             ${admitSql({ user: '$2::uuid', scope: '$7::uuid', action: `'${RateLimitedAction.REACTION}'`, window: '$5', max: '$6' }, 'NOT (SELECT given OR no_room FROM state)')}
+           ),
+           added AS (
+             INSERT INTO message_reactions AS mr (message_id, user_id, reaction) SELECT $1, $2, $3 FROM admitted
+             ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING mr.message_id AS id
+           ),
+           ${stampAfter('added')},
+           bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
+         SELECT ${MESSAGE}, state.given, state.no_room, EXISTS (SELECT 1 FROM admitted) AS admitted
+         FROM state LEFT JOIN bumped m ON true`,
+        [messageId, userId, reaction, maxKinds, limit.windowSeconds, limit.max, roomId],
+      );
+      if (row.given) return { kind: 'given' };
+      if (row.no_room) return { kind: 'full' };
+      if (!row.admitted) return { kind: 'limited' };
+      const { given: _given, no_room: _noRoom, admitted: _admitted, ...message } = row;
+      return { kind: 'added', message: message as Message };
+    },
 
-  /**
-   * Adds a reaction in one statement, run after lockForReaction: nothing when
-   * the user gave it already (`given`), nor when it would be the message's
-   * distinct reaction number `maxKinds + 1` (`full`); otherwise the rate limit
-   * admits it (`limited` when not) and the message gets a new version and is
-   * returned as it is after.
-   */
-  async addReaction(messageId: string, roomId: string, userId: string, reaction: string, maxKinds: number, limit: RateLimit): Promise<AddOutcome> {
-    const [row] = await this.db.query<Message & { given: boolean; no_room: boolean; admitted: boolean }>(
-      `WITH state AS (
-           SELECT EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND reaction = $3) AS given,
-             NOT EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1 AND reaction = $3)
-               AND (SELECT count(DISTINCT reaction) FROM message_reactions WHERE message_id = $1) >= $4 AS no_room
-         ),
-         admitted AS (
-           ${admitSql({ user: '$2::uuid', scope: '$7::uuid', action: `'${RateLimitedAction.REACTION}'`, window: '$5', max: '$6' }, 'NOT (SELECT given OR no_room FROM state)')}
-         ),
-         added AS (
-           INSERT INTO message_reactions AS mr (message_id, user_id, reaction) SELECT $1, $2, $3 FROM admitted
-           ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING mr.message_id AS id
-         ),
-         ${stampAfter('added')},
-         bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
-       SELECT ${MESSAGE}, state.given, state.no_room, EXISTS (SELECT 1 FROM admitted) AS admitted
-       FROM state LEFT JOIN bumped m ON true`,
-      [messageId, userId, reaction, maxKinds, limit.windowSeconds, limit.max, roomId],
-    );
-    if (row.given) return { kind: 'given' };
-    if (row.no_room) return { kind: 'full' };
-    if (!row.admitted) return { kind: 'limited' };
-    const { given: _given, no_room: _noRoom, admitted: _admitted, ...message } = row;
-    return { kind: 'added', message: message as Message };
-  }
+    async findByMessageUserReaction(messageId: string, userId: string, reaction: string): Promise<Reaction | null> {
+      return this.findOneBy({ messageId, userId, reaction });
+    },
 
-  async findByMessageUserReaction(messageId: string, userId: string, reaction: string): Promise<Reaction | null> {
-    const [row] = await this.db.query<Reaction>(
-      `SELECT ${REACTION} FROM message_reactions mr WHERE mr.message_id = $1 AND mr.user_id = $2 AND mr.reaction = $3`,
-      [messageId, userId, reaction],
-    );
-    return row ?? null;
-  }
+    /** In order of creation. */
+    async getByMessage(messageId: string): Promise<Reaction[]> {
+      return this.find({ where: { messageId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    },
 
-  /** In order of creation. */
-  async getByMessage(messageId: string): Promise<Reaction[]> {
-    return this.db.query<Reaction>(
-      `SELECT ${REACTION} FROM message_reactions mr WHERE mr.message_id = $1 ORDER BY mr.created_at, mr.id`,
-      [messageId],
-    );
-  }
+    /**
+     * The reactions of many messages summed per message and reaction, in order of
+     * first use: each with its count and its first REACTION_USERS_KEPT users (in
+     * order of reacting), and those users; one statement.
+     */
+    async summaries(messageIds: readonly string[]): Promise<ReactionSummaries> {
+      const rows = await db.on(this.manager).query<{ message_id: string; reaction: string; n: number; user_ids: string[]; names: (string | null)[]; companies: (string | null)[] }>(
+        `SELECT g.message_id, g.reaction, g.n, g.user_ids,
+           ARRAY(SELECT u.display_name FROM unnest(g.user_ids) WITH ORDINALITY AS k(id, i) JOIN users u ON u.id = k.id ORDER BY k.i) AS names,
+           ARRAY(SELECT u.company_id FROM unnest(g.user_ids) WITH ORDINALITY AS k(id, i) JOIN users u ON u.id = k.id ORDER BY k.i) AS companies
+         FROM (
+           SELECT message_id, reaction, count(*)::int AS n, (array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}] AS user_ids,
+             min(created_at) AS first_at, min(id::text) AS first_id
+           FROM message_reactions WHERE message_id = ANY($1::uuid[]) GROUP BY message_id, reaction
+         ) g
+         ORDER BY g.message_id, g.first_at, g.first_id`,
+        [messageIds],
+      );
+      const perMessage = new Map<string, ReactionSummary[]>();
+      const users = new Map<string, UserView>();
+      for (const row of rows) {
+        let list = perMessage.get(row.message_id);
+        if (!list) perMessage.set(row.message_id, (list = []));
+        list.push({ messageId: row.message_id, reaction: row.reaction, count: row.n, userIds: row.user_ids });
+        row.user_ids.forEach((id, i) => users.set(id, { id, displayName: row.names[i], companyId: row.companies[i] }));
+      }
+      return { perMessage, users: [...users.values()] };
+    },
 
-  /**
-   * The reactions of many messages summed per message and reaction, in order of
-   * first use: each with its count and its first REACTION_USERS_KEPT users (in
-   * order of reacting), and those users; one statement.
-   */
-  async summaries(messageIds: readonly string[]): Promise<ReactionSummaries> {
-    const rows = await this.db.query<{ message_id: string; reaction: string; n: number; user_ids: string[]; names: (string | null)[]; companies: (string | null)[] }>(
-      `SELECT g.message_id, g.reaction, g.n, g.user_ids,
-         ARRAY(SELECT u.display_name FROM unnest(g.user_ids) WITH ORDINALITY AS k(id, i) JOIN users u ON u.id = k.id ORDER BY k.i) AS names,
-         ARRAY(SELECT u.company_id FROM unnest(g.user_ids) WITH ORDINALITY AS k(id, i) JOIN users u ON u.id = k.id ORDER BY k.i) AS companies
-       FROM (
-         SELECT message_id, reaction, count(*)::int AS n, (array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}] AS user_ids,
-           min(created_at) AS first_at, min(id::text) AS first_id
-         FROM message_reactions WHERE message_id = ANY($1::uuid[]) GROUP BY message_id, reaction
-       ) g
-       ORDER BY g.message_id, g.first_at, g.first_id`,
-      [messageIds],
-    );
-    const perMessage = new Map<string, ReactionSummary[]>();
-    const users = new Map<string, UserView>();
-    for (const row of rows) {
-      let list = perMessage.get(row.message_id);
-      if (!list) perMessage.set(row.message_id, (list = []));
-      list.push({ messageId: row.message_id, reaction: row.reaction, count: row.n, userIds: row.user_ids });
-      row.user_ids.forEach((id, i) => users.set(id, { id, displayName: row.names[i], companyId: row.companies[i] }));
-    }
-    return { perMessage, users: [...users.values()] };
-  }
+    /** The reactions `userId` gave each of the messages (what `reactedByMe` reads); one statement. */
+    async givenBy(userId: string, messageIds: readonly string[]): Promise<Map<string, string[]>> {
+      const rows = await db.on(this.manager).query<{ message_id: string; reaction: string }>(
+        `SELECT message_id, reaction FROM message_reactions WHERE user_id = $1 AND message_id = ANY($2::uuid[])`,
+        [userId, messageIds],
+      );
+      const given = new Map<string, string[]>();
+      for (const row of rows) {
+        let list = given.get(row.message_id);
+        if (!list) given.set(row.message_id, (list = []));
+        list.push(row.reaction);
+      }
+      return given;
+    },
 
-  /** The reactions `userId` gave each of the messages (what `reactedByMe` reads); one statement. */
-  async givenBy(userId: string, messageIds: readonly string[]): Promise<Map<string, string[]>> {
-    const rows = await this.db.query<{ message_id: string; reaction: string }>(
-      `SELECT message_id, reaction FROM message_reactions WHERE user_id = $1 AND message_id = ANY($2::uuid[])`,
-      [userId, messageIds],
-    );
-    const given = new Map<string, string[]>();
-    for (const row of rows) {
-      let list = given.get(row.message_id);
-      if (!list) given.set(row.message_id, (list = []));
-      list.push(row.reaction);
-    }
-    return given;
-  }
+    async getReactionCounts(messageId: string): Promise<Map<string, number>> {
+      const summaries = (await this.summaries([messageId])).perMessage.get(messageId) ?? [];
+      return new Map(summaries.map((s) => [s.reaction, s.count]));
+    },
 
-  async getReactionCounts(messageId: string): Promise<Map<string, number>> {
-    const summaries = (await this.summaries([messageId])).perMessage.get(messageId) ?? [];
-    return new Map(summaries.map((s) => [s.reaction, s.count]));
-  }
+    async getUserReactions(messageId: string, reaction: string): Promise<string[]> {
+      const rows = await this.find({ select: { userId: true }, where: { messageId, reaction }, order: { createdAt: 'ASC', id: 'ASC' } });
+      return rows.map((r) => r.userId);
+    },
 
-  async getUserReactions(messageId: string, reaction: string): Promise<string[]> {
-    const rows = await this.db.query<{ user_id: string }>(
-      `SELECT user_id FROM message_reactions WHERE message_id = $1 AND reaction = $2 ORDER BY created_at, id`,
-      [messageId, reaction],
-    );
-    return rows.map((r) => r.user_id);
-  }
-
-  /**
-   * Removes a reaction; its message then has a new version, in the same
-   * statement. Returns the message as it is after, null when there was no
-   * such reaction (not an error).
-   */
-  async removeReaction(messageId: string, userId: string, reaction: string): Promise<Message | null> {
-    const [message] = await this.db.query<Message>(
-      `WITH target AS (SELECT id FROM messages WHERE id = $1 FOR UPDATE),
-         removed AS (
-           DELETE FROM message_reactions mr USING target
-           WHERE mr.message_id = target.id AND mr.user_id = $2 AND mr.reaction = $3 RETURNING mr.message_id AS id
-         ),
-         ${stampAfter('removed')},
-         bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
-       SELECT ${MESSAGE} FROM bumped m`,
-      [messageId, userId, reaction],
-    );
-    return message ?? null;
-  }
+    /**
+     * Removes a reaction; its message then has a new version, in the same
+     * statement. Returns the message as it is after, null when there was no
+     * such reaction (not an error).
+     */
+    async removeReaction(messageId: string, userId: string, reaction: string): Promise<Message | null> {
+      const [message] = await db.on(this.manager).query<Message>(
+        `WITH target AS (SELECT id FROM messages WHERE id = $1 FOR UPDATE),
+           removed AS (
+             DELETE FROM message_reactions mr USING target
+             WHERE mr.message_id = target.id AND mr.user_id = $2 AND mr.reaction = $3 RETURNING mr.message_id AS id
+           ),
+           ${stampAfter('removed')},
+           bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
+         SELECT ${MESSAGE} FROM bumped m`,
+        [messageId, userId, reaction],
+      );
+      return message ?? null;
+    },
+  });
 }
+
+export type ReactionRepository = ReturnType<typeof reactionRepository>;
+

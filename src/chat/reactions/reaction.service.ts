@@ -4,7 +4,7 @@ import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, messageNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
-import type { Message } from '../messages/message.table';
+import type { Message } from '../messages/message.entity';
 import { RateLimitedAction } from '../types';
 import { requireLength } from '../validation';
 

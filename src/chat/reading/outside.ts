@@ -1,4 +1,4 @@
-import type { Room } from '../rooms/room.table';
+import type { Room } from '../rooms/room.entity';
 
 /**
  * Records a caller reads from outside their room: the messages of a room they

@@ -1,13 +1,13 @@
 import type { Repositories } from '../chat-repositories';
-import type { Member } from '../members/member.table';
-import type { MessageEdit } from '../messages/edit.table';
-import type { Message } from '../messages/message.table';
+import type { Member } from '../members/member.entity';
+import type { MessageEdit } from '../messages/edit.entity';
+import type { Message } from '../messages/message.entity';
 import type { MemberPageKey } from '../members/member.repository';
 import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
 import { BadInputError } from '../errors';
 import { requireIntInRange, requireUuid } from '../validation';
-import type { Room } from '../rooms/room.table';
-import type { UserView } from '../users/user.table';
+import type { Room } from '../rooms/room.entity';
+import type { UserView } from '../users/user.entity';
 import { Batch, type Maybe, then } from './batch';
 
 /** Results in key order, same length as the keys, null where nothing was found (DataLoader's contract). */

@@ -1,10 +1,10 @@
 import type { Actor } from '../actor';
 import type { Repositories } from '../chat-repositories';
 import { BadInputError, messageNotFound, roomNotFound } from '../errors';
-import type { Member } from '../members/member.table';
-import type { Message } from '../messages/message.table';
+import type { Member } from '../members/member.entity';
+import type { Message } from '../messages/message.entity';
 import type { InboxExtras } from '../rooms/room.repository';
-import type { Room } from '../rooms/room.table';
+import type { Room } from '../rooms/room.entity';
 import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import { requireIntInRange, requireUuid } from '../validation';

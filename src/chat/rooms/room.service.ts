@@ -4,10 +4,10 @@ import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
-import type { Member } from '../members/member.table';
+import type { Member } from '../members/member.entity';
 import { MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
 import { requireIntInRange, requireLength, requireNoNul, requireUuid, requireUuids } from '../validation';
-import type { Room } from './room.table';
+import type { Room } from './room.entity';
 
 /** How many users one call may name (createGroupChat, addMembers). */
 export const MAX_USERS_PER_CALL = 100;

@@ -1,10 +1,11 @@
-import type { Queryable } from '../../db/database';
+import type { DataSource } from 'typeorm';
+import { columnsOf } from '../../db/columns';
+import type { Database } from '../../db/database';
 import { visibleMembershipSql } from '../access/visibility';
-import { SENDER, splitSenders, type MessageWithSenderRow } from '../messages/message.repository';
-import { messagesTable, type Message } from '../messages/message.table';
-import type { UserView } from '../users/user.table';
+import { SENDER, splitSenders, type MessageWithSenderRow } from '../messages/message-rows';
+import { Message } from '../messages/message.entity';
+import type { UserView } from '../users/user.entity';
 
-const MESSAGE = messagesTable.select('m');
 
 export interface SearchPage {
   /** False when `roomId` names a room the user may not see (then nothing is found). */
@@ -43,7 +44,7 @@ const COMMON_WORD_SHARE = 0.005;
  * (room_id, search) index, whose room entries are the room's whole history.
  * Planned with its values every time.
  */
-function searchSql(withRoom: boolean, withCursor: boolean): string {
+function searchSql(MESSAGE: string, withRoom: boolean, withCursor: boolean): string {
   const key = `${withRoom}:${withCursor}`;
   let text = statements.get(key);
   if (text !== undefined) return text;
@@ -93,25 +94,29 @@ function searchSql(withRoom: boolean, withCursor: boolean): string {
   return text;
 }
 
-export class SearchRepository {
-  constructor(private readonly db: Queryable) {}
-
-  /** Messages matching a web-search query in the rooms `userId` may see (or one of them), newest first. */
-  async search(
-    userId: string,
-    companyId: string | null,
-    query: string,
-    roomId: string | null,
-    limit: number,
-    beforeId: string | null,
-  ): Promise<SearchPage> {
-    const rows = await this.db.query<MessageWithSenderRow & { visible: boolean; cursor_found: boolean }>(
-      searchSql(roomId !== null, beforeId !== null),
-      [userId, query, companyId, roomId, beforeId, limit],
-      { planEachTime: true },
-    );
-    const [first] = rows;
-    const { messages: hits, senders } = splitSenders(first.id === null ? [] : rows);
-    return { visible: roomId === null || first.visible, cursorFound: first.cursor_found, hits, senders };
-  }
+export function searchRepository(dataSource: DataSource, db: Database) {
+  const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
+  return dataSource.getRepository(Message).extend({
+    /** Messages matching a web-search query in the rooms `userId` may see (or one of them), newest first. */
+    async search(
+      userId: string,
+      companyId: string | null,
+      query: string,
+      roomId: string | null,
+      limit: number,
+      beforeId: string | null,
+    ): Promise<SearchPage> {
+      const rows = await db.on(this.manager).query<MessageWithSenderRow & { visible: boolean; cursor_found: boolean }>(
+        searchSql(MESSAGE, roomId !== null, beforeId !== null),
+        [userId, query, companyId, roomId, beforeId, limit],
+        { planEachTime: true },
+      );
+      const [first] = rows;
+      const { messages: hits, senders } = splitSenders(first.id === null ? [] : rows);
+      return { visible: roomId === null || first.visible, cursorFound: first.cursor_found, hits, senders };
+    },
+  });
 }
+
+export type SearchRepository = ReturnType<typeof searchRepository>;
+

@@ -1,8 +1,8 @@
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, roomNotFound } from '../errors';
-import type { Message } from '../messages/message.table';
-import type { UserView } from '../users/user.table';
+import type { Message } from '../messages/message.entity';
+import type { UserView } from '../users/user.entity';
 import { requireIntInRange, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
 import { snippetHtml, UNSPACED } from './snippet';
 

@@ -1,43 +1,56 @@
-import type { Queryable } from '../../db/database';
-import { usersTable as t, type User } from './user.table';
+import { In, type DataSource } from 'typeorm';
+import { columnsOf } from '../../db/columns';
+import type { Database } from '../../db/database';
+import { User } from './user.entity';
 
-const USER = t.select('u');
+/**
+ * The users table. `findByIds` (every request's and every event's user look-up)
+ * and the upsert of a token's claims are hand-tuned statements; the rest is
+ * TypeORM's API.
+ */
+export function userRepository(dataSource: DataSource, db: Database) {
+  const USER = columnsOf<User>(dataSource.getMetadata(User)).select('u');
+  return dataSource.getRepository(User).extend({
+    /** Creates or refreshes the row of a token's subject; unchanged claims write nothing. */
+    async upsertFromClaims(id: string, displayName: string | null, companyId: string | null): Promise<User> {
+      // TypeORM's upsert cannot say "only when a claim differs": one statement that writes nothing for a known user.
+      const [row] = await db.on(this.manager).query<User>(
+        `INSERT INTO users AS u (id, display_name, company_id, seen_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name,
+           company_id = EXCLUDED.company_id, seen_at = now(), updated_at = now()
+         WHERE u.seen_at IS NULL
+            OR u.display_name IS DISTINCT FROM EXCLUDED.display_name
+            OR u.company_id IS DISTINCT FROM EXCLUDED.company_id
+         RETURNING ${USER}`,
+        [id, displayName, companyId],
+      );
+      return row ?? ((await this.findById(id)) as User);
+    },
 
-export class UserRepository {
-  constructor(private readonly db: Queryable) {}
+    /** Makes sure a row exists for each id (a user named before they ever called the API). */
+    async ensureKnown(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await this.createQueryBuilder()
+        .insert()
+        .values([...new Set(ids)].map((id) => ({ id })))
+        .orIgnore()
+        .execute();
+    },
 
-  /** Creates or refreshes the row of a token's subject; unchanged claims write nothing. */
-  async upsertFromClaims(id: string, displayName: string | null, companyId: string | null): Promise<User> {
-    const [row] = await this.db.query<User>(
-      `INSERT INTO users AS u (id, display_name, company_id, seen_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name,
-         company_id = EXCLUDED.company_id, seen_at = now(), updated_at = now()
-       WHERE u.seen_at IS NULL
-          OR u.display_name IS DISTINCT FROM EXCLUDED.display_name
-          OR u.company_id IS DISTINCT FROM EXCLUDED.company_id
-       RETURNING ${USER}`,
-      [id, displayName, companyId],
-    );
-    return row ?? ((await this.findById(id)) as User);
-  }
+    async findById(id: string): Promise<User | null> {
+      return this.findOneBy({ id });
+    },
 
-  /** Makes sure a row exists for each id (a user named before they ever called the API). */
-  async ensureKnown(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(`INSERT INTO users (id) SELECT DISTINCT unnest($1::uuid[]) ON CONFLICT (id) DO NOTHING`, [ids]);
-  }
+    /** As findByIds, holding the rows (FOR SHARE) until the transaction ends: their claims cannot change meanwhile. */
+    async findByIdsForShare(ids: readonly string[]): Promise<User[]> {
+      return this.createQueryBuilder('u').where({ id: In([...ids]) }).setLock('pessimistic_read').getMany();
+    },
 
-  async findById(id: string): Promise<User | null> {
-    const [user] = await this.findByIds([id]);
-    return user ?? null;
-  }
-
-  /** As findByIds, holding the rows (FOR SHARE) until the transaction ends: their claims cannot change meanwhile. */
-  async findByIdsForShare(ids: readonly string[]): Promise<User[]> {
-    return this.db.query<User>(`SELECT ${USER} FROM users u WHERE u.id = ANY($1::uuid[]) FOR SHARE`, [ids]);
-  }
-
-  async findByIds(ids: readonly string[]): Promise<User[]> {
-    return this.db.query<User>(`SELECT ${USER} FROM users u WHERE u.id = ANY($1::uuid[])`, [ids]);
-  }
+    /** The users of many ids, in one named statement (the loaders' batch). */
+    async findByIds(ids: readonly string[]): Promise<User[]> {
+      return db.on(this.manager).query<User>(`SELECT ${USER} FROM users u WHERE u.id = ANY($1::uuid[])`, [ids]);
+    },
+  });
 }
+
+export type UserRepository = ReturnType<typeof userRepository>;

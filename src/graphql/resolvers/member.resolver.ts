@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { MemberObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
-import type { Member } from '../../chat/members/member.table';
+import type { Member } from '../../chat/members/member.entity';
 import { type Maybe, then } from '../../chat/reading/batch';
 import { isOutside, roomSeenFromOutside } from '../../chat/reading/outside';
 

@@ -4,7 +4,7 @@ import { listBound } from '../list-bounds';
 import { MessageEditObject, MessageObject, ReactionSummaryObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
 import { PER_VIEWER } from '../per-viewer';
-import type { Message } from '../../chat/messages/message.table';
+import type { Message } from '../../chat/messages/message.entity';
 import { MAX_MENTIONS } from '../../chat/messages/message.service';
 import { MAX_REACTIONS_PER_MESSAGE } from '../../chat/reactions/reaction.service';
 import type { ReactionSummary } from '../../chat/reactions/reaction.repository';

@@ -10,7 +10,7 @@ import { isOutside } from '../../chat/reading/outside';
 import { HISTORY_LIMIT } from '../../chat/reading/viewer-reader';
 import { MEMBERS_LIMIT, READ_RECEIPTS_LIMIT } from '../../chat/reading/row-reader';
 import { MAX_PINS } from '../../chat/messages/message.service';
-import type { Room } from '../../chat/rooms/room.table';
+import type { Room } from '../../chat/rooms/room.entity';
 
 /**
  * A room's relations. A room seen from outside (one the caller has left,

@@ -1,6 +1,6 @@
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { ChatEvent } from '../../chat/events';
-import type { Message } from '../../chat/messages/message.table';
+import type { Message } from '../../chat/messages/message.entity';
 import { fromOutside, isOutside } from '../../chat/reading/outside';
 import type { GraphQLContext } from '../context';
 import { MembershipEventObject, MessageObject, ReadReceiptObject, TypingEventObject } from '../types/object-types';

@@ -1,0 +1,197 @@
+import type { Repository } from 'typeorm';
+import type { Database } from '../../db/database';
+import { visibleMembershipSql } from '../access/visibility';
+import { READ_COUNT_SQL, READ_POSITIONS_SQL } from '../members/member.repository';
+import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
+import type { UserView } from '../users/user.entity';
+import type { Message } from './message.entity';
+import { SENDER, splitSenders, type MessagesWithSenders, type MessageWithSenderRow } from './message-rows';
+
+export interface HistoryPage extends MessagesWithSenders {
+  /** False when the viewer may not see the room (then there are no messages). */
+  visible: boolean;
+  /** False when `before` names no message of the room. */
+  cursorFound: boolean;
+  /** The reaction summaries of each message, when asked for. */
+  reactions: Map<string, ReactionSummary[]> | null;
+  /** The users who reacted (the first of each reaction), when asked for. */
+  reactionUsers: UserView[];
+  /** The reactions the viewer gave each message, when reactions were asked for with a viewer. */
+  myReactions: Map<string, string[]> | null;
+  /** The ids of the users each message mentions, in order, when asked for. */
+  mentions: Map<string, string[]> | null;
+  mentionedUsers: UserView[];
+  /** How many active members other than the sender have read each message, when asked for. */
+  readCounts: Map<string, number> | null;
+}
+
+export interface HistoryReads {
+  withReactions: boolean;
+  withReactionUsers: boolean;
+  withMentions: boolean;
+  withReadCounts: boolean;
+}
+
+/**
+ * The history statement. One row per message; when there is none, one row of
+ * nulls that still carries `visible` and `cursor_found`. A page with a cursor
+ * is its own statement: prepared once and planned generically, the keyset
+ * bound must stay an index condition (`seq < cursor`), not a filter behind an
+ * OR that a page deep in history would pay for with every row above it. Reactions are summed
+ * per message in a correlated subquery (an index probe per message), as JSON
+ * the driver parses once: [{ reaction, count, userIds }] in order of first use.
+ */
+function historySql(MESSAGE: string, withViewer: boolean, withCursor: boolean, reads: HistoryReads): string {
+  const { withReactions, withReactionUsers, withMentions, withReadCounts } = reads;
+  const visible = withViewer
+    ? `EXISTS (SELECT 1 FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+         WHERE rm.room_id = $1 AND rm.user_id = $5 AND ${visibleMembershipSql('rm', 'r', '$6')})`
+    : `($5::uuid IS NULL AND $6::uuid IS NULL)`;
+  const reactions = withReactions
+    ? `, (SELECT coalesce(json_agg(json_build_object('messageId', m.id, 'reaction', g.reaction, 'count', g.n, 'userIds', g.user_ids, 'mine', g.mine)
+           ORDER BY g.first_at, g.first_id), '[]')
+         FROM (SELECT reaction, count(*)::int AS n, (array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}] AS user_ids,
+                 coalesce(bool_or(user_id = $5), false) AS mine, min(created_at) AS first_at, min(id::text) AS first_id
+               FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS reactions`
+    : '';
+  const reactionUsers = withReactionUsers
+    ? `, (SELECT coalesce(json_agg(json_build_object('id', ru.id, 'displayName', ru.display_name, 'companyId', ru.company_id)), '[]')
+         FROM users ru WHERE ru.id IN (
+           SELECT unnest((array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}]) FROM message_reactions WHERE message_id = m.id GROUP BY reaction)) AS reaction_users`
+    : '';
+  const mentions = withMentions
+    ? `, (SELECT coalesce(json_agg(json_build_object('id', mu.id, 'displayName', mu.display_name, 'companyId', mu.company_id) ORDER BY mm.position), '[]')
+         FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = m.id) AS mentions`
+    : '';
+  // The room's read positions, read once and sorted; each message counts those at or after it by binary search.
+  const readCounts = withReadCounts ? `, ${READ_COUNT_SQL('m', '(SELECT ts FROM positions)')} AS read_count` : '';
+  return `WITH visible AS (SELECT ${visible} AS ok),${
+    withReadCounts
+      ? `
+     positions AS MATERIALIZED (SELECT ${READ_POSITIONS_SQL('$1::uuid')} AS ts),`
+      : ''
+  }
+     cursor AS (SELECT seq FROM messages WHERE id = $2 AND room_id = $1),
+     page AS (
+       SELECT * FROM messages
+       WHERE room_id = $1 AND (SELECT ok FROM visible)
+         ${withCursor ? 'AND seq < (SELECT seq FROM cursor)' : 'AND $2::uuid IS NULL'}
+         AND ($4 OR NOT is_deleted) AND (parent_id IS NULL OR also_in_room)
+       ORDER BY seq DESC LIMIT $3
+     )
+     SELECT ${MESSAGE}, ${SENDER}${reactions}${reactionUsers}${mentions}${readCounts},
+       (SELECT ok FROM visible) AS visible,
+       ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM cursor)) AS cursor_found
+     FROM page m LEFT JOIN users u ON u.id = m.sender_id
+     RIGHT JOIN (SELECT 1) AS one ON true
+     ORDER BY m.seq DESC`;
+}
+
+
+/** What the room's history serves: the page (one statement with what is selected), a replay, the inbox's last messages. */
+export function historyQueries(db: Database, MESSAGE: string) {
+  const statements = new Map<string, string>();
+  const historyStatement = (withViewer: boolean, withCursor: boolean, reads: HistoryReads): string => {
+    const key = `${withViewer}:${withCursor}:${reads.withReactions}:${reads.withReactionUsers}:${reads.withMentions}:${reads.withReadCounts}`;
+    let text = statements.get(key);
+    if (text === undefined) statements.set(key, (text = historySql(MESSAGE, withViewer, withCursor, reads)));
+    return text;
+  };
+  return {
+    /**
+     * A room's history in ONE statement: newest first, keyset on seq (`before` is a
+     * message of this room, exclusive), replies left out unless sent alsoInRoom, walking the (room_id, seq) index backwards,
+     * so a page deep in history costs what the first one costs; with the senders,
+     * the reaction summaries when asked, and, when a viewer is given, the check
+     * that they may see the room (src/chat/access/visibility.ts): for a room they
+     * may not see the page is empty and `visible` false, exactly as for a room that
+     * does not exist. The seed's get_room_messages.
+     */
+    async getRoomMessages(this: Repository<Message>, 
+      roomId: string,
+      limit: number,
+      beforeId: string | null,
+      includeDeleted: boolean,
+      options: { viewer?: { userId: string; companyId: string | null } } & Partial<HistoryReads> = {},
+    ): Promise<HistoryPage> {
+      const reads: HistoryReads = {
+        withReactions: options.withReactions === true,
+        withReactionUsers: options.withReactionUsers === true,
+        withMentions: options.withMentions === true,
+        withReadCounts: options.withReadCounts === true,
+      };
+      const rows = await db.on(this.manager).query<
+        MessageWithSenderRow & {
+          reactions: (ReactionSummary & { mine: boolean })[] | null;
+          reaction_users: UserView[] | null;
+          mentions: UserView[] | null;
+          read_count: number | null;
+          visible: boolean;
+          cursor_found: boolean;
+        }
+      >(historyStatement(options.viewer !== undefined, beforeId !== null, reads), [
+        roomId,
+        beforeId,
+        limit,
+        includeDeleted,
+        options.viewer?.userId ?? null,
+        options.viewer?.companyId ?? null,
+      ]);
+      const { visible, cursor_found: cursorFound } = rows[0];
+      const messages = rows[0].id === null ? [] : rows;
+      const reactions = reads.withReactions ? new Map<string, ReactionSummary[]>() : null;
+      const myReactions = reads.withReactions && options.viewer ? new Map<string, string[]>() : null;
+      const reactionUsers = new Map<string, UserView>();
+      for (const m of messages) {
+        const summaries = m.reactions ?? [];
+        reactions?.set(m.id, summaries);
+        myReactions?.set(m.id, summaries.filter((r) => r.mine).map((r) => r.reaction));
+        for (const user of m.reaction_users ?? []) reactionUsers.set(user.id, user);
+      }
+      const mentionedUsers = new Map<string, UserView>();
+      const mentions = reads.withMentions
+        ? new Map(
+            messages.map((m) => {
+              for (const user of m.mentions ?? []) mentionedUsers.set(user.id, user);
+              return [m.id, (m.mentions ?? []).map((u) => u.id)];
+            }),
+          )
+        : null;
+      const readCounts = reads.withReadCounts ? new Map(messages.map((m) => [m.id, m.read_count ?? 0])) : null;
+      // The rows keep their extra columns (sender, flags): deleting keys would slow every later read of them.
+      return {
+        visible,
+        cursorFound,
+        ...splitSenders(messages),
+        reactions,
+        reactionUsers: [...reactionUsers.values()],
+        myReactions,
+        mentions,
+        mentionedUsers: [...mentionedUsers.values()],
+        readCounts,
+      };
+    },
+
+    /** Messages after seq `afterSeq`, oldest first: the replay of a resumed subscription. */
+    async getMessagesAfter(this: Repository<Message>, roomId: string, afterSeq: number, limit: number): Promise<Message[]> {
+      return db.on(this.manager).query<Message>(`SELECT ${MESSAGE} FROM messages m WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`, [
+        roomId,
+        afterSeq,
+        limit,
+      ]);
+    },
+
+    /** The newest message of each room that is not deleted nor a reply kept to its thread, with its sender; one index probe per room. */
+    async lastMessages(this: Repository<Message>, roomIds: readonly string[]): Promise<MessagesWithSenders> {
+      const rows = await db.on(this.manager).query<MessageWithSenderRow>(
+        `SELECT ${MESSAGE}, ${SENDER}
+         FROM unnest($1::uuid[]) AS r(id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM messages WHERE room_id = r.id AND NOT is_deleted AND (parent_id IS NULL OR also_in_room) ORDER BY seq DESC LIMIT 1
+         ) m LEFT JOIN users u ON u.id = m.sender_id`,
+        [roomIds],
+      );
+      return splitSenders(rows);
+    },
+  };
+}
