@@ -6,14 +6,24 @@ import type { Message } from '../messages/message.entity';
 import type { Room } from '../rooms/room.entity';
 import type { RoomType } from '../types';
 import { requireUuid } from '../validation';
+import { can, type Permission, refusal } from './permissions';
 import { joinable } from './visibility';
 
+/** A room the actor may see, with their membership. */
+export interface Seen {
+  room: Room;
+  me: Member;
+}
+
 /**
- * "Which rooms and messages may this actor see or act on", for the services:
- * one statement each, on the pool or inside the caller's transaction (pass its
- * repositories). Reads go through the same rule, batched per request, in
- * src/chat/reading/viewer-reader.ts; statements that fold the check in use
- * visibleMembershipSql. The rule itself: src/chat/access/visibility.ts.
+ * "May this actor see this room, and do this in it?", for the services: one
+ * statement per question, on the pool or inside the caller's transaction (pass
+ * its repositories). Who sees a room: src/chat/access/visibility.ts; who may
+ * do what once they do: the table in src/chat/access/permissions.ts. A room
+ * the actor may not see answers NOT_FOUND (the same as a room that does not
+ * exist); a permission their role lacks, FORBIDDEN (or BAD_USER_INPUT when it
+ * does not apply to the room at all). Reads go through the same visibility
+ * rule, batched per request, in src/chat/reading/viewer-reader.ts.
  */
 export class Access {
   constructor(private readonly repos: Repositories) {}
@@ -27,11 +37,37 @@ export class Access {
   }
 
   /** The room (for rules that depend on its type or company) and the actor's membership, as requireRoom. */
-  async requireRoomAndMembership(actor: Actor, roomId: string, repos: Repositories = this.repos): Promise<{ room: Room; me: Member }> {
+  async requireRoomAndMembership(actor: Actor, roomId: string, repos: Repositories = this.repos): Promise<Seen> {
     const id = requireUuid('roomId', roomId);
     const [found] = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, [id]);
     if (!found) throw roomNotFound();
     return found;
+  }
+
+  /** A room the actor may see and do `permission` in: NOT_FOUND, or the permission's refusal. */
+  async require(actor: Actor, permission: Permission, roomId: string, repos: Repositories = this.repos): Promise<Seen> {
+    const seen = await this.requireRoomAndMembership(actor, roomId, repos);
+    this.check(seen.room.type, seen.me, permission);
+    return seen;
+  }
+
+  /**
+   * Of `roomIds`, the rooms the actor may see and do `permission` in, in one
+   * statement (a batch asks once, not once per room).
+   */
+  async allowed(actor: Actor, permission: Permission, roomIds: readonly string[], repos: Repositories = this.repos): Promise<Set<string>> {
+    const seen = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, roomIds);
+    return new Set(seen.filter(({ room, me }) => can(room.type, me.role, permission)).map(({ room }) => room.id));
+  }
+
+  /** Throws the refusal unless the membership `me` of a room of `type` grants `permission`. */
+  check(type: RoomType, me: Member, permission: Permission): void {
+    if (!can(type, me.role, permission)) throw refusal(type, me.role, permission);
+  }
+
+  /** Whether the membership `me` of a room of `type` grants `permission` (no refusal: for choices, not gates). */
+  can(type: RoomType, me: Member, permission: Permission): boolean {
+    return can(type, me.role, permission);
   }
 
   /**

@@ -33,11 +33,6 @@ export function roomOfCompanySql(room: string, companyParam: string): string {
   return `${room}.company_id IS NOT DISTINCT FROM ${companyParam}::uuid`;
 }
 
-/** The same rule over rows already read: an active membership of a room of the actor's company. */
-export function canSee(actor: Actor, membership: { isActive: boolean } | null | undefined, roomCompanyId: string | null): boolean {
-  return membership?.isActive === true && roomCompanyId === actor.companyId;
-}
-
 /** Who may see a room's events: its active members, judged against the room's company. */
 export interface Audience {
   companyId: string | null;

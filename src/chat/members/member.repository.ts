@@ -352,21 +352,22 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * Changes an active member's role. Giving OWNER hands ownership over: the
-     * current owner becomes ADMIN first (the one-active-OWNER index is checked
-     * row by row), then the new role is set and both rows get their versions.
-     * Run it in a transaction holding the room's lock (MemberService does), so
-     * there is exactly one active OWNER. Null when `userId` is not an active
-     * member (then nothing has changed, or the caller rolls the demotion back).
+     * Changes an active member's role. With `formerOwnerRole` it hands
+     * ownership over: the current OWNER takes that role first (the
+     * one-active-OWNER index is checked row by row), then the new role is set
+     * and both rows get their versions. Run it in a transaction holding the
+     * room's lock (MemberService does), so there is exactly one active OWNER.
+     * Null when `userId` is not an active member (then nothing has changed,
+     * or the caller rolls the demotion back).
      */
-    async updateRole(roomId: string, userId: string, newRole: MemberRole): Promise<RoleChange | null> {
+    async updateRole(roomId: string, userId: string, newRole: MemberRole, formerOwnerRole: MemberRole | null): Promise<RoleChange | null> {
       let previousOwner: Member | null = null;
-      if (newRole === 'OWNER') {
+      if (formerOwnerRole !== null) {
         // Plain update: its row stays locked to the end, and the stamp below locks no new row after the version lock.
         [previousOwner = null] = await db.on(this.manager).query<Member>(
-          `UPDATE room_members rm SET role = 'ADMIN'
+          `UPDATE room_members rm SET role = $3
            WHERE rm.room_id = $1 AND rm.role = 'OWNER' AND rm.is_active AND rm.user_id <> $2 RETURNING ${MEMBER}`,
-          [roomId, userId],
+          [roomId, userId, formerOwnerRole],
         );
       }
       const rows = await db.on(this.manager).query<Member>(

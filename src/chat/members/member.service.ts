@@ -1,28 +1,15 @@
 import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError, NotFoundError, roomNotFound, UnreachableCaseError } from '../errors';
+import { BadInputError, NotFoundError, roomNotFound } from '../errors';
+import { additionOf, FORMER_OWNER_ROLE, holds, Permission, removalOf, roleChangeOf } from '../access/permissions';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MAX_USERS_PER_CALL } from '../rooms/room.service';
-import { MemberRole, MembershipEventKind, RateLimitedAction, RoomType } from '../types';
+import { type MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
 import { Coalescer } from '../limits/coalescer';
 import { requireDateInRange, requireUuid, requireUuids } from '../validation';
 import type { Member } from './member.entity';
-
-/** May a member with role `actor` remove a member with role `target`? (Removing oneself is leaving, handled apart.) */
-function mayRemove(actor: MemberRole, target: MemberRole): boolean {
-  switch (actor) {
-    case MemberRole.OWNER:
-      return true;
-    case MemberRole.ADMIN:
-      return target === MemberRole.MEMBER;
-    case MemberRole.MEMBER:
-      return false;
-    default:
-      throw new UnreachableCaseError(actor);
-  }
-}
 
 /** Years a read position may name. */
 export const READ_POSITION_YEARS = { min: 1970, max: 9999 };
@@ -43,22 +30,16 @@ export class MemberService {
   }
 
   /**
-   * OWNER and ADMIN add MEMBERs; only the OWNER adds ADMINs; OWNER is never
-   * granted here. Active members are skipped, removed ones come back. Who may
-   * join is judged against the room's company; a refusal stores nothing.
+   * Adds users with `role` (who may add whom: src/chat/access/permissions.ts;
+   * OWNER is never granted here). Active members are skipped, removed ones
+   * come back. Who may join is judged against the room's company; a refusal
+   * stores nothing.
    */
   async addMembers(actor: Actor, roomId: string, userIds: string[], role: MemberRole): Promise<Member[]> {
     const ids = requireUuids('userIds', userIds, MAX_USERS_PER_CALL);
+    const permission = additionOf(role);
     const added = await this.repos.transaction(async (tx) => {
-      const { room, me } = await this.access.requireRoomAndMembership(actor, roomId, tx);
-      if (room.type !== RoomType.GROUP) throw new BadInputError('Members can only be added to GROUP rooms');
-      if (role === MemberRole.OWNER) {
-        throw new BadInputError('Role OWNER cannot be granted by addMembers; use updateMemberRole to hand ownership over');
-      }
-      if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Only the OWNER or an ADMIN can add members');
-      if (role === MemberRole.ADMIN && me.role !== MemberRole.OWNER) {
-        throw new ForbiddenError('Only the OWNER can add members as ADMIN');
-      }
+      const { room } = await this.access.require(actor, permission, roomId, tx);
       await this.limiter.admit(tx, actor, RateLimitedAction.MEMBERSHIP, room.id);
       await tx.users.ensureKnown(ids);
       await this.access.requireJoinable(room.companyId, ids, tx);
@@ -69,27 +50,23 @@ export class MemberService {
   }
 
   /**
-   * Removing yourself is leaving (the OWNER hands over first). The OWNER removes
-   * anyone, an ADMIN removes MEMBERs, a MEMBER nobody else. False when the user
-   * was not an active member.
+   * Removing yourself is leaving; removing another needs the permission their
+   * role asks for (src/chat/access/permissions.ts). False when the user was not
+   * an active member.
    */
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<boolean> {
     const targetId = requireUuid('userId', userId);
     const { room, me } = await this.access.requireRoomAndMembership(actor, roomId);
-    if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no removal');
     if (targetId === actor.id) {
-      if (me.role === MemberRole.OWNER) {
-        throw new BadInputError('The OWNER cannot leave; hand ownership over with updateMemberRole first');
-      }
+      this.access.check(room.type, me, Permission.Leave);
     } else {
       const target = await this.repos.members.findByRoomAndUser(room.id, targetId);
+      // Nobody to remove: false, to those who may remove anyone.
       if (!target?.isActive) {
-        if (me.role === MemberRole.MEMBER) throw new ForbiddenError('Members cannot remove other members');
+        this.access.check(room.type, me, Permission.RemoveMember);
         return false;
       }
-      if (!mayRemove(me.role, target.role)) {
-        throw new ForbiddenError(`An ${me.role} cannot remove an ${target.role}`);
-      }
+      this.access.check(room.type, me, removalOf(target.role));
     }
     const removed = await this.repos.members.removeMember(room.id, targetId);
     if (!removed) return false;
@@ -98,27 +75,26 @@ export class MemberService {
   }
 
   /**
-   * OWNER only. Giving OWNER hands ownership over; the previous owner becomes
-   * ADMIN. Everything is decided under the room's row lock, so two hand-overs
-   * at once cannot both succeed (the caller's role is read under the lock).
-   * Counts against ROLE_RATE_LIMIT.
+   * Changes a role, or hands ownership over (the previous OWNER takes
+   * FORMER_OWNER_ROLE). Everything is decided under the room's row lock, so
+   * two hand-overs at once cannot both succeed (the caller's role is read
+   * under the lock). Counts against ROLE_RATE_LIMIT.
    */
   async updateMemberRole(actor: Actor, roomId: string, userId: string, role: MemberRole): Promise<Member> {
     const targetId = requireUuid('userId', userId);
     const id = requireUuid('roomId', roomId);
+    const permission = roleChangeOf(role);
     const change = await this.repos.transaction(async (tx) => {
       await tx.rooms.lock(id);
-      const { room, me } = await this.access.requireRoomAndMembership(actor, id, tx);
-      if (room.type !== RoomType.GROUP) throw new BadInputError('DIRECT rooms have no roles to change');
-      if (me.role !== MemberRole.OWNER) throw new ForbiddenError('Only the OWNER can change roles');
-      if (targetId === actor.id && role !== MemberRole.OWNER) {
+      const { room } = await this.access.require(actor, permission, id, tx);
+      if (targetId === actor.id && permission !== Permission.TransferOwnership) {
         throw new BadInputError('The OWNER cannot step down; give OWNER to another member instead');
       }
       await this.limiter.admit(tx, actor, RateLimitedAction.ROLE, room.id);
       const target = await tx.members.findByRoomAndUser(room.id, targetId);
       if (!target?.isActive) throw new NotFoundError('Member not found');
-      if (target.role === role) return { member: target, previousOwner: null, changed: false };
-      const updated = await tx.members.updateRole(room.id, targetId, role);
+      if (holds(target, role)) return { member: target, previousOwner: null, changed: false };
+      const updated = await tx.members.updateRole(room.id, targetId, role, permission === Permission.TransferOwnership ? FORMER_OWNER_ROLE : null);
       // Throwing rolls a demotion back too.
       if (!updated) throw new NotFoundError('Member not found');
       return { ...updated, changed: true };

@@ -4,7 +4,8 @@ import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, ForbiddenError, messageNotFound, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
-import { MemberRole, MessageType, RateLimitedAction, RoomType } from '../types';
+import { MessageType, RateLimitedAction } from '../types';
+import { Permission } from '../access/permissions';
 import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid, requireUuids } from '../validation';
 import type { UserView } from '../users/user.entity';
 import type { Message } from './message.entity';
@@ -133,9 +134,10 @@ export class MessageService {
    * replaced; without, they are kept.
    */
   async editMessage(actor: Actor, messageId: string, content: string, mentionIds: string[] | null = null): Promise<Message> {
-    const { message } = await this.access.requireMessage(actor, messageId);
+    const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
     if (message.type === MessageType.SYSTEM) throw new BadInputError('SYSTEM messages cannot be edited');
     if (message.senderId !== actor.id) throw new ForbiddenError('Only the sender can edit a message');
+    this.access.check(roomType, me, Permission.EditOwnMessage);
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be edited');
     checkContent(content, message.type);
     const mentions = mentionIds === null ? null : distinctMentions(mentionIds);
@@ -147,13 +149,10 @@ export class MessageService {
     return edited;
   }
 
-  /** The sender, or the room's OWNER or ADMIN. Deleting twice is not an error. */
+  /** The sender (DeleteOwnMessage), or a member who may delete others' (DeleteOthersMessage). Deleting twice is not an error. */
   async deleteMessage(actor: Actor, messageId: string): Promise<Message> {
-    const { message, me } = await this.access.requireMessage(actor, messageId);
-    const moderator = me.role === MemberRole.OWNER || me.role === MemberRole.ADMIN;
-    if (message.senderId !== actor.id && !moderator) {
-      throw new ForbiddenError('Only the sender or the room OWNER/ADMIN can delete a message');
-    }
+    const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
+    this.access.check(roomType, me, message.senderId === actor.id ? Permission.DeleteOwnMessage : Permission.DeleteOthersMessage);
     if (message.isDeleted) return message;
     const { message: deleted, rootId } = (await this.repos.transaction(async (tx) => {
       await tx.messages.lockForDelete(message.id);
@@ -165,15 +164,13 @@ export class MessageService {
   }
 
   /**
-   * Pins (or, with `pinned` false, unpins) a live top-level message: in a GROUP
-   * room the OWNER and ADMINs, in a DIRECT room both members. Idempotent; at
+   * Pins (or, with `pinned` false, unpins) a live top-level message, for who
+   * has PinMessage (GROUP: OWNER and ADMINs; DIRECT: both). Idempotent; at
    * most 50 pins per room; every call counts against PIN_RATE_LIMIT.
    */
   async setPinned(actor: Actor, messageId: string, pinned: boolean): Promise<Message> {
     const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
-    if (roomType === RoomType.GROUP && me.role === MemberRole.MEMBER) {
-      throw new ForbiddenError('Only the OWNER or an ADMIN can pin or unpin in a GROUP room');
-    }
+    this.access.check(roomType, me, Permission.PinMessage);
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be pinned or unpinned');
     if (message.parentId !== null) throw new BadInputError('Replies cannot be pinned; pin the thread root');
     const result = await this.repos.transaction(async (tx) => {

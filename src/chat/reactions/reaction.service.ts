@@ -6,6 +6,7 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import type { Message } from '../messages/message.entity';
 import { RateLimitedAction } from '../types';
+import { Permission } from '../access/permissions';
 import { requireLength } from '../validation';
 
 export const REACTION_LENGTH = { min: 1, max: 32 };
@@ -75,7 +76,8 @@ export class ReactionService {
 
   private async reactable(actor: Actor, messageId: string, reaction: string): Promise<Message> {
     checkReaction(reaction);
-    const { message } = await this.access.requireMessage(actor, messageId);
+    const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
+    this.access.check(roomType, me, Permission.React);
     if (message.isDeleted) throw new BadInputError('Deleted messages cannot be reacted to');
     return message;
   }

@@ -5,7 +5,8 @@ import { BadInputError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import type { Member } from '../members/member.entity';
-import { MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
+import { ROLES_AT_CREATION } from '../access/permissions';
+import { MembershipEventKind, RateLimitedAction } from '../types';
 import { requireIntInRange, requireLength, requireNoNul, requireUuid, requireUuids } from '../validation';
 import type { Room } from './room.entity';
 
@@ -44,8 +45,8 @@ export class RoomService {
       }
       await this.limiter.admit(tx, actor, RateLimitedAction.ROOM, null);
       const members = await tx.members.insertMembers(inserted.id, [
-        { userId: actor.id, role: MemberRole.MEMBER },
-        { userId: otherId, role: MemberRole.MEMBER },
+        { userId: actor.id, role: ROLES_AT_CREATION.direct },
+        { userId: otherId, role: ROLES_AT_CREATION.direct },
       ]);
       return { room: inserted, members };
     });
@@ -64,8 +65,8 @@ export class RoomService {
       await this.access.requireJoinable(actor.companyId, others, tx);
       const room = await tx.rooms.insertGroupChat(trimmed, actor.id, actor.companyId);
       const members = await tx.members.insertMembers(room.id, [
-        { userId: actor.id, role: MemberRole.OWNER },
-        ...others.map((userId) => ({ userId, role: MemberRole.MEMBER })),
+        { userId: actor.id, role: ROLES_AT_CREATION.groupCreator },
+        ...others.map((userId) => ({ userId, role: ROLES_AT_CREATION.groupInvitee })),
       ]);
       return { room, members };
     });
