@@ -40,10 +40,15 @@ const ROOT = {
   editedAt: null,
 };
 
+/** Whether the field's resolver reads the caller (viewer() or actor()). */
 async function readsViewer(field: GraphQLField<unknown, unknown>): Promise<boolean> {
   let read = false;
   const context = {
-    actor: () => ({ id: '00000000-0000-4000-8000-000000000001', displayName: null, companyId: null }),
+    // The caller is read through actor() as well as viewer(): either makes a field per viewer.
+    actor: () => {
+      read = true;
+      return { id: '00000000-0000-4000-8000-000000000001', displayName: null, companyId: null };
+    },
     rows: () => stubReader(() => {}),
     viewer: () => {
       read = true;
@@ -97,4 +102,18 @@ describe('readsViewer: whether a document selects any per-viewer field', () => {
       expect(readsViewerOf(schema, parse(query))).to.equal(expected);
     });
   }
+});
+
+describe('an execution shared by every recipient of an event', () => {
+  it('has no caller: actor() throws there as viewer() does', async () => {
+    const { createContext, NoViewerError } = await import('../src/graphql/context');
+    const { RowReader } = await import('../src/chat/reading/row-reader');
+    const request = createContext({} as never, { auth: { actor: { id: 'u', displayName: null, companyId: null }, expiresAt: null } });
+    expect(request.actor().id).to.equal('u');
+    const shared = request.forEvent(new RowReader({} as never), null);
+    expect(() => shared.actor()).to.throw(NoViewerError);
+    expect(() => shared.viewer()).to.throw(NoViewerError);
+    const perViewer = request.forEvent(new RowReader({} as never), new Map());
+    expect(perViewer.actor().id).to.equal('u');
+  });
 });

@@ -15,7 +15,11 @@ import type { ReplayTurn } from '../realtime/replay-gate';
 export interface GraphQLContext {
   services: ChatServices;
   streams: ChatStreams;
-  /** The caller; throws UNAUTHENTICATED when the request carried no valid token. */
+  /**
+   * The caller; throws UNAUTHENTICATED when the request carried no valid
+   * token. Like viewer(), it throws in an execution shared by every recipient
+   * of an event: a field that reads it is per viewer.
+   */
   actor(): Actor;
   /** Reads whose answer does not depend on who asks; shared by every subscriber of an event. */
   rows(): RowReader;
@@ -67,6 +71,10 @@ export function createContext(sources: ContextSources, requestAuth: RequestAuth,
   const viewerless = viewers === null;
   const { auth, authError } = requestAuth;
   const actor = (): Actor => {
+    // The caller is a viewer too: an execution shared by every recipient of an event has none.
+    if (viewerless) {
+      throw new NoViewerError('A field that reads the caller was executed once for all subscribers: declare it @Extensions({ perViewer: true })');
+    }
     if (authError) throw authError;
     if (!auth) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <token>');
     return auth.actor;
@@ -80,9 +88,6 @@ export function createContext(sources: ContextSources, requestAuth: RequestAuth,
     actor,
     rows: rowReader,
     viewer: () => {
-      if (viewerless) {
-        throw new NoViewerError('A field that reads the viewer was executed once for all subscribers: declare it @Extensions({ perViewer: true })');
-      }
       if (viewer) return viewer;
       const me = actor();
       const key = `${me.id}:${me.companyId ?? ''}`;
