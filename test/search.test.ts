@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
+import { Client } from 'pg';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
-import { Client } from 'pg';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, startServer, type TestServer } from './support/server';
 
@@ -17,6 +18,39 @@ async function search(server: TestServer, user: TestUser, q: string, extra: Reco
 }
 
 const contents = (hits: Hit[]) => hits.map((h) => h.message.content);
+const ids = (hits: { message: { id: string } }[]) => hits.map((h) => h.message.id);
+
+/** A second connection to the run's database, closed after the test. */
+async function database(): Promise<Client> {
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  onCleanup(() => db.end());
+  return db;
+}
+
+/**
+ * `count` messages straight into storage, after the room's last one, one
+ * second apart, the last `endsAgo` seconds ago: `content` is SQL over `s`
+ * (1..count) and `$5...` (`params`). Returns their ids, oldest first.
+ */
+async function fill(
+  db: Client,
+  roomId: string,
+  senderId: string,
+  count: number,
+  content: string,
+  { endsAgo = 0, params = [] }: { endsAgo?: number; params?: unknown[] } = {},
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH room AS (UPDATE rooms SET last_seq = last_seq + $3 WHERE id = $1 RETURNING last_seq - $3 AS base)
+     INSERT INTO messages (room_id, sender_id, type, content, seq, created_at)
+     SELECT $1, $2, 'TEXT', ${content}, room.base + s, now() - make_interval(secs => $4 + $3 - s) FROM room, generate_series(1, $3::int) s
+     ORDER BY s RETURNING id`,
+    [roomId, senderId, count, endsAgo, ...params],
+  );
+  return rows.map((r) => r.id);
+}
+
 
 describe('searchMessages', () => {
   let server: TestServer;
@@ -94,6 +128,21 @@ describe('searchMessages', () => {
     expect(long.snippet).to.match(/ word\d+ …$/);
     expect(long.snippet).to.include('the <mark>launch date</mark> moved, launch plans');
     expect(long.snippet.length).to.be.below(300);
+  });
+
+  it('escapes the text inside <mark> too: a quoted phrase with markup between its words', async () => {
+    await send(server.url, owner, roomId, 'Tom <i jerry said "hi" & left');
+    await send(server.url, owner, roomId, `tom & jerry's "show" tonight`);
+    const [tag] = await search(server, owner, '"tom <i jerry"');
+    expect(tag.snippet).to.equal('<mark>Tom &lt;i jerry</mark> said &quot;hi&quot; &amp; left');
+    const [quote] = await search(server, owner, `"jerry's show"`);
+    expect(quote.snippet).to.equal('tom &amp; <mark>jerry&#39;s &quot;show</mark>&quot; tonight');
+  });
+
+  it('marks overlapping and repeated phrases as one match, whatever their order in the query', async () => {
+    await send(server.url, owner, roomId, 'alpha beta gamma delta, beta gamma');
+    const [hit] = await search(server, owner, '"gamma delta" "alpha beta gamma" "beta gamma" "beta gamma" delta');
+    expect(hit.snippet).to.equal('<mark>alpha beta gamma delta</mark>, <mark>beta gamma</mark>');
   });
 
   it('never finds deleted messages, finds an edit by its new text only, and nothing in rooms left or of others', async () => {
@@ -226,5 +275,34 @@ describe('searchMessages', () => {
     expect(contents(await search(server, owner, 'zeta', { limit: 100 }))).to.deep.equal(['zeta']);
     expect(mine.id).to.be.a('string');
     expect(contents(await search(server, owner, '*** ()'))).to.deep.equal([]);
+  });
+
+  describe('bounded work (issue 17)', () => {
+    it('answers 100 hits of 2,000 one-letter words for a 100-word query in milliseconds, three aliases at once', async function () {
+      this.timeout(300_000);
+      const db = await database();
+      await fill(db, roomId, owner.id, 100, '$5::text', { params: [Array(2000).fill('a').join(' ')] });
+      const query = Array(100).fill('a').join(' ');
+      const ALIASES = `query($q: String!) {
+        one: searchMessages(query: $q, limit: 100) { snippet }
+        two: searchMessages(query: $q, limit: 100) { snippet }
+        three: searchMessages(query: $q, limit: 100) { snippet }
+      }`;
+      // The server runs in this process: the longest the event loop went without turning is the longest block.
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const started = performance.now();
+      const data = await ok<Record<string, { snippet: string }[]>>(server.url, ALIASES, { q: query }, member.token);
+      const took = performance.now() - started;
+      delay.disable();
+      // An excerpt of the first 240 characters, each word its own match.
+      const expected = `${Array(120).fill('<mark>a</mark>').join(' ')} …`;
+      for (const alias of ['one', 'two', 'three']) {
+        expect(data[alias], alias).to.have.length(100);
+        expect(new Set(data[alias].map((h) => h.snippet)), alias).to.deep.equal(new Set([expected]));
+      }
+      expect(delay.max / 1e6, 'longest block of the event loop, ms').to.be.below(300);
+      expect(took, 'whole request, ms').to.be.below(3000);
+    });
   });
 });
