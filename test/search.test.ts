@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { SEARCH_LOOKUP_ROWS, SEARCH_WALK_ROWS } from '../src/chat/search/search.repository';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
@@ -51,6 +52,45 @@ async function fill(
   return rows.map((r) => r.id);
 }
 
+/** What one search statement read from messages: heap rows (kept or dropped by a filter, times loops), index entries found and index pages read to find them. */
+interface Reads {
+  rows: number;
+  entries: number;
+  pages: number;
+}
+
+/**
+ * Runs a search and reads the plan of the statement the server sent, run
+ * again under EXPLAIN ANALYZE with its parameters: what it read from messages.
+ */
+async function searchReads(server: TestServer, db: Client, token: string, q: string, extra: Record<string, unknown> = {}): Promise<{ hits: Hit[]; reads: Reads }> {
+  const captured: { text: string; params: readonly unknown[] }[] = [];
+  server.app.db.observer = (text, params) => {
+    if (text.includes('websearch_to_tsquery')) captured.push({ text, params });
+  };
+  try {
+    const { searchMessages: hits } = await ok<{ searchMessages: Hit[] }>(server.url, SEARCH, { q, ...extra }, token);
+    expect(captured, 'one search statement').to.have.length(1);
+    const [{ text, params }] = captured;
+    const [{ 'QUERY PLAN': [plan] }] = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, params as unknown[])).rows;
+    const reads: Reads = { rows: 0, entries: 0, pages: 0 };
+    const walk = (node: Record<string, any>) => {
+      const loops = node['Actual Loops'] ?? 1;
+      if (node['Relation Name'] === 'messages') {
+        reads.rows += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
+      }
+      if (node['Node Type'] === 'Bitmap Index Scan' && String(node['Index Name']).startsWith('messages')) {
+        reads.entries += (node['Actual Rows'] ?? 0) * loops;
+        reads.pages += (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0);
+      }
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    walk(plan.Plan);
+    return { hits, reads };
+  } finally {
+    server.app.db.observer = null;
+  }
+}
 
 describe('searchMessages', () => {
   let server: TestServer;
@@ -179,46 +219,21 @@ describe('searchMessages', () => {
 
   it('reads in proportion to the page, not to the history, when a word is in every message, and only its matches when it is rare', async function () {
     this.timeout(60_000);
-    const db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
-    onCleanup(() => db.end());
+    const db = await database();
     // 20,000 messages of a 2,000-word vocabulary, every one with a common word and two with a rare one, straight into storage.
-    await db.query(
-      `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at)
-       SELECT $1, $2, 'TEXT',
-         'commonword w' || (s * 7919 % 2000) || ' w' || (s * 104729 % 2000) || CASE WHEN s % 7000 = 0 THEN ' rarebird' ELSE '' END,
-         s, now() - make_interval(secs => 20000 - s)
-       FROM generate_series(1, 20000) s`,
-      [roomId, owner.id],
-    );
-    await db.query(`UPDATE rooms SET last_seq = 20000 WHERE id = $1`, [roomId]);
+    await fill(db, roomId, owner.id, 20_000, `'commonword w' || (s * 7919 % 2000) || ' w' || (s * 104729 % 2000) || CASE WHEN s % 7000 = 0 THEN ' rarebird' ELSE '' END`);
     await db.query('ANALYZE messages');
 
-    const captured: { text: string; params: readonly unknown[] }[] = [];
-    server.app.db.observer = (text, params) => {
-      if (text.includes('websearch_to_tsquery')) captured.push({ text, params });
-    };
-    onCleanup(() => (server.app.db.observer = null));
-    /** Rows the statement read from messages (each scan's rows, and those its filter dropped, times its loops). */
     const rowsRead = async (word: string): Promise<number> => {
-      captured.length = 0;
-      const hits = await search(server, member, word, { limit: 20 });
+      const { hits, reads } = await searchReads(server, db, member.token, word, { limit: 20 });
       expect(hits.length, word).to.equal(word === 'rarebird' || word === 'commonword rarebird' ? 2 : 20);
-      const [{ text, params }] = captured;
-      const [{ 'QUERY PLAN': [plan] }] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params as unknown[])).rows;
-      let read = 0;
-      const walk = (node: Record<string, any>) => {
-        if (node['Relation Name'] === 'messages') read += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1);
-        for (const child of node.Plans ?? []) walk(child);
-      };
-      walk(plan.Plan);
-      return read;
+      return reads.rows;
     };
     // A page of a word in every message: the newest 20 of the room, not all 20,000 matches.
     expect(await rowsRead('commonword')).to.be.below(200);
     // A rare word: its few index entries, not a walk through the room.
     expect(await rowsRead('rarebird')).to.be.below(200);
-    // Both must match: as rare as the rarer; either may: as common as the commoner; only an exclusion: nothing to look up.
+    // Both must match: as rare as the rarer; either may: as common as both together; only an exclusion: nothing to look up.
     expect(await rowsRead('commonword rarebird')).to.be.below(200);
     expect(await rowsRead('rarebird or commonword')).to.be.below(200);
     expect(await rowsRead('-rarebird')).to.be.below(200);
@@ -236,14 +251,8 @@ describe('searchMessages', () => {
     ]);
     expect(res.extensions?.sqlStatements).to.equal(1);
     // The same when the word is in most messages and the rooms are walked instead (the planner's statistics say so).
-    const db = new Client({ connectionString: testDatabaseUrl() });
-    await db.connect();
-    onCleanup(() => db.end());
-    await db.query(
-      `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'kiwi again ' || s, 2 + s FROM generate_series(1, 3000) s`,
-      [roomId, member.id],
-    );
-    await db.query(`UPDATE rooms SET last_seq = 3002 WHERE id = $1`, [roomId]);
+    const db = await database();
+    await fill(db, roomId, member.id, 3000, `'kiwi again ' || s`);
     await db.query('ANALYZE messages');
     const common = await gql(server.url, WITH_SENDERS, { q: 'kiwi' }, owner.token);
     expect(common.errors).to.equal(undefined);
@@ -303,6 +312,82 @@ describe('searchMessages', () => {
       }
       expect(delay.max / 1e6, 'longest block of the event loop, ms').to.be.below(300);
       expect(took, 'whole request, ms').to.be.below(3000);
+    });
+
+    it("reads only the caller's rooms' entries of a word: another company's occurrences add nothing, for one rare word and an `or` of 25", async function () {
+      this.timeout(120_000);
+      const db = await database();
+      const words = Array.from({ length: 25 }, (_, i) => `zq${i}`);
+      const anyOf = words.join(' or ');
+      await fill(db, roomId, owner.id, 2000, `'filler ' || s || CASE WHEN s % 40 = 0 THEN ' ' || ($5::text[])[1 + (s / 40) % 25] ELSE '' END`, { params: [words] });
+      await db.query('ANALYZE messages');
+      const reads = async () => {
+        const one = await searchReads(server, db, member.token, 'zq7');
+        const any = await searchReads(server, db, member.token, anyOf);
+        expect(ids(one.hits)).to.have.length(2);
+        expect(ids(any.hits)).to.have.length(20);
+        return { one: one.reads, any: any.reads };
+      };
+      const before = await reads();
+      expect(before.any.rows, 'an or of 25: their entries in our rooms, not a walk').to.be.below(200);
+
+      // Another company says them all the time: 40,000 messages, each word in 1,600.
+      const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+      const theirs = await groupRoom(server.url, outsider, [], 'Theirs');
+      await fill(db, theirs, outsider.id, 40_000, `'other ' || ($5::text[])[1 + s % 25]`, { params: [words] });
+      // Before the statistics know of them, and after.
+      expect(await reads(), 'statistics not yet updated').to.deep.equal(before);
+      await db.query('ANALYZE messages');
+      expect(await reads(), 'statistics updated').to.deep.equal(before);
+    });
+
+    it('examines at most SEARCH_WALK_ROWS messages for common words that never match together, however long the history', async function () {
+      this.timeout(120_000);
+      const db = await database();
+      const history = SEARCH_WALK_ROWS + 5_000;
+      await fill(db, roomId, owner.id, history, `'the quick brown fox jumps over the lazy dog ' || s`);
+      await db.query('ANALYZE messages');
+      for (const q of ['fox -fox', 'quick -brown', '"dog quick"', '"the the the"', '"lazy the"']) {
+        const { hits, reads } = await searchReads(server, db, member.token, q);
+        expect(hits, q).to.deep.equal([]);
+        expect(reads.rows, q).to.be.at.most(SEARCH_WALK_ROWS + 20);
+      }
+    });
+
+    it('a walk cut short holds only the matches newer than where it stopped, and goes on from an older message with before', async function () {
+      this.timeout(120_000);
+      const db = await database();
+      // A long room of common words; "fox quick" (never otherwise adjacent) in its newest and its oldest message.
+      const big = await fill(db, roomId, owner.id, SEARCH_WALK_ROWS + 2_000, `CASE WHEN s IN (1, $3) THEN 'fox quick' ELSE 'quick fox ' || s END`);
+      const oldest = big[0];
+      const newest = big[big.length - 1];
+      // A small room of the same user: the phrase at 100 s ago (inside the walk's reach) and 11,000 s ago (beyond it).
+      const small = await groupRoom(server.url, owner, [member], 'Small');
+      const [beyond] = await fill(db, small, owner.id, 1, `'fox quick, beyond'`, { endsAgo: 11_000 });
+      const [inside] = await fill(db, small, owner.id, 1, `'fox quick, inside'`, { endsAgo: 100 });
+      await db.query('ANALYZE messages');
+      const first = await searchReads(server, db, member.token, '"fox quick"');
+      expect(first.reads.rows).to.be.at.most(SEARCH_WALK_ROWS + 20);
+      // The small room was read whole, but its older match waits: the long room has unexamined messages newer than it.
+      expect(ids(first.hits)).to.deep.equal([newest, inside]);
+      // Paging on from the last hit walks the next stretch: nothing skipped, nothing repeated.
+      const second = await search(server, member, '"fox quick"', { before: inside });
+      expect(ids(second)).to.deep.equal([]);
+      // From an older message (one the client has seen in the history, say), every match left, newest first.
+      const fromOld = await search(server, member, '"fox quick"', { before: big[1_500] });
+      expect(ids(fromOld)).to.deep.equal([beyond, oldest]);
+    });
+
+    it('keeps to its lookup bound when the statistics are stale: a word that became common is walked, not read whole', async function () {
+      this.timeout(120_000);
+      const db = await database();
+      await fill(db, roomId, owner.id, 100, `'settled ' || s`);
+      await db.query('ANALYZE messages');
+      // 20,000 messages of a word the statistics have never seen (no ANALYZE since).
+      const fresh = await fill(db, roomId, owner.id, 20_000, `'newfangled ' || s`);
+      const { hits, reads } = await searchReads(server, db, member.token, 'newfangled');
+      expect(ids(hits)).to.deep.equal(fresh.slice(-20).reverse());
+      expect(reads.rows).to.be.at.most(SEARCH_LOOKUP_ROWS + 200);
     });
   });
 });

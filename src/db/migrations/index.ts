@@ -3,6 +3,7 @@ import { CompanyScopeAndRateLimits1764900000000 } from './1764900000000-company-
 import { ChangesAndSearch1765000000000 } from './1765000000000-changes-and-search';
 import { Conversations1765100000000 } from './1765100000000-conversations';
 import { SearchByRoom1765200000000 } from './1765200000000-search-by-room';
+import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
-export const migrations = [InitialSchema1764300000000, CompanyScopeAndRateLimits1764900000000, ChangesAndSearch1765000000000, Conversations1765100000000, SearchByRoom1765200000000];
+export const migrations = [InitialSchema1764300000000, CompanyScopeAndRateLimits1764900000000, ChangesAndSearch1765000000000, Conversations1765100000000, SearchByRoom1765200000000, SearchRoomWords1765317000000];
