@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { signToken } from '../src/auth/token';
 import { SEARCH_LOOKUP_ROWS, SEARCH_WALK_ROWS } from '../src/chat/search/search.repository';
 import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
-import { onCleanup, startServer, type TestServer } from './support/server';
+import { onCleanup, startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
 
 const SEARCH = `query($q: String!, $r: ID, $limit: Int, $before: ID) {
   searchMessages(query: $q, roomId: $r, limit: $limit, before: $before) { snippet message { id content room { id } } }
@@ -205,6 +206,46 @@ describe('searchMessages', () => {
     expect(await search(server, member, 'delta')).to.deep.equal([]);
   });
 
+  it("finds nothing of the old company's rooms for a user whose token now names another company", async () => {
+    const mine = await send(server.url, owner, roomId, 'quarterly numbers attached');
+    const moved = await signToken(TEST_JWT_SECRET, { userId: member.id, name: member.name, companyId: randomUUID(), expiresIn: '1h' });
+    // Still an active member of the room: only the company of the token keeps it out.
+    for (const q of ['quarterly', '"numbers attached"', '-zzzz']) {
+      expect((await ok<{ searchMessages: Hit[] }>(server.url, SEARCH, { q }, moved)).searchMessages, q).to.deep.equal([]);
+    }
+    expect(await errorCode(server.url, SEARCH, { q: 'quarterly', r: roomId }, moved)).to.equal('NOT_FOUND');
+    expect(await errorCode(server.url, SEARCH, { q: 'quarterly', before: mine.id }, moved)).to.equal('BAD_USER_INPUT');
+    // The old company's token finds it again.
+    expect(ids(await search(server, member, 'quarterly'))).to.deep.equal([mine.id]);
+  });
+
+  it("never shows another company's messages with the same words, in rooms of both companies the user belongs to", async () => {
+    const db = await database();
+    const ours = await send(server.url, owner, roomId, 'budget review friday');
+    // The member's token now names another company, which adds them to a room with the same words, many times.
+    const elsewhere = randomUUID();
+    const moved = await signToken(TEST_JWT_SECRET, { userId: member.id, name: member.name, companyId: elsewhere, expiresIn: '1h' });
+    await ok(server.url, '{ me { id } }', {}, moved);
+    const theirOwner = await signIn(server.url, await makeUser({ companyId: elsewhere }));
+    const theirRoom = await groupRoom(server.url, theirOwner, [], 'Elsewhere');
+    await ok(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: theirRoom, u: [member.id] }, theirOwner.token);
+    const theirs = await fill(db, theirRoom, theirOwner.id, 3000, `'budget review friday ' || s`);
+    // And a company the member never belonged to says the same.
+    const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+    const outsiderRoom = await groupRoom(server.url, outsider, [], 'Outside');
+    await fill(db, outsiderRoom, outsider.id, 3000, `'budget review friday ' || s`);
+    await db.query('ANALYZE messages');
+    // Rare or common, a word, a phrase or exclusions only: the old company's token finds its one message.
+    for (const q of ['budget', '"review friday"', 'friday -zzzz', '-zzzz']) {
+      expect(ids(await search(server, member, q)), q).to.deep.equal([ours.id]);
+    }
+    // The new company's token: its room's newest messages only.
+    const newest = theirs.slice(-20).reverse();
+    for (const q of ['budget', '"review friday"', '-zzzz']) {
+      expect(ids((await ok<{ searchMessages: Hit[] }>(server.url, SEARCH, { q }, moved)).searchMessages), q).to.deep.equal(newest);
+    }
+  });
+
   it('searches one room when asked, which needs membership (NOT_FOUND as for a room that does not exist)', async () => {
     const other = await groupRoom(server.url, owner, [member], 'Other');
     await send(server.url, owner, roomId, 'epsilon here');
@@ -280,10 +321,14 @@ describe('searchMessages', () => {
     ] as const) {
       expect(await errorCode(server.url, SEARCH, variables, owner.token), label).to.equal('BAD_USER_INPUT');
     }
-    expect(contents(await search(server, owner, 'a'.repeat(200)))).to.deep.equal([]);
-    expect(contents(await search(server, owner, 'zeta', { limit: 100 }))).to.deep.equal(['zeta']);
-    expect(mine.id).to.be.a('string');
-    expect(contents(await search(server, owner, '*** ()'))).to.deep.equal([]);
+    // The bounds themselves are accepted, and each finds what it should: our message, never the stranger's identical one.
+    expect(await search(server, owner, 'a'.repeat(200))).to.deep.equal([]);
+    expect(ids(await search(server, owner, 'zeta', { limit: 100 }))).to.deep.equal([mine.id]);
+    expect(ids(await search(server, owner, 'zeta', { limit: 1 }))).to.deep.equal([mine.id]);
+    expect(await search(server, owner, 'zeta', { before: mine.id }), 'nothing is older than our only zeta').to.deep.equal([]);
+    expect(ids(await search(server, stranger, 'zeta'))).to.deep.equal([theirs.id]);
+    // A query without a word (nothing the index knows) finds nothing, and is no error.
+    expect(await search(server, owner, '*** ()')).to.deep.equal([]);
   });
 
   describe('bounded work (issue 17)', () => {
