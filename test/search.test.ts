@@ -355,8 +355,9 @@ describe('searchMessages', () => {
         expect(data[alias], alias).to.have.length(100);
         expect(new Set(data[alias].map((h) => h.snippet)), alias).to.deep.equal(new Set([expected]));
       }
-      expect(delay.max / 1e6, 'longest block of the event loop, ms').to.be.below(300);
-      expect(took, 'whole request, ms').to.be.below(3000);
+      // Before: 7 s per alias. Generous bounds for a shared machine (under 200 ms when it is idle).
+      expect(delay.max / 1e6, 'longest block of the event loop, ms').to.be.below(1000);
+      expect(took, 'whole request, ms').to.be.below(5000);
     });
 
     it("reads only the caller's rooms' entries of a word: another company's occurrences add nothing, for one rare word and an `or` of 25", async function () {
