@@ -87,7 +87,7 @@ function searchSql(withRoom: boolean, withCursor: boolean): string {
      ),
      -- Each word's entries in each visible room; a key the statistics do not list is rarer than all they list: 0.
      estimates AS (
-       SELECT vr.room_id, vr.key, t.alt, t.lexeme, coalesce(ck.entries, 0) AS entries
+       SELECT vr.room_id, t.alt, t.lexeme, coalesce(ck.entries, 0) AS entries
        FROM terms t CROSS JOIN visible_rooms vr LEFT JOIN common_keys ck ON ck.key = vr.key || t.lexeme
      ),
      -- The word each alternative is looked up by: its rarest in these rooms (the longer on a tie).
