@@ -19,7 +19,7 @@ import { forkScript, median, nowMs, percentile, sleep, sortedCopy, type Worker }
 import { summarizeProfile } from './lib/profile-summary';
 import { body, CHANGES, EDIT, HISTORY, INBOX, noisySubscription, ON_MESSAGE, SEARCH, SEND } from './lib/queries';
 import { startRedisCluster, startRedisServerAlone, type BenchRedis } from './lib/redis';
-import { COMPANY, PEOPLE, range, ROOMS, SCALE, scaleSocketUsers, scaleSubscriber, SEARCH_WORDS, SEND_ROOMS, seed, userId, userName, type SeedInfo, type SeedSize } from './lib/seed';
+import { COMPANY, PEOPLE, range, ROOMS, SCALE, scaleSocketUsers, scaleSubscriber, SEARCH_RARE_WORDS, SEARCH_WORDS, SEND_ROOMS, seed, userId, userName, type SeedInfo, type SeedSize } from './lib/seed';
 import type { Lane, LoadResult, LoadSpec } from './load/http-load';
 import type { ManyStats } from './load/ws-load';
 import type { BusFigures } from './servers/chat-server';
@@ -635,14 +635,14 @@ const executionMs = (plan: string) => /Execution Time: ([\d.]+) ms/.exec(plan)?.
  */
 const isGeneric = (plan: string) => plan.split('\n').some((l) => /(Index Cond|Recheck Cond|Filter|Join Filter|Hash Cond):.*\$[1-6]\b/.test(l));
 
-/** The GIN indexes on messages.search, whatever the migrations call them (messages_search_idx, then messages_room_search_idx). */
-const SEARCH_INDEX = /Bitmap Index Scan on (messages_(?:room_)?search_idx).*loops=(\d+)/;
+/** The GIN indexes of search, whatever the migrations call them (messages_search_idx, messages_room_search_idx, then messages_room_words_idx). */
+const SEARCH_INDEX = /Bitmap Index Scan on (messages_(?:room_)?(?:search|words)_idx).*loops=(\d+)/;
 
 /** Whether a plan finds its rows through the search index or by walking rooms, and what else it reads to do it. */
 function searchVerdict(plan: string): string {
   const executed = plan.split('\n').filter((l) => !l.includes('(never executed)')).join('\n');
   const gin = SEARCH_INDEX.exec(executed);
-  const others = [...new Set([...executed.matchAll(/Bitmap Index Scan on (messages_\w+)/g)].map((m) => m[1]).filter((n) => !/search_idx$/.test(n)))];
+  const others = [...new Set([...executed.matchAll(/Bitmap Index Scan on (messages_\w+)/g)].map((m) => m[1]).filter((n) => !/(search|words)_idx$/.test(n)))];
   const walk = /Index Scan Backward using (messages_room_\w+)/.exec(executed);
   const parts = [
     gin ? `uses the GIN index (Bitmap Index Scan on ${gin[1]}${gin[2] !== '1' ? `, ${gin[2]} loops` : ''})` : walk ? `walks each room newest first (${walk[1]})` : 'neither the GIN index nor a walk by room',
@@ -651,6 +651,44 @@ function searchVerdict(plan: string): string {
   if (/Seq Scan on messages\b/.test(executed)) parts.push('a Seq Scan on messages');
   parts.push(`${isGeneric(plan) ? 'generic' : 'custom'} plan`, `${executionMs(plan)} ms`);
   return parts.join(', ');
+}
+
+/**
+ * Issue 17's queries (F5), each beside the common and rare words: an `or` of 25 rare
+ * words (another company says them all the time), a common word and its exclusion,
+ * a phrase of common words that are never adjacent, a phrase of one common word
+ * repeated. Each must answer within 3x of the common word's p50.
+ */
+const SEARCH_F5: { label: string; query: string }[] = [
+  { label: 'an `or` of 25 rare words', query: SEARCH_RARE_WORDS.join(' or ') },
+  { label: 'a common word and its exclusion (`fox -fox`)', query: 'fox -fox' },
+  { label: 'a phrase of common words never adjacent (`"dog quick"`)', query: '"dog quick"' },
+  { label: 'a phrase of one common word repeated (`"the the the"`)', query: '"the the the"' },
+];
+
+/** Rows a search statement read from messages (kept or dropped, times loops) and its execution time, under EXPLAIN ANALYZE. */
+async function searchReads(db: Client, text: string, parameters: unknown[]): Promise<{ rows: number; indexPages: number; ms: number }> {
+  const [{ 'QUERY PLAN': [plan] }] = (await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, parameters)).rows;
+  let rows = 0;
+  let indexPages = 0;
+  const walk = (node: Record<string, any>) => {
+    if (node['Relation Name'] === 'messages') rows += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1);
+    if (node['Node Type'] === 'Bitmap Index Scan') indexPages += (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(plan.Plan);
+  return { rows, indexPages, ms: plan['Execution Time'] };
+}
+
+/** Our server alone, for several request sets: warm each up, then `repeats` rounds of one run of each (alternating), medians. */
+async function measureOursAlternating(ctx: Context, sets: Lane[][], labels: string[]): Promise<Measured[]> {
+  const spec = (lanes: Lane[], durationSec: number): LoadSpec => ({ url: ctx.ours.url, lanes, durationSec });
+  for (const l of sets) await ctx.http.call('run', { spec: spec(l, SIZE.warmupSec) });
+  const runs = sets.map(() => [] as TimedRun[]);
+  for (let i = 0; i < SIZE.repeats; i++) {
+    for (const [k, l] of sets.entries()) runs[k].push(await runTimed(ctx, ctx.ours, spec(l, SIZE.durationSec)));
+  }
+  return sets.map((_, k) => summarize(ctx.ours, runs[k], `search/${labels[k]}`));
 }
 
 async function search(ctx: Context): Promise<Row[]> {
@@ -759,6 +797,35 @@ async function search(ctx: Context): Promise<Row[]> {
         );
       }
     }
+    // Issue 17 (F5): each query beside the common and rare words, measured in the same alternating rounds.
+    const all = [{ label: `common word "${SEARCH_WORDS.common}"`, query: SEARCH_WORDS.common }, { label: `rare word "${SEARCH_WORDS.rare}"`, query: SEARCH_WORDS.rare }, ...SEARCH_F5];
+    const texts = all.map((q) => body(SEARCH, 'Search', { query: q.query, limit: 20 }));
+    const reads: string[] = [];
+    for (const [k, q] of all.entries()) {
+      if (k >= 2) await checkSameJson(ctx, token, texts[k], `search ${q.label}`);
+      await ctx.ours.worker.call('capture', { on: true });
+      const s = await statementsOf(ctx.ours, token, texts[k]);
+      await ctx.ours.worker.call('capture', { on: false });
+      const captured = await ctx.ours.worker.call<{ query: string; parameters: unknown[] }[]>('captured');
+      const statement = captured.find((c) => c.query.includes('websearch_to_tsquery'));
+      if (!statement) continue;
+      const r = await searchReads(db, statement.query, statement.parameters);
+      const verdict = searchVerdict(await explainCustom(db, statement.query, statement.parameters));
+      const line = `${q.label}: ${s.json.data.searchMessages.length} hits, ${s.statements} statement(s); reads ${r.rows} rows of messages, ${r.indexPages} index pages; ${verdict}`;
+      reads.push(line);
+      log(`  search ${line}`);
+      report.push(`=== issue 17: ${q.label} (${JSON.stringify(q.query)})`, line, '', '--- EXPLAIN (ANALYZE, BUFFERS) with its values', await explainCustom(db, statement.query, statement.parameters), '');
+    }
+    const lanes = (text: string): Lane[] => users.map((u) => ({ headers: auth(ctx, u), requests: [{ body: text }] }));
+    const measured = await measureOursAlternating(ctx, texts.map(lanes), all.map((q) => q.label));
+    const common = measured[0];
+    for (const [k, q] of all.entries()) {
+      if (k === 0) continue;
+      const m = measured[k];
+      log(`  search ${q.label}: p50 ${fmt(m.p50, 2)} ms, the common word's ${fmt(common.p50, 2)} ms: ${fmt(ratio(m.p50, common.p50), 2)}x`);
+      rows.push({ scenario: 'search', metric: `p50 latency ms, ${q.label} (baseline: the common word's p50, same rounds)`, ours: round(m.p50), baseline: round(common.p50), ratio: ratio(m.p50, common.p50), p50: round(m.p50), p99: round(m.p99), statements: 1 });
+    }
+    verdicts.push(`issue 17: ${reads.length} queries read: ${reads.map((l) => l.replace(/;.*$/, '')).join(' | ')}`);
   } finally {
     await db.end();
   }
@@ -1667,6 +1734,7 @@ async function main(): Promise<void> {
       mixedSubscribers: SIZE.mixedSubscribers,
       scaleOthers,
       scaleRoomSets: selected.has('scale') ? (beforeDir ? 2 : 1) : 0,
+      otherCompanyMessages: selected.has('search') ? (quick ? 12_500 : 125_000) : 0,
     };
     const seeded = await seed(dbUrl, size, log);
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { defaultFieldResolver, type GraphQLField, type GraphQLResolveInfo, isObjectType, parse } from 'graphql';
-import type { GraphQLContext } from '../src/graphql/context';
+import { createContext, NoViewerError, type GraphQLContext } from '../src/graphql/context';
+import { RowReader } from '../src/chat/reading/row-reader';
 import { isPerViewer, readsViewer as readsViewerOf } from '../src/graphql/per-viewer';
 import { buildChatSchema } from '../src/graphql/schema';
 
@@ -106,8 +107,6 @@ describe('readsViewer: whether a document selects any per-viewer field', () => {
 
 describe('an execution shared by every recipient of an event', () => {
   it('has no caller: actor() throws there as viewer() does', async () => {
-    const { createContext, NoViewerError } = await import('../src/graphql/context');
-    const { RowReader } = await import('../src/chat/reading/row-reader');
     const request = createContext({} as never, { auth: { actor: { id: 'u', displayName: null, companyId: null }, expiresAt: null } });
     expect(request.actor().id).to.equal('u');
     const shared = request.forEvent(new RowReader({} as never), null);

@@ -63,6 +63,14 @@ export const NOISY_MESSAGES = 20;
  * and DEEP rooms, RARE in 5 messages of each (whatever its size); neither occurs elsewhere.
  */
 export const SEARCH_WORDS = { common: 'walrus', rare: 'quokka' };
+/**
+ * 25 more rare words (issue 17's `or` of 25): each in 4 messages of each of HIST
+ * and DEEP, and OTHER_COMPANY's room says them all the time (each in 1 of its
+ * 25 messages: rare for the whole table, 125,000 entries in all when full).
+ */
+export const SEARCH_RARE_WORDS = range(0, 25).map((i) => `zq${i}`);
+/** Another company, with one room that none of ours can see (its messages are seeded only with `otherCompanyMessages`). */
+export const OTHER_COMPANY = { company: benchUuid('c', 1), owner: benchUuid('u', 999_999), room: benchUuid('r', 5) };
 /** Subscribers of the mixed scenario are socket users 0..mixedSubscribers-1, spread over the send rooms. */
 
 export function range(from: number, to: number): number[] {
@@ -95,6 +103,8 @@ export interface SeedSize {
   /** The scale scenario's idle other sockets, and its sets of SCALE.rooms rooms (none when absent). */
   scaleOthers?: number;
   scaleRoomSets?: number;
+  /** Messages of OTHER_COMPANY's room (search: another company's occurrences of our rare words). */
+  otherCompanyMessages?: number;
 }
 
 /**
@@ -157,6 +167,28 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
     );
     // DEEP: a long history.
     version += await seedMessages(q, version, 1, size.deepMessages, `(ARRAY[40,0,1,2,3,4,5,6,7,8,9])[1 + s % 11]`);
+    if (size.otherCompanyMessages) {
+      // OTHER_COMPANY: its owner and room, and messages saying our rare words (before the memberships: no version order depends on them).
+      await q(
+        'other company',
+        `WITH u AS (INSERT INTO users (id, display_name, company_id, created_at, updated_at) VALUES ($1, 'Other company owner', $2, now() - interval '30 days', now() - interval '30 days'))
+         INSERT INTO rooms (id, type, name, company_id, created_by, created_at, updated_at) VALUES ($3, 'GROUP', 'Other company', $2, $1, now() - interval '30 days', now() - interval '30 days')`,
+        [OTHER_COMPANY.owner, OTHER_COMPANY.company, OTHER_COMPANY.room],
+      );
+      await versioned(
+        'other company messages',
+        `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
+         SELECT $2::uuid, $3::uuid, 'TEXT', 'Other company message ' || s || ' on ' || ($5::text[])[1 + s % 25] || CASE WHEN s % 31 = 0 THEN ' quokka' ELSE '' END,
+           s, now() - interval '10 days' + s * interval '1 millisecond', $1 + s
+         FROM generate_series(1, $4::int) s`,
+        [OTHER_COMPANY.room, OTHER_COMPANY.owner, size.otherCompanyMessages, SEARCH_RARE_WORDS],
+      );
+      await versioned(
+        'other company owner',
+        `INSERT INTO room_members (room_id, user_id, role, joined_at, version) VALUES ($2, $3, 'OWNER', now() - interval '30 days', $1 + 1)`,
+        [OTHER_COMPANY.room, OTHER_COMPANY.owner],
+      );
+    }
     const changesSince = version;
     // Memberships, after the messages above (so a feed from changesSince starts with them).
     await versioned(
@@ -244,7 +276,8 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
     await q('version sequence', `SELECT setval('change_version_seq', $1::bigint)`, [Math.max(version, 1)]);
     // Bulk inserts leave the search index's new entries in its pending list (scanned, not searched,
     // until a vacuum): fold them in, as a vacuumed production table has them.
-    // Every GIN index on messages, whatever the migrations call it (messages_search_idx, then messages_room_search_idx).
+    // Every GIN index on messages, whatever the migrations call it (messages_search_idx, messages_room_search_idx, then
+    // messages_room_words_idx, which keeps no pending list: nothing to fold).
     await q(
       'search index pending list',
       `SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
@@ -259,7 +292,8 @@ export async function seed(url: string, size: SeedSize, log: (line: string) => v
 
 /**
  * `count` messages in room `room`, versions `base + 1 ...` in seq order; SEARCH_WORDS.common
- * in every 1,000th, SEARCH_WORDS.rare in 5 of them (spread over the room). Returns `count`.
+ * in every 1,000th, SEARCH_WORDS.rare in 5 of them and each of SEARCH_RARE_WORDS in 4 of them
+ * (spread over the room). Returns `count`.
  */
 async function seedMessages(
   q: (label: string, sql: string, params?: unknown[]) => Promise<number>,
@@ -270,15 +304,17 @@ async function seedMessages(
 ): Promise<number> {
   if (count === 0) return 0;
   const rareEvery = Math.max(1, Math.floor(count / 5));
+  const rareSetEvery = Math.max(1, Math.floor(count / (4 * SEARCH_RARE_WORDS.length)));
   await q(
     `room ${room} messages`,
     `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
      SELECT bench_uuid('r', $1), bench_uuid('u', ${senderExpr}), 'TEXT',
        'Message ' || s || ': the quick brown ' || CASE WHEN s % 1000 = 0 THEN $4 ELSE 'fox' END
-         || ' jumps over the lazy ' || CASE WHEN s % $6::int = $6::int / 2 + 1 THEN $5 ELSE 'dog' END, s,
+         || ' jumps over the lazy ' || CASE WHEN s % $6::int = $6::int / 2 + 1 THEN $5 ELSE 'dog' END
+         || CASE WHEN s % $7::int = 3 THEN ' ' || ($8::text[])[1 + (s / $7::int) % 25] ELSE '' END, s,
        now() - interval '10 days' + s * interval '1 millisecond', $3::bigint + s
      FROM generate_series(1, $2::int) s`,
-    [room, count, base, SEARCH_WORDS.common, SEARCH_WORDS.rare, rareEvery],
+    [room, count, base, SEARCH_WORDS.common, SEARCH_WORDS.rare, rareEvery, rareSetEvery, SEARCH_RARE_WORDS],
   );
   return count;
 }

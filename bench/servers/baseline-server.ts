@@ -69,16 +69,20 @@ SELECT ins.id, ins.seq, ins.content, ins.client_id, ins.created_at, ins.sender_i
 FROM ins LEFT JOIN users u ON u.id = ins.sender_id`;
 
 /**
- * Search: the caller's visible rooms, the GIN index for the query, newest 20 by
+ * Search: the caller's visible rooms, the GIN index for the query's words in
+ * those rooms (`<room key><word>`, migration 1765317000000), newest 20 by
  * (created_at, id), with their senders. Snippets are computed in JS with the
  * server's own function (as ours does: PostgreSQL's ts_headline differs).
  */
 const SEARCH_SQL = `
+WITH visible AS (SELECT rm.room_id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+                 WHERE rm.user_id = $1 AND rm.is_active AND r.company_id IS NOT DISTINCT FROM $3::uuid)
 SELECT m.id, m.seq, m.content, m.created_at, m.sender_id, u.display_name
 FROM (SELECT x.id, x.seq, x.content, x.created_at, x.sender_id FROM messages x
-      WHERE x.search @@ websearch_to_tsquery('simple', $2) AND NOT x.is_deleted
-        AND x.room_id IN (SELECT rm.room_id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-                          WHERE rm.user_id = $1 AND rm.is_active AND r.company_id IS NOT DISTINCT FROM $3::uuid)
+      WHERE chat_room_words(x.room_id, x.search) && (SELECT array_agg(chat_room_key(v.room_id) || w.lexeme) FROM visible v,
+              unnest(tsvector_to_array(to_tsvector('simple', querytree(websearch_to_tsquery('simple', $2))))) AS w(lexeme))
+        AND x.search @@ websearch_to_tsquery('simple', $2) AND NOT x.is_deleted
+        AND x.room_id IN (SELECT room_id FROM visible)
       ORDER BY x.created_at DESC, x.id DESC LIMIT $4) m
 LEFT JOIN users u ON u.id = m.sender_id
 ORDER BY m.created_at DESC, m.id DESC`;

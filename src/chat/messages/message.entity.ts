@@ -17,8 +17,8 @@ import { User } from '../users/user.entity';
 @Index('messages_room_version_idx', ['roomId', 'version'])
 @Index('messages_thread_idx', ['parentId', 'seq'], { where: 'parent_id IS NOT NULL' })
 @Index('messages_room_pins_idx', ['roomId', 'pinnedAt'], { where: 'pinned_at IS NOT NULL' })
-/** GIN over (room_id, search) with btree_gin: TypeORM does not know GIN, the migration owns it. */
-@Index('messages_room_search_idx', { synchronize: false })
+/** GIN over each word prefixed with its room's key (an expression index): TypeORM knows neither, the migration owns it. */
+@Index('messages_room_words_idx', { synchronize: false })
 export class Message {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -4,7 +4,7 @@ import { BadInputError, roomNotFound } from '../errors';
 import type { Message } from '../messages/message.entity';
 import type { UserView } from '../users/user.entity';
 import { requireIntInRange, requireLength, requireNoNul, requireNotBlank, requireUuid } from '../validation';
-import { snippetHtml, UNSPACED } from './snippet';
+import { QuerySnippets, UNSPACED } from './snippet';
 
 export const SEARCH_QUERY_LENGTH = { min: 1, max: 200 };
 export const SEARCH_LIMIT = { min: 1, max: 100 };
@@ -66,6 +66,8 @@ export class SearchService {
     const page = await this.repos.search.search(actor.id, actor.companyId, webSearchQuery(query), room, limit, beforeId);
     if (!page.visible) throw roomNotFound();
     if (!page.cursorFound) throw new BadInputError(`before must name a message of a room you can search, got "${before}"`);
-    return { hits: page.hits.map((message) => ({ message, snippet: snippetHtml(message.content ?? '', query) })), senders: page.senders };
+    // The query's phrases are read once for the page, not once per hit.
+    const snippets = new QuerySnippets(query);
+    return { hits: page.hits.map((message) => ({ message, snippet: snippets.of(message.content ?? '') })), senders: page.senders };
   }
 }

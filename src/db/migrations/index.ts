@@ -4,7 +4,17 @@ import { ChangesAndSearch1765000000000 } from './1765000000000-changes-and-searc
 import { Conversations1765100000000 } from './1765100000000-conversations';
 import { SearchByRoom1765200000000 } from './1765200000000-search-by-room';
 import { BoundedReads1765300000000 } from './1765300000000-bounded-reads';
+import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words';
 import { Entities1765400000000 } from './1765400000000-entities';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
-export const migrations = [InitialSchema1764300000000, CompanyScopeAndRateLimits1764900000000, ChangesAndSearch1765000000000, Conversations1765100000000, SearchByRoom1765200000000, BoundedReads1765300000000, Entities1765400000000];
+export const migrations = [
+  InitialSchema1764300000000,
+  CompanyScopeAndRateLimits1764900000000,
+  ChangesAndSearch1765000000000,
+  Conversations1765100000000,
+  SearchByRoom1765200000000,
+  BoundedReads1765300000000,
+  SearchRoomWords1765317000000,
+  Entities1765400000000,
+];
