@@ -93,7 +93,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   // A checked key keeps only its window's times; this sweeps the keys nobody checks any more.
   const sweeper = setInterval(() => {
     repos.rateLimits
-      .pruneRateLimitLog(services.limiter.longestWindowSeconds)
+      .sweepIdleKeys(services.limiter.longestWindowSeconds)
       .catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
   }, 60_000);
   sweeper.unref();

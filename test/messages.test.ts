@@ -219,7 +219,7 @@ describe('messages', () => {
       `INSERT INTO rate_limits (user_id, scope_id, action, admitted_at) VALUES ($1, $2, 'MESSAGE', ARRAY[now() - interval '1 hour'])`,
       [owner.id, otherRoom],
     );
-    expect(await server.app.repos.rateLimits.pruneRateLimitLog(10)).to.be.at.least(1);
+    expect(await server.app.repos.rateLimits.sweepIdleKeys(10)).to.be.at.least(1);
     const rows = await server.app.db.query<{ scope_id: string }>(
       `SELECT scope_id FROM rate_limits WHERE user_id = $1 AND action = 'MESSAGE'`,
       [owner.id],

@@ -16,6 +16,8 @@ export interface AuthenticatorOptions {
 
 /** How many users' last-seen claims are remembered, to skip the upsert on repeat requests. */
 const SEEN_CLAIMS_LIMIT = 10_000;
+/** How long claims written stay remembered: a user's row is rewritten at most this often per server. */
+const SEEN_CLAIMS_TTL_MS = 10 * 60_000;
 /** How many verified tokens are remembered (keyed by the whole token), to skip the HMAC on repeat requests. */
 const VERIFIED_TOKENS_LIMIT = 10_000;
 
@@ -27,7 +29,8 @@ const VERIFIED_TOKENS_LIMIT = 10_000;
  * signature check nor a statement here.
  */
 export class Authenticator {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new LRUCache<string, string>({ max: SEEN_CLAIMS_LIMIT, ttl: SEEN_CLAIMS_TTL_MS });
+  /** Verified tokens until their `exp` (each entry's own ttl), or the LRU's limit. */
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKENS_LIMIT });
 
   constructor(
@@ -47,7 +50,7 @@ export class Authenticator {
     }
     if (!verified) {
       verified = await verifyToken(this.secret, token, { requireExpiry: this.options.requireExpiry });
-      this.verified.set(token, verified);
+      this.verified.set(token, verified, verified.expiresAt ? { ttl: Math.max(1, verified.expiresAt.getTime() - Date.now()) } : undefined);
     }
     await this.remember(verified);
     return {
@@ -66,7 +69,6 @@ export class Authenticator {
     const fingerprint = `${token.displayName ?? ''}\u0000${token.companyId ?? ''}`;
     if (this.seen.get(token.userId) === fingerprint) return;
     await this.users.upsertFromClaims(token.userId, token.displayName, token.companyId);
-    if (this.seen.size >= SEEN_CLAIMS_LIMIT) this.seen.delete(this.seen.keys().next().value as string);
     this.seen.set(token.userId, fingerprint);
   }
 }

@@ -10,7 +10,7 @@ import type { ReplayTurn } from '../realtime/replay-gate';
 
 /**
  * What every resolver gets: made per HTTP request, and per event (by
- * src/realtime/subscription-executor.ts) inside a subscription.
+ * src/transport/subscription-executor.ts) inside a subscription.
  */
 export interface GraphQLContext {
   services: ChatServices;

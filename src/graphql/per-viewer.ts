@@ -5,7 +5,7 @@ import { type DocumentNode, type GraphQLField, type GraphQLSchema, Kind, TypeInf
  * depends on who asks: the viewer's own state (unreadCount, reactedByMe...) or
  * whether the viewer may see the room (members, messages...). Such a field
  * reads `ctx.viewer()`; a subscription selecting none of them is executed once
- * per event for all its recipients (src/realtime/subscription-executor.ts).
+ * per event for all its recipients (src/transport/subscription-executor.ts).
  * test/per-viewer-fields.test.ts fails when a field reads the viewer unmarked.
  */
 export const PER_VIEWER = { perViewer: true } as const;

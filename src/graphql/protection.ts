@@ -18,6 +18,7 @@ import {
   isInputObjectType,
 } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import { boundSize, listBoundOf } from './list-bounds';
 
 /** Limits on what one GraphQL document may ask; the same on HTTP and WebSocket. */
@@ -124,7 +125,7 @@ export function protectionRules(limits: QueryLimits, production: boolean): Valid
 }
 
 /** Costs already computed, per document (the same object for the same text) and operation + variables. */
-const costs = new WeakMap<DocumentNode, Map<string, number | null>>();
+const costs = new WeakMap<DocumentNode, LRUCache<string, { cost: number | null }>>();
 /** A document's remembered costs at most: clients page with few distinct variable sets. */
 const COSTS_PER_DOCUMENT = 256;
 
@@ -140,20 +141,16 @@ export function queryCost(
   operationName: string | undefined | null,
 ): number | null {
   let perDocument = costs.get(document);
-  if (!perDocument) costs.set(document, (perDocument = new Map()));
+  if (!perDocument) costs.set(document, (perDocument = new LRUCache({ max: COSTS_PER_DOCUMENT })));
   let key: string;
   try {
     key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
   } catch {
     return computeCost(schema, document, variables, operationName);
   }
-  let cost = perDocument.get(key);
-  if (cost === undefined) {
-    cost = computeCost(schema, document, variables, operationName);
-    if (perDocument.size >= COSTS_PER_DOCUMENT) perDocument.clear();
-    perDocument.set(key, cost);
-  }
-  return cost;
+  let known = perDocument.get(key);
+  if (known === undefined) perDocument.set(key, (known = { cost: computeCost(schema, document, variables, operationName) }));
+  return known.cost;
 }
 
 function computeCost(

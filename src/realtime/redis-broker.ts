@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ChatEvent } from '../chat/events';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger';
 import type { Broker, Deliver } from './broker';
 
@@ -25,12 +26,10 @@ const SUBSCRIBE_WAIT_MS = 2_000;
  */
 export function redisBroker(target: RedisTarget, deliver: Deliver, logger: Logger): Broker {
   // A shard that is down makes every connection to it fail many times a second: say so once per message and 10 s.
-  const lastSaid = new Map<string, number>();
+  const said = new LRUCache<string, true>({ max: 100, ttl: 10_000 });
   const onError = (error: Error) => {
-    const now = Date.now();
-    if (now - (lastSaid.get(error.message) ?? 0) < 10_000) return;
-    lastSaid.set(error.message, now);
-    if (lastSaid.size > 100) lastSaid.delete(lastSaid.keys().next().value as string);
+    if (said.has(error.message)) return;
+    said.set(error.message, true);
     logger.warn({ err: error }, 'redis error');
   };
   const connect = (subscriber: boolean): Redis | Cluster => {

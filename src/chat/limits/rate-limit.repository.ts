@@ -57,7 +57,7 @@ export function rateLimitRepository(dataSource: DataSource, db: Database) {
     },
 
     /** Drops the keys whose newest admission is older than `windowSeconds` (nobody is inside a window there). */
-    async pruneRateLimitLog(windowSeconds: number): Promise<number> {
+    async sweepIdleKeys(windowSeconds: number): Promise<number> {
       const rows = await db.on(this.manager).query(
         `DELETE FROM rate_limits
          WHERE admitted_at[array_upper(admitted_at, 1)] <= clock_timestamp() - make_interval(secs => $1) RETURNING 1`,

@@ -10,7 +10,7 @@ type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 /**
  * `subscribe` opens the stream (src/realtime/chat-streams.ts: who receives
  * what); each delivered payload is then executed as the root value, with a
- * context built per event by src/realtime/subscription-executor.ts.
+ * context built per event by src/transport/subscription-executor.ts.
  */
 @Resolver()
 export class SubscriptionResolver {
