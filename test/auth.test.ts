@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pino from 'pino';
 import { signToken } from '../src/auth/token';
-import { gql, makeUser, ok, signIn, type GraphQLResponse } from './support/client';
+import { gql, makeUser, ok, type GraphQLResponse, newUser } from './support/client';
 import { groupRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
-import { closeCodeOf } from './support/ws';
+import { closeCodeOf, handshake, rawSocket } from './support/ws';
+import { SignJWT } from 'jose';
 
 const ME = '{ me { id displayName companyId } }';
 
@@ -62,7 +63,7 @@ describe('Identity: who may call the API', () => {
     });
 
     it('and a mutation sent with a bad token changes nothing', async () => {
-      const owner = await signIn(server.url, await makeUser());
+      const owner = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner);
       const forged = await signToken('some-other-secret-entirely', { userId: owner.id, name: 'Forged' });
       const res = await gql(
@@ -108,8 +109,8 @@ describe('Identity: who may call the API', () => {
     }
 
     it('a new name in the token renames the user for themselves and for other members', async () => {
-      const alice = await signIn(server.url, await makeUser({ name: 'Alice' }));
-      const bob = await signIn(server.url, await makeUser({ name: 'Bob' }));
+      const alice = await newUser(server.url, { name: 'Alice' });
+      const bob = await newUser(server.url, { name: 'Bob' });
       const roomId = await groupRoom(server.url, alice, [bob]);
       expect((await seenBy(bob, roomId, alice.id))?.displayName).to.equal('Alice');
 
@@ -122,8 +123,8 @@ describe('Identity: who may call the API', () => {
     it('a new company in the token moves the user to it', async () => {
       const first = randomUUID();
       const second = randomUUID();
-      const carol = await signIn(server.url, await makeUser({ name: 'Carol', companyId: first }));
-      const dave = await signIn(server.url, await makeUser({ name: 'Dave', companyId: first }));
+      const carol = await newUser(server.url, { name: 'Carol', companyId: first });
+      const dave = await newUser(server.url, { name: 'Dave', companyId: first });
       const roomId = await groupRoom(server.url, dave, [carol]);
       expect((await seenBy(dave, roomId, carol.id))?.companyId).to.equal(first);
 
@@ -134,7 +135,7 @@ describe('Identity: who may call the API', () => {
     });
 
     it('a user who never called the API has a null displayName', async () => {
-      const owner = await signIn(server.url, await makeUser({ name: 'Owner' }));
+      const owner = await newUser(server.url, { name: 'Owner' });
       const stranger = randomUUID();
       const data = await ok<{ createGroupChat: { id: string; members: { user: { id: string; displayName: string | null } }[] } }>(
         server.url,
@@ -172,5 +173,45 @@ describe('Identity: a good token the server fails to check is never UNAUTHENTICA
     expect(lines.some((l) => l.errorId === res.errors?.[0].extensions.errorId), 'logged with the same id').to.equal(true);
 
     expect(await closeCodeOf(server, `Bearer ${user.token}`)).to.equal(1011);
+  });
+});
+
+describe('claims are input', () => {
+  const CREATE_GROUP = `mutation($name: String!, $ids: [ID!]!) { createGroupChat(input: { name: $name, memberIds: $ids }) { id } }`;
+  const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content room { id name memberCount } } }`;
+
+  it('a NUL or a lone surrogate in the name claim is cleaned, not a database error', async () => {
+    const server = await startServer();
+    const id = randomUUID();
+    const token = await signToken(TEST_JWT_SECRET, { userId: id, name: 'Ada\u0000 Love\ud800lace', expiresIn: '1h' });
+    const { me } = await ok(server.url, '{ me { id displayName } }', {}, token);
+    expect(me).to.deep.equal({ id, displayName: 'Ada Love\ufffdlace' });
+    const roomId = (await ok(server.url, CREATE_GROUP, { name: 'mine', ids: [] }, token)).createGroupChat.id;
+    await ok(server.url, SEND, { input: { roomId, content: 'works' } }, token);
+  });
+});
+
+describe('tokens without exp, and browser origins in production', () => {
+  const noExpiry = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+
+  it('refuses a token without exp in production and accepts it outside production', async () => {
+    const token = await noExpiry(randomUUID());
+    const production = await startServer({ env: { NODE_ENV: 'production', CORS_ORIGINS: 'http://app.test' } });
+    const refused = await gql(production.url, '{ me { id } }', {}, token);
+    expect(refused.errors?.[0]).to.deep.include({ message: 'The token must carry an expiry (exp)' });
+    expect(refused.errors?.[0].extensions.code).to.equal('UNAUTHENTICATED');
+    const dev = await startServer();
+    await ok(dev.url, '{ me { id } }', {}, token);
+  });
+
+  it('in production a WebSocket Origin must be listed in CORS_ORIGINS: the Host header is never trusted', async () => {
+    const unset = await startServer({ env: { NODE_ENV: 'production' } });
+    const ownOrigin = new URL(unset.url).origin;
+    expect(await handshake(rawSocket(unset, ownOrigin))).to.equal('refused');
+    const listed = await startServer({ env: { NODE_ENV: 'production', CORS_ORIGINS: 'http://app.test' } });
+    expect(await handshake(rawSocket(listed, 'http://app.test'))).to.equal('open');
+    expect(await handshake(rawSocket(listed, new URL(listed.url).origin))).to.equal('refused');
+    // Clients that are not browsers send no Origin and are judged by their token.
+    expect(await handshake(rawSocket(listed))).to.equal('open');
   });
 });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { buildChatSchema } from '../src/graphql/schema';
-import { gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, promote, send, type SentMessage } from './support/factories';
 import { startServer, wsClient, type TestServer } from './support/server';
 import { sleep, waitFor } from './support/ws';
+import { ADD_MEMBERS, ADD_REACTION, EDIT, REMOVE_MEMBER, SET_TYPING } from './support/operations';
 
 /*
  * Who may do what: every Query, Mutation and Subscription field of the schema
@@ -107,7 +108,7 @@ interface Fixture {
 
 async function fixture(url: string): Promise<Fixture> {
   const companyId = randomUUID();
-  const user = async (name: string, company = companyId) => signIn(url, await makeUser({ companyId: company, name }));
+  const user = async (name: string, company = companyId) => newUser(url, { companyId: company, name });
   const owner = await user('Owner');
   const admin = await user('Admin');
   const member = await user('Member');
@@ -144,11 +145,6 @@ async function fixture(url: string): Promise<Fixture> {
 
 /* --------------------------------------------------------------- requests */
 
-const ADD_MEMBERS = `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`;
-const REMOVE_MEMBER = `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`;
-const ADD_REACTION = `mutation($id: ID!, $r: String!) { addReaction(messageId: $id, reaction: $r) { id } }`;
-const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
-const SET_TYPING = `mutation($r: ID!, $t: Boolean) { setTyping(roomId: $r, isTyping: $t) }`;
 
 interface Request {
   query: string;
@@ -227,7 +223,7 @@ const REQUESTS: Record<Operation, Build> = {
         query,
         variables: {},
         trigger: async () => {
-          const newcomer = await signIn(f.url, await makeUser({ companyId: f.companyId, name: `Newcomer ${++counter}` }));
+          const newcomer = await newUser(f.url, { companyId: f.companyId, name: `Newcomer ${++counter}` });
           newcomers.add(newcomer.id);
           await ok(f.url, ADD_MEMBERS, { r: f.roomId, u: [newcomer.id] }, f.owner.token);
         },
@@ -238,7 +234,7 @@ const REQUESTS: Record<Operation, Build> = {
     const room = () => {
       if (caller !== 'otherCompany') return Promise.resolve({ owner: f.owner, roomId: f.roomId });
       theirs ??= (async () => {
-        const owner = await signIn(f.url, await makeUser({ companyId: f.otherCompany.companyId, name: 'Their owner' }));
+        const owner = await newUser(f.url, { companyId: f.otherCompany.companyId, name: 'Their owner' });
         return { owner, roomId: await groupRoom(f.url, owner, [], 'Theirs') };
       })();
       return theirs;

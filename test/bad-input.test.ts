@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { gql, makeUser, ok, signIn, type GraphQLResponse, type TestUser } from './support/client';
+import { gql, ok, type GraphQLResponse, type TestUser, newUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { startServer, type TestServer } from './support/server';
 
@@ -52,8 +52,8 @@ describe('Bad input is refused cleanly and changes nothing', () => {
 
   beforeEach(async () => {
     server = await startServer();
-    alice = await signIn(server.url, await makeUser({ name: 'Alice' }));
-    bob = await signIn(server.url, await makeUser({ name: 'Bob' }));
+    alice = await newUser(server.url, { name: 'Alice' });
+    bob = await newUser(server.url, { name: 'Bob' });
     roomId = await groupRoom(server.url, alice, [bob], 'Main');
     otherRoomId = await groupRoom(server.url, alice, [bob], 'Other');
     messageId = (await send(server.url, alice, roomId, 'first')).id;

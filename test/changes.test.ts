@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { signToken } from '../src/auth/token';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
 import { collect, sleep, waitFor } from './support/ws';
+import { ADD_REACTION, DELETE, EDIT, REMOVE_REACTION } from './support/operations';
 
 /** What a client keeps of a message: enough to compare its state with the server's. */
 const STATE = 'id seq content isDeleted editedAt version reactions { reaction count } room { id }';
@@ -14,10 +15,6 @@ const CHANGES = `query($since: String, $limit: Int) {
   changes(since: $since, limit: $limit) { cursor hasMore messages { ${STATE} } memberships { id isActive role room { id } } }
 }`;
 const HISTORY = `query($r: ID!) { messages(roomId: $r, limit: 200, includeDeleted: true) { ${STATE} } }`;
-const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
-const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { id } }`;
-const REACT = `mutation($id: ID!, $r: String!) { addReaction(messageId: $id, reaction: $r) { id } }`;
-const UNREACT = `mutation($id: ID!, $r: String!) { removeReaction(messageId: $id, reaction: $r) { id } }`;
 
 interface Batch {
   cursor: string;
@@ -71,9 +68,9 @@ describe('changes: an offline client catches up on everything', () => {
     await read();
     await ok(server.url, EDIT, { id: message.id, c: 'v2' }, owner.token);
     await read();
-    await ok(server.url, REACT, { id: message.id, r: ':+1:' }, member.token);
+    await ok(server.url, ADD_REACTION, { id: message.id, r: ':+1:' }, member.token);
     await read();
-    await ok(server.url, UNREACT, { id: message.id, r: ':+1:' }, member.token);
+    await ok(server.url, REMOVE_REACTION, { id: message.id, r: ':+1:' }, member.token);
     await read();
     await ok(server.url, DELETE, { id: message.id }, owner.token);
     await read();
@@ -102,15 +99,15 @@ describe('changes: an offline client catches up on everything', () => {
     const { owner, member, roomId } = await staffedRoom(server.url);
     const sent = [];
     for (let i = 0; i < 12; i++) sent.push(await send(server.url, i % 2 ? member : owner, roomId, `m${i}`));
-    await ok(server.url, REACT, { id: sent[0].id, r: ':eyes:' }, member.token);
+    await ok(server.url, ADD_REACTION, { id: sent[0].id, r: ':eyes:' }, member.token);
     // The client reads the room, keeps the newest version it saw, and goes offline.
     const copy = new Map((await history(server, member, roomId)).map((m) => [m.id, m]));
     const since = [...copy.values()].reduce((max, m) => (m.version > max ? m.version : max), '');
 
     await ok(server.url, EDIT, { id: sent[1].id, c: 'm1, edited' }, member.token);
     await ok(server.url, DELETE, { id: sent[2].id }, owner.token);
-    await ok(server.url, REACT, { id: sent[3].id, r: ':tada:' }, owner.token);
-    await ok(server.url, UNREACT, { id: sent[0].id, r: ':eyes:' }, member.token);
+    await ok(server.url, ADD_REACTION, { id: sent[3].id, r: ':tada:' }, owner.token);
+    await ok(server.url, REMOVE_REACTION, { id: sent[0].id, r: ':eyes:' }, member.token);
     await ok(server.url, EDIT, { id: sent[4].id, c: 'm4, edited' }, owner.token);
     await ok(server.url, DELETE, { id: sent[4].id }, owner.token);
     for (let i = 12; i < 15; i++) await send(server.url, owner, roomId, `m${i}`);
@@ -129,7 +126,7 @@ describe('changes: an offline client catches up on everything', () => {
     const since = [...copy.values()].reduce((max, m) => (m.version > max ? m.version : max), '');
     await ok(server.url, EDIT, { id: sent[0].id, c: 'edited offline' }, owner.token);
     await ok(server.url, DELETE, { id: sent[1].id }, owner.token);
-    await ok(server.url, REACT, { id: sent[2].id, r: ':+1:' }, member.token);
+    await ok(server.url, ADD_REACTION, { id: sent[2].id, r: ':+1:' }, member.token);
     const offlineSend = await send(server.url, owner, roomId, 'sent while offline');
 
     const live = collect<{ messageUpdated: State }>(wsClient(server, member.token), `subscription($r: ID, $since: String) { messageUpdated(roomId: $r, since: $since) { ${STATE} } }`, {
@@ -151,8 +148,8 @@ describe('changes: an offline client catches up on everything', () => {
 
   it('20 racing writers while a reader pages: every change arrives, none twice, each page after the last cursor', async function () {
     this.timeout(120_000);
-    const owner = await signIn(server.url, await makeUser());
-    const writers = await Promise.all(Array.from({ length: 20 }, async () => signIn(server.url, await makeUser())));
+    const owner = await newUser(server.url);
+    const writers = await Promise.all(Array.from({ length: 20 }, async () => newUser(server.url)));
     const roomId = await groupRoom(server.url, owner, writers);
     const start = await changes(server, owner, null);
     let writing = true;
@@ -187,7 +184,7 @@ describe('changes: an offline client catches up on everything', () => {
           const op = (w + i) % 4;
           if (op === 0 || mine.length === 0) mine.push((await send(server.url, writer, roomId, `w${w} m${i}`)).id);
           else if (op === 1) await ok(server.url, EDIT, { id: mine[mine.length - 1], c: `w${w} edit ${i}` }, writer.token);
-          else if (op === 2) await ok(server.url, REACT, { id: mine[0], r: `:r${i}:` }, writer.token);
+          else if (op === 2) await ok(server.url, ADD_REACTION, { id: mine[0], r: `:r${i}:` }, writer.token);
           else await ok(server.url, DELETE, { id: mine.shift() as string }, writer.token);
         }
       }),
@@ -236,7 +233,7 @@ describe('changes: an offline client catches up on everything', () => {
     const since = (await changes(server, owner, null)).cursor;
     for (let i = 0; i < 40; i++) {
       const m = await send(server.url, i % 2 ? member : owner, roomId, `m${i}`);
-      if (i % 3 === 0) await ok(server.url, REACT, { id: m.id, r: ':+1:' }, member.token);
+      if (i % 3 === 0) await ok(server.url, ADD_REACTION, { id: m.id, r: ':+1:' }, member.token);
     }
     const query = `query($s: String, $l: Int) { changes(since: $s, limit: $l) { cursor messages { id content sender { displayName } reactions { count users { id } } } memberships { id room { id } } } }`;
     const counts = [];
@@ -280,9 +277,9 @@ describe('changes: an offline client catches up on everything', () => {
     // Life goes on in the room: the root is edited, replied to, reacted to, read; someone joins.
     await ok(server.url, EDIT, { id: root.id, c: 'the root, edited later' }, owner.token);
     await ok(server.url, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId, content: 'a later reply', parentId: root.id } }, admin.token);
-    await ok(server.url, REACT, { id: root.id, r: ':later:' }, admin.token);
+    await ok(server.url, ADD_REACTION, { id: root.id, r: ':later:' }, admin.token);
     await ok(server.url, `mutation($r: ID!) { markRoomRead(roomId: $r) { id } }`, { r: roomId }, admin.token);
-    const joiner = await signIn(server.url, await makeUser({ companyId: owner.companyId }));
+    const joiner = await newUser(server.url, { companyId: owner.companyId });
     await ok(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: roomId, u: [joiner.id] }, owner.token);
 
     const LATER = `id content replyCount readCount readBy(limit: 5) { id } reactions { reaction } mentions { id } threadParticipants { id } pinnedBy { id }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, ok, type TestUser, newUser } from './support/client';
 import { directRoom, groupRoom, send, staffedRoom } from './support/factories';
-import { startServer, wsClient, type TestServer } from './support/server';
+import { countRows, startServer, wsClient, type TestServer } from './support/server';
 import { collect, ready, sleep, waitFor } from './support/ws';
+import { DELETE } from './support/operations';
 
 /** Threads, mentions, read receipts, pins and edit history. */
 
@@ -13,7 +14,6 @@ const MESSAGE = `query($id: ID!) { message(id: $id) {
   threadParticipants { id } mentions { id } edits { content replacedAt } readCount readBy { id }
 } }`;
 const HISTORY = `query($r: ID!, $limit: Int) { messages(roomId: $r, limit: $limit) { id content } }`;
-const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { id } }`;
 const EDIT = `mutation($id: ID!, $c: String!, $m: [ID!]) { editMessage(id: $id, content: $c, mentionIds: $m) { id content mentions { id } } }`;
 const PIN = `mutation($id: ID!) { pinMessage(id: $id) { id pinnedAt pinnedBy { id } version } }`;
 const UNPIN = `mutation($id: ID!) { unpinMessage(id: $id) { id pinnedAt pinnedBy { id } version } }`;
@@ -25,11 +25,6 @@ async function reply(server: TestServer, user: TestUser, roomId: string, parentI
 
 async function message(server: TestServer, user: TestUser, id: string) {
   return (await ok(server.url, MESSAGE, { id }, user.token)).message;
-}
-
-async function count(server: TestServer, sql: string, params: unknown[] = []): Promise<number> {
-  const [row] = await server.app.db.query<{ n: number }>(sql, params);
-  return row.n;
 }
 
 describe('conversations', () => {
@@ -70,8 +65,8 @@ describe('conversations', () => {
 
     it("keeps the root's counters right under 20 parallel replies and parallel deletions of replies", async function () {
       this.timeout(60_000);
-      const owner = await signIn(server.url, await makeUser());
-      const people = await Promise.all(Array.from({ length: 12 }, async () => signIn(server.url, await makeUser())));
+      const owner = await newUser(server.url);
+      const people = await Promise.all(Array.from({ length: 12 }, async () => newUser(server.url)));
       const roomId = await groupRoom(server.url, owner, people);
       const root = await send(server.url, owner, roomId, 'root');
       const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => reply(server, people[i % 12], roomId, root.id, `reply ${i}`)));
@@ -115,10 +110,10 @@ describe('conversations', () => {
       await ok(server.url, DELETE, { id: gone.id }, owner.token);
       const otherRoom = await groupRoom(server.url, owner, [member], 'Other');
       const elsewhere = await send(server.url, owner, otherRoom, 'elsewhere');
-      const stranger = await signIn(server.url, await makeUser());
+      const stranger = await newUser(server.url);
       const hiddenRoom = await groupRoom(server.url, stranger, [], 'Hidden');
       const hidden = await send(server.url, stranger, hiddenRoom, 'hidden');
-      const before = await count(server, `SELECT count(*)::int AS n FROM messages`);
+      const before = await countRows(server, `SELECT count(*)::int AS n FROM messages`);
       const sendWith = (parentId: string) => errorCode(server.url, SEND, { input: { roomId, content: 'x', parentId } }, member.token);
       expect(await sendWith(aReply.id)).to.equal('BAD_USER_INPUT');
       expect(await sendWith(gone.id)).to.equal('BAD_USER_INPUT');
@@ -126,7 +121,7 @@ describe('conversations', () => {
       expect(await sendWith(hidden.id)).to.equal('NOT_FOUND');
       expect(await sendWith(randomUUID())).to.equal('NOT_FOUND');
       expect(await sendWith('not-an-id')).to.equal('BAD_USER_INPUT');
-      expect(await count(server, `SELECT count(*)::int AS n FROM messages`)).to.equal(before);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM messages`)).to.equal(before);
       expect((await message(server, owner, root.id)).replyCount).to.equal(1);
     });
 
@@ -181,17 +176,17 @@ describe('conversations', () => {
 
     it('refuses mentions of users who are not active members, more than 50, or malformed (BAD_USER_INPUT), storing nothing', async () => {
       const { owner, member, stranger, roomId, companyId } = await staffedRoom(server.url);
-      const left = await signIn(server.url, await makeUser({ companyId }));
+      const left = await newUser(server.url, { companyId });
       await ok(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: roomId, u: [left.id] }, owner.token);
       await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: left.id }, owner.token);
       const target = await send(server.url, owner, roomId, 'to edit');
-      const before = await count(server, `SELECT count(*)::int AS n FROM messages`);
+      const before = await countRows(server, `SELECT count(*)::int AS n FROM messages`);
       for (const mentionIds of [[stranger.id], [left.id], [randomUUID()], ['nope'], Array.from({ length: 51 }, () => randomUUID())]) {
         expect(await errorCode(server.url, SEND, { input: { roomId, content: 'x', mentionIds } }, member.token)).to.equal('BAD_USER_INPUT');
         expect(await errorCode(server.url, EDIT, { id: target.id, c: 'edited', m: mentionIds }, owner.token)).to.equal('BAD_USER_INPUT');
       }
-      expect(await count(server, `SELECT count(*)::int AS n FROM messages`)).to.equal(before);
-      expect(await count(server, `SELECT count(*)::int AS n FROM message_mentions WHERE room_id = $1`, [roomId])).to.equal(0);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM messages`)).to.equal(before);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM message_mentions WHERE room_id = $1`, [roomId])).to.equal(0);
       expect((await message(server, owner, target.id)).content).to.equal('to edit');
     });
   });
@@ -289,8 +284,8 @@ describe('conversations', () => {
     });
 
     it('lets both members of a DIRECT room pin; never a reply or a deleted message; deleting unpins', async () => {
-      const alice = await signIn(server.url, await makeUser());
-      const bob = await signIn(server.url, await makeUser());
+      const alice = await newUser(server.url);
+      const bob = await newUser(server.url);
       const dm = await directRoom(server.url, alice, bob);
       const m = await send(server.url, alice, dm, 'pin me');
       await ok(server.url, PIN, { id: m.id }, bob.token);
@@ -309,7 +304,7 @@ describe('conversations', () => {
       const results = await Promise.all(messages.map((m) => gql(server.url, PIN, { id: m.id }, owner.token)));
       const refused = results.filter((r) => r.errors);
       expect(refused.map((r) => r.errors?.[0].extensions.code)).to.deep.equal(Array(10).fill('BAD_USER_INPUT'));
-      expect(await count(server, `SELECT count(*)::int AS n FROM messages WHERE room_id = $1 AND pinned_at IS NOT NULL`, [roomId])).to.equal(50);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM messages WHERE room_id = $1 AND pinned_at IS NOT NULL`, [roomId])).to.equal(50);
     });
 
     it('keeps each replaced content, oldest first, and wipes them with the message', async () => {
@@ -323,7 +318,7 @@ describe('conversations', () => {
       expect(state.edits[0].replacedAt < state.edits[1].replacedAt).to.equal(true);
       await ok(server.url, DELETE, { id: m.id }, member.token);
       expect((await message(server, member, m.id)).edits).to.deep.equal([]);
-      expect(await count(server, `SELECT count(*)::int AS n FROM message_edits WHERE message_id = $1`, [m.id])).to.equal(0);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM message_edits WHERE message_id = $1`, [m.id])).to.equal(0);
     });
 
     it('reports pins and reply counts through the changes feed', async () => {
@@ -425,7 +420,7 @@ describe('conversations', () => {
       const { member, roomId } = await staffedRoom(server.url);
       const m = await send(server.url, member, roomId, 'v0');
       for (let i = 1; i <= 105; i++) await ok(server.url, EDIT, { id: m.id, c: `v${i}` }, member.token);
-      expect(await count(server, `SELECT count(*)::int AS n FROM message_edits WHERE message_id = $1`, [m.id])).to.equal(100);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM message_edits WHERE message_id = $1`, [m.id])).to.equal(100);
       const EDITS = `query($id: ID!, $l: Int) { message(id: $id) { edits(limit: $l) { content } } }`;
       const contents = async (l?: number) => (await ok(server.url, EDITS, { id: m.id, l }, member.token)).message.edits.map((e: { content: string }) => e.content);
       expect(await contents()).to.deep.equal(Array.from({ length: 20 }, (_, i) => `v${85 + i}`));
@@ -468,7 +463,7 @@ describe('conversations', () => {
       for (const at of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2020-01-01T00:00:00Z']) {
         expect(await errorCode(server.url, READ, { r: roomId, at }, owner.token), at).to.equal('BAD_USER_INPUT');
       }
-      expect(await count(server, `SELECT count(*)::int AS n FROM room_members WHERE room_id = $1 AND last_read_at IS NOT NULL`, [roomId])).to.equal(0);
+      expect(await countRows(server, `SELECT count(*)::int AS n FROM room_members WHERE room_id = $1 AND last_read_at IS NOT NULL`, [roomId])).to.equal(0);
       const later = (await ok(server.url, READ, { r: roomId, at: '9999-12-31T23:59:59Z' }, owner.token)).markRoomRead.lastReadAt;
       expect(Date.parse(later)).to.be.below(Date.now() + 5_000);
       // Everything that reads read positions still answers.

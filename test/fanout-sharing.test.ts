@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { makeUser, ok, signIn } from './support/client';
+import { makeUser, ok, newUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { onCleanup, startServer, wsClient } from './support/server';
 
@@ -18,7 +18,7 @@ function countCalls<T extends object>(target: T, method: keyof T): { calls: numb
 describe('fan-out of one event to many subscribers', () => {
   it('reads the shared rows once per event, whatever the number of subscribers', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const members = await Promise.all(Array.from({ length: 10 }, async () => makeUser()));
     const roomId = await groupRoom(server.url, owner, members);
 
@@ -65,7 +65,7 @@ describe('fan-out of one event to many subscribers', () => {
 
   it('still answers viewer-dependent fields per subscriber (reactedByMe)', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const [ann, ben] = await Promise.all([makeUser(), makeUser()]);
     const roomId = await groupRoom(server.url, owner, [ann, ben]);
     const message = await send(server.url, owner, roomId, 'react to me');
@@ -92,7 +92,7 @@ describe('fan-out of one event to many subscribers', () => {
 
   it("one user's distinct subscriptions of viewer-dependent fields share that user's reads of each event: 30 cost what 1 costs", async () => {
     const server = await startServer({ maxSubscriptionsPerSocket: 40 });
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const holder = await makeUser();
     const roomId = await groupRoom(server.url, owner, [holder]);
     const message = await send(server.url, owner, roomId, 'edit me');
@@ -137,7 +137,7 @@ describe('fan-out of one event to many subscribers', () => {
 
   it('never shows a just-removed user the room\'s members, even when a member shares the subscription', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const [stays, leaves] = await Promise.all([makeUser(), makeUser()]);
     const roomId = await groupRoom(server.url, owner, [stays, leaves]);
     const query = `subscription { membershipChanged { kind member { user { id } } room { id members { user { id } } } } }`;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import pino from 'pino';
-import { gql, makeUser, ok, signIn, type GraphQLResponse } from './support/client';
+import { gql, makeUser, ok, type GraphQLResponse, newUser } from './support/client';
 import { groupRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, startServer, wsClient } from './support/server';
@@ -92,7 +92,7 @@ describe('faults', () => {
   it('stores each message once, gap-free, when sends fail mid-statement and clients retry them with the same clientId', async function () {
     this.timeout(60_000);
     const server = await startServer({ env: { MESSAGE_RATE_LIMIT: '100000/10' } });
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner);
     const clientIds = Array.from({ length: 96 }, (_, i) => `fault-${i}-${randomUUID()}`);
     const seen = { failed: 0, abandoned: 0, terminated: 0 };
@@ -235,7 +235,7 @@ describe('faults', () => {
   it('answers 503 with a masked, logged error while the database cannot be reached, /ready reports it, and recovers', async function () {
     this.timeout(30_000);
     const { server, proxy, lines } = await serverBehindProxy();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const readyUrl = server.url.replace('/graphql', '/ready');
 
     proxy.down();
@@ -294,8 +294,8 @@ describe('faults', () => {
     let redis = await startRedisServer(port);
     onCleanup(() => redis.kill('SIGKILL'));
     const server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
-    const owner = await signIn(server.url, await makeUser());
-    const member = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
+    const member = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner, [member]);
     const otherRoomId = await groupRoom(server.url, owner, [member]);
     const received: string[] = [];

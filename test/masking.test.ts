@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pino from 'pino';
-import { gql, makeUser, signIn } from './support/client';
+import { gql, newUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { startServer, wsClient } from './support/server';
 
@@ -19,7 +19,7 @@ const MASKED = /^Internal server error \(ref ([0-9a-f-]{36})\)$/;
 describe('error masking', () => {
   it('masks a TypeError thrown inside a resolver; the log has the whole error under the same id', async () => {
     const { server, lines } = await serverWithLog();
-    const user = await signIn(server.url, await makeUser());
+    const user = await newUser(server.url);
     server.app.services.rooms.createGroupChat = async () => {
       throw new TypeError('cannot read secretColumn of undefined');
     };
@@ -38,7 +38,7 @@ describe('error masking', () => {
 
   it('masks an uncoded GraphQLError a library raises on a field path (a date-time that cannot be serialised)', async () => {
     const { server, lines } = await serverWithLog();
-    const user = await signIn(server.url, await makeUser());
+    const user = await newUser(server.url);
     const roomId = await groupRoom(server.url, user);
     const message = await send(server.url, user, roomId, 'from the far future');
     // A row no code writes, as a bad migration or a manual fix might leave it.
@@ -55,8 +55,8 @@ describe('error masking', () => {
 
   it('masks a constraint violation: no SQL or driver text reaches the client', async () => {
     const { server, lines } = await serverWithLog();
-    const owner = await signIn(server.url, await makeUser());
-    const member = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
+    const member = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner, [member]);
     // A repository that (wrongly) inserts a membership that already exists.
     server.app.services.members.addMembers = async (_actor, room: string, userIds: string[]) => {
@@ -75,7 +75,7 @@ describe('error masking', () => {
 
   it('masks errors over WebSocket the same way', async () => {
     const { server, lines } = await serverWithLog();
-    const user = await signIn(server.url, await makeUser());
+    const user = await newUser(server.url);
     server.app.services.rooms.createGroupChat = async () => {
       throw new TypeError('socket-side secret');
     };

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, makeUser, ok, type TestUser, newUser } from './support/client';
 import { directRoom, groupRoom, promote, send, staffedRoom } from './support/factories';
 import { startServer } from './support/server';
 import { sleep } from './support/ws';
+import { REMOVE_MEMBER } from './support/operations';
 
 /** Members: adding, removing, roles and ownership, read state. */
 
 const ADD = `mutation($r: ID!, $u: [ID!]!, $role: MemberRole) {
   addMembers(roomId: $r, userIds: $u, role: $role) { id role isActive removedAt joinedAt user { id } }
 }`;
-const REMOVE = `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`;
 const ROLE = `mutation($r: ID!, $u: ID!, $role: MemberRole!) {
   updateMemberRole(roomId: $r, userId: $u, role: $role) { id role isActive user { id } }
 }`;
@@ -64,7 +64,7 @@ async function failure(url: string, query: string, variables: Record<string, unk
 }
 
 async function colleague(url: string, companyId: string, name?: string): Promise<TestUser> {
-  return signIn(url, await makeUser({ companyId, name }));
+  return newUser(url, { companyId, name });
 }
 
 
@@ -181,7 +181,7 @@ describe('members', () => {
     it('brings a removed member back, active again', async () => {
       const { url } = await startServer();
       const { owner, member, roomId } = await staffedRoom(url);
-      await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token);
       expect(await errorCode(url, ROOM, { id: roomId }, member.token)).to.equal('NOT_FOUND');
 
       const back = (await ok(url, ADD, { r: roomId, u: [member.id] }, owner.token)).addMembers;
@@ -200,8 +200,8 @@ describe('members', () => {
     it('lets the OWNER remove an ADMIN and a MEMBER', async () => {
       const { url } = await startServer();
       const { owner, admin, member, roomId } = await staffedRoom(url);
-      expect((await ok(url, REMOVE, { r: roomId, u: admin.id }, owner.token)).removeMember).to.equal(true);
-      expect((await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token)).removeMember).to.equal(true);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: admin.id }, owner.token)).removeMember).to.equal(true);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token)).removeMember).to.equal(true);
       expect(await roles(url, owner, roomId)).to.deep.equal({ [owner.id]: 'OWNER' });
     });
 
@@ -210,9 +210,9 @@ describe('members', () => {
       const { owner, admin, member, roomId, stranger } = await staffedRoom(url);
       await ok(url, ADD, { r: roomId, u: [stranger.id], role: 'ADMIN' }, owner.token);
 
-      expect(await errorCode(url, REMOVE, { r: roomId, u: stranger.id }, admin.token)).to.equal('FORBIDDEN');
-      expect(await errorCode(url, REMOVE, { r: roomId, u: owner.id }, admin.token)).to.equal('FORBIDDEN');
-      expect((await ok(url, REMOVE, { r: roomId, u: member.id }, admin.token)).removeMember).to.equal(true);
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: stranger.id }, admin.token)).to.equal('FORBIDDEN');
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: owner.id }, admin.token)).to.equal('FORBIDDEN');
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, admin.token)).removeMember).to.equal(true);
 
       expect(await roles(url, owner, roomId)).to.deep.equal({ [owner.id]: 'OWNER', [admin.id]: 'ADMIN', [stranger.id]: 'ADMIN' });
     });
@@ -223,7 +223,7 @@ describe('members', () => {
       const peer = await colleague(url, companyId);
       await ok(url, ADD, { r: roomId, u: [peer.id] }, owner.token);
       for (const target of [peer, admin, owner, stranger]) {
-        expect(await errorCode(url, REMOVE, { r: roomId, u: target.id }, member.token), target.name).to.equal('FORBIDDEN');
+        expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: target.id }, member.token), target.name).to.equal('FORBIDDEN');
       }
       expect(Object.keys(await roles(url, owner, roomId))).to.have.members([owner.id, admin.id, member.id, peer.id]);
     });
@@ -231,17 +231,17 @@ describe('members', () => {
     it('answers false when the OWNER or an ADMIN removes someone who is not an active member', async () => {
       const { url } = await startServer();
       const { owner, admin, member, roomId, stranger } = await staffedRoom(url);
-      expect((await ok(url, REMOVE, { r: roomId, u: stranger.id }, owner.token)).removeMember).to.equal(false);
-      expect((await ok(url, REMOVE, { r: roomId, u: randomUUID() }, admin.token)).removeMember).to.equal(false);
-      await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token);
-      expect((await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token)).removeMember).to.equal(false);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: stranger.id }, owner.token)).removeMember).to.equal(false);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: randomUUID() }, admin.token)).removeMember).to.equal(false);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token)).removeMember).to.equal(false);
     });
 
     it('lets a MEMBER and an ADMIN leave', async () => {
       const { url } = await startServer();
       const { owner, admin, member, roomId } = await staffedRoom(url);
-      expect((await ok(url, REMOVE, { r: roomId, u: member.id }, member.token)).removeMember).to.equal(true);
-      expect((await ok(url, REMOVE, { r: roomId, u: admin.id }, admin.token)).removeMember).to.equal(true);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, member.token)).removeMember).to.equal(true);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: admin.id }, admin.token)).removeMember).to.equal(true);
       expect(await roles(url, owner, roomId)).to.deep.equal({ [owner.id]: 'OWNER' });
       expect(await errorCode(url, ROOM, { id: roomId }, member.token)).to.equal('NOT_FOUND');
       expect(await errorCode(url, ROOM, { id: roomId }, admin.token)).to.equal('NOT_FOUND');
@@ -250,11 +250,11 @@ describe('members', () => {
     it('refuses the OWNER leaving with BAD_USER_INPUT until ownership is handed over', async () => {
       const { url } = await startServer();
       const { owner, admin, roomId } = await staffedRoom(url);
-      expect(await errorCode(url, REMOVE, { r: roomId, u: owner.id }, owner.token)).to.equal('BAD_USER_INPUT');
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: owner.id }, owner.token)).to.equal('BAD_USER_INPUT');
       expect((await roles(url, owner, roomId))[owner.id]).to.equal('OWNER');
 
       await promote(url, owner, roomId, admin, 'OWNER');
-      expect((await ok(url, REMOVE, { r: roomId, u: owner.id }, owner.token)).removeMember).to.equal(true);
+      expect((await ok(url, REMOVE_MEMBER, { r: roomId, u: owner.id }, owner.token)).removeMember).to.equal(true);
       const now = await roles(url, admin, roomId);
       expect(now[admin.id]).to.equal('OWNER');
       expect(now).to.not.have.property(owner.id);
@@ -264,19 +264,19 @@ describe('members', () => {
       const { url } = await startServer();
       const { owner, member } = await staffedRoom(url);
       const roomId = await directRoom(url, owner, member);
-      expect(await errorCode(url, REMOVE, { r: roomId, u: member.id }, owner.token)).to.equal('BAD_USER_INPUT');
-      expect(await errorCode(url, REMOVE, { r: roomId, u: owner.id }, owner.token)).to.equal('BAD_USER_INPUT');
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token)).to.equal('BAD_USER_INPUT');
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: owner.id }, owner.token)).to.equal('BAD_USER_INPUT');
       expect((await members(url, member, roomId)).map((m) => m.user.id)).to.have.members([owner.id, member.id]);
     });
 
     it('answers a non-member NOT_FOUND and refuses malformed ids with BAD_USER_INPUT', async () => {
       const { url } = await startServer();
       const { owner, member, roomId, stranger } = await staffedRoom(url);
-      const missing = await failure(url, REMOVE, { r: randomUUID(), u: member.id }, stranger.token);
+      const missing = await failure(url, REMOVE_MEMBER, { r: randomUUID(), u: member.id }, stranger.token);
       expect(missing.code).to.equal('NOT_FOUND');
-      expect(await failure(url, REMOVE, { r: roomId, u: member.id }, stranger.token)).to.deep.equal(missing);
-      expect(await errorCode(url, REMOVE, { r: roomId, u: 'x' }, owner.token)).to.equal('BAD_USER_INPUT');
-      expect(await errorCode(url, REMOVE, { r: 'x', u: member.id }, owner.token)).to.equal('BAD_USER_INPUT');
+      expect(await failure(url, REMOVE_MEMBER, { r: roomId, u: member.id }, stranger.token)).to.deep.equal(missing);
+      expect(await errorCode(url, REMOVE_MEMBER, { r: roomId, u: 'x' }, owner.token)).to.equal('BAD_USER_INPUT');
+      expect(await errorCode(url, REMOVE_MEMBER, { r: 'x', u: member.id }, owner.token)).to.equal('BAD_USER_INPUT');
       expect(await roles(url, owner, roomId)).to.have.property(member.id, 'MEMBER');
     });
 
@@ -284,7 +284,7 @@ describe('members', () => {
       const { url } = await startServer();
       const { owner, admin, member, roomId } = await staffedRoom(url);
       const startedAt = Date.now();
-      await ok(url, REMOVE, { r: roomId, u: member.id }, admin.token);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, admin.token);
 
       const active = await members(url, owner, roomId);
       expect(active.map((m) => m.user.id)).to.have.members([owner.id, admin.id]);
@@ -306,7 +306,7 @@ describe('members', () => {
       const { url } = await startServer();
       const { owner, member, roomId } = await staffedRoom(url);
       const old = await send(url, member, roomId, 'before removal');
-      await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token);
 
       const missingRoom = await failure(url, ROOM, { id: randomUUID() }, member.token);
       expect(missingRoom.code).to.equal('NOT_FOUND');
@@ -432,7 +432,7 @@ describe('members', () => {
       const { url } = await startServer();
       const { owner, member, stranger, roomId } = await staffedRoom(url);
       expect(await errorCode(url, ROLE, { r: roomId, u: stranger.id, role: 'ADMIN' }, owner.token)).to.equal('NOT_FOUND');
-      await ok(url, REMOVE, { r: roomId, u: member.id }, owner.token);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, owner.token);
       expect(await errorCode(url, ROLE, { r: roomId, u: member.id, role: 'OWNER' }, owner.token)).to.equal('NOT_FOUND');
       expect((await roles(url, owner, roomId))[owner.id]).to.equal('OWNER');
     });
@@ -538,7 +538,7 @@ describe('members', () => {
         expect(state.memberCount).to.equal(3);
         expect(state.myMembership).to.deep.equal({ role, isActive: true, lastReadAt: null, user: { id: user.id } });
       }
-      await ok(url, REMOVE, { r: roomId, u: member.id }, member.token);
+      await ok(url, REMOVE_MEMBER, { r: roomId, u: member.id }, member.token);
       expect((await readState(url, owner, roomId)).memberCount).to.equal(2);
     });
 
@@ -557,9 +557,9 @@ describe('members', () => {
     it('lists the members of a room with their roles', async () => {
       const { url } = await startServer();
       const [owner, a, b] = [
-        await signIn(url, await makeUser()),
-        await signIn(url, await makeUser()),
-        await signIn(url, await makeUser()),
+        await newUser(url),
+        await newUser(url),
+        await newUser(url),
       ];
       const roomId = await groupRoom(url, owner, [a, b]);
       const list = await members(url, b, roomId);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { startServer, wsClient, type TestServer } from './support/server';
 import { collect, ready, sleep, waitFor } from './support/ws';
+import { randomUUID } from 'node:crypto';
 
 const HISTORY = `query($roomId: ID!, $limit: Int, $before: ID, $includeDeleted: Boolean) {
   messages(roomId: $roomId, limit: $limit, before: $before, includeDeleted: $includeDeleted) {
@@ -120,8 +121,8 @@ describe('messages', () => {
 
   it('gives 20 concurrent senders x 50 messages the seqs 1..1000 exactly', async function () {
     this.timeout(120_000);
-    const owner = await signIn(server.url, await makeUser());
-    const senders = await Promise.all(Array.from({ length: 20 }, async () => signIn(server.url, await makeUser())));
+    const owner = await newUser(server.url);
+    const senders = await Promise.all(Array.from({ length: 20 }, async () => newUser(server.url)));
     const roomId = await groupRoom(server.url, owner, senders);
     await Promise.all(
       senders.map(async (sender, s) => {
@@ -262,7 +263,7 @@ describe('messages', () => {
     const deep = await gql(server.url, HISTORY, { roomId, limit: 50, before: first[9].id }, owner.token);
     expect(deep.extensions?.sqlStatements).to.equal(1);
     // A caller who may not see the room costs the same one statement, and learns nothing more than for a missing room.
-    const stranger = await signIn(server.url, await makeUser());
+    const stranger = await newUser(server.url);
     const hidden = await gql(server.url, HISTORY, { roomId, limit: 50 }, stranger.token);
     expect({ code: hidden.errors?.[0].extensions.code, statements: hidden.extensions?.sqlStatements }).to.deep.equal({ code: 'NOT_FOUND', statements: 1 });
   });
@@ -293,8 +294,8 @@ describe('messages', () => {
   });
 
   it('reads the rooms list with last message, sender, unread and member counts in one statement, at any page size', async () => {
-    const me = await signIn(server.url, await makeUser());
-    const friend = await signIn(server.url, await makeUser());
+    const me = await newUser(server.url);
+    const friend = await newUser(server.url);
     for (let i = 0; i < 12; i++) {
       const roomId = await groupRoom(server.url, me, [friend], `R${i}`);
       await send(server.url, friend, roomId, `hi ${i}`);
@@ -309,5 +310,56 @@ describe('messages', () => {
       counts.push(res.extensions?.sqlStatements as number);
     }
     expect(counts).to.deep.equal([1, 1]);
+  });
+});
+
+describe('a clientId retry never shows a room the caller cannot see', () => {
+  const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content room { id name memberCount } } }`;
+
+  it('refuses a retry naming another room, and answers a retry into a room left as for any room not seen', async () => {
+    const server = await startServer();
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const elsewhere = await groupRoom(server.url, member, [], 'Elsewhere');
+    const first = await ok(server.url, SEND, { input: { roomId, content: 'first', clientId: 'c-1' } }, member.token);
+    expect(first.sendMessage.room.id).to.equal(roomId);
+
+    const otherRoom = await gql(server.url, SEND, { input: { roomId: elsewhere, content: 'retry', clientId: 'c-1' } }, member.token);
+    expect(otherRoom.errors?.[0].extensions.code).to.equal('BAD_USER_INPUT');
+    expect(otherRoom.data ?? null).to.equal(null);
+
+    await ok(server.url, `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`, { r: roomId, u: member.id }, owner.token);
+    for (const target of [roomId, elsewhere]) {
+      const res = await gql(server.url, SEND, { input: { roomId: target, content: 'retry', clientId: 'c-1' } }, member.token);
+      expect(res.data ?? null).to.equal(null);
+      expect(JSON.stringify(res)).not.to.include('Team');
+    }
+  });
+});
+
+describe('an existing message and a missing one take the same path', () => {
+  const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id content } }`;
+
+  it('reads of a message in a room not seen cost what a missing id costs', async () => {
+    const server = await startServer();
+    const { owner, roomId } = await staffedRoom(server.url);
+    const message = await send(server.url, owner, roomId, 'hidden');
+    const outsider = await newUser(server.url, { companyId: randomUUID() });
+    const nonMember = await newUser(server.url);
+    for (const [label, query, variables] of [
+      ['message', `query($id: ID!) { message(id: $id) { id } }`, (id: string) => ({ id })],
+      ['editMessage', EDIT, (id: string) => ({ id, c: 'x' })],
+      ['deleteMessage', `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, (id: string) => ({ id })],
+      ['addReaction', `mutation($id: ID!) { addReaction(messageId: $id, reaction: "x") { id } }`, (id: string) => ({ id })],
+    ] as const) {
+      for (const caller of [outsider, nonMember]) {
+        const existing = await gql(server.url, query, variables(message.id), caller.token);
+        const missing = await gql(server.url, query, variables(randomUUID()), caller.token);
+        expect(existing.errors?.[0].extensions.code, label).to.equal('NOT_FOUND');
+        expect({ message: existing.errors?.[0].message, statements: existing.extensions?.sqlStatements }, label).to.deep.equal({
+          message: missing.errors?.[0].message,
+          statements: missing.extensions?.sqlStatements,
+        });
+      }
+    }
   });
 });

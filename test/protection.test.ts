@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { gql, makeUser, ok, signIn, type GraphQLResponse, type TestUser } from './support/client';
-import { groupRoom, send } from './support/factories';
+import { gql, makeUser, ok, type GraphQLResponse, type TestUser, newUser, errorCode } from './support/client';
+import { groupRoom, send, staffedRoom } from './support/factories';
 import { parse } from 'graphql';
 import { DEFAULT_QUERY_LIMITS, queryCost } from '../src/graphql/protection';
 import { buildChatSchema } from '../src/graphql/schema';
-import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
-import { collect, ready, refusal, sleep, waitFor } from './support/ws';
+import { startServer, TEST_JWT_SECRET, wsClient, type TestServer, countRows } from './support/server';
+import { collect, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
+import { randomUUID } from 'node:crypto';
 
 /** A raw POST, for bodies and headers the gql helper does not send. */
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }> {
@@ -55,7 +56,7 @@ describe('Protection', () => {
 
     beforeEach(async () => {
       server = await startServer();
-      user = await signIn(server.url, await makeUser({ name: 'Quinn' }));
+      user = await newUser(server.url, { name: 'Quinn' });
       const roomId = await groupRoom(server.url, user);
       messageId = (await send(server.url, user, roomId, 'deep')).id;
     });
@@ -145,7 +146,7 @@ describe('Protection', () => {
 
     beforeEach(async () => {
       server = await startServer({ env: { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET } });
-      user = await signIn(server.url, await makeUser({ name: 'Prod' }));
+      user = await newUser(server.url, { name: 'Prod' });
     });
 
     it('refuses introspection', async () => {
@@ -185,7 +186,7 @@ describe('Protection', () => {
 
     beforeEach(async () => {
       server = await startServer();
-      user = await signIn(server.url, await makeUser({ name: 'Http' }));
+      user = await newUser(server.url, { name: 'Http' });
       roomId = await groupRoom(server.url, user);
     });
 
@@ -226,7 +227,7 @@ describe('Protection', () => {
     });
 
     it('refuses a subscription sent over HTTP with BAD_USER_INPUT, pointing to WebSocket', async () => {
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, user);
       const res = await gql(server.url, `subscription($r: ID!) { typing(roomId: $r) { at } }`, { r: roomId }, user.token);
       expect(res.status).to.equal(400);
@@ -235,7 +236,7 @@ describe('Protection', () => {
     });
 
     it('answers a persisted-query hash that does not match, or a bad version, as BAD_USER_INPUT', async () => {
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       for (const persistedQuery of [{ version: 1, sha256Hash: 'deadbeef' }, 7]) {
         const res = await post(server.url, JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery } }), {
           'content-type': 'application/json',
@@ -304,7 +305,7 @@ describe('Protection', () => {
   describe('rate limits', () => {
     it('admits exactly MESSAGE_RATE_LIMIT of 50 parallel sends; the rest get 429 with Retry-After', async () => {
       const server = await startServer({ env: { MESSAGE_RATE_LIMIT: '10/60' } });
-      const user = await signIn(server.url, await makeUser({ name: 'Spammer' }));
+      const user = await newUser(server.url, { name: 'Spammer' });
       const roomId = await groupRoom(server.url, user);
 
       const results = await Promise.all(
@@ -339,8 +340,8 @@ describe('Protection', () => {
 
     it('counts per user: another member of the room may still send', async () => {
       const server = await startServer({ env: { MESSAGE_RATE_LIMIT: '2/60' } });
-      const a = await signIn(server.url, await makeUser());
-      const b = await signIn(server.url, await makeUser());
+      const a = await newUser(server.url);
+      const b = await newUser(server.url);
       const roomId = await groupRoom(server.url, a, [b]);
       await send(server.url, a, roomId, '1');
       await send(server.url, a, roomId, '2');
@@ -351,7 +352,7 @@ describe('Protection', () => {
 
     it('refuses the 6th distinct reaction with REACTION_RATE_LIMIT 5/60', async () => {
       const server = await startServer({ env: { REACTION_RATE_LIMIT: '5/60' } });
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, user);
       const messageId = (await send(server.url, user, roomId, 'react to me')).id;
       const react = (reaction: string) =>
@@ -378,7 +379,7 @@ describe('Protection', () => {
   describe('masked errors', () => {
     it('show no SQL, driver text or stack trace; an internal error only as a reference id', async () => {
       const server = await startServer();
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       const nil = '00000000-0000-0000-0000-000000000000';
       const responses = await Promise.all([
         gql(server.url, `{ message(id: "00000000-0000-0000-0000-00000000000z") { id } }`, {}, user.token),
@@ -424,15 +425,15 @@ describe('Protection', () => {
 
     it('refuses 20 aliased catch-up pages of mentions before any resolver runs', async () => {
       const server = await startServer();
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       const query = `{ ${Array.from({ length: 20 }, (_, i) => `c${i}: changes(limit: 500) { messages { mentions { id displayName } } }`).join(' ')} }`;
       await expectRefusedBeforeResolvers(server, () => gql(server.url, query, {}, user.token), /cost/i);
     });
 
     it("holds a user's subscriptions of room members to what their budget affords at the members' bound", async () => {
       const server = await startServer({ limits: { maxSubscriptionCostPerUser: 2000 } });
-      const owner = await signIn(server.url, await makeUser());
-      const attacker = await signIn(server.url, await makeUser());
+      const owner = await newUser(server.url);
+      const attacker = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [attacker]);
       const variant = (i: number) => `subscription($r: ID) { messageAdded(roomId: $r) { v${i}: id room { members { id user { id } } } } }`;
       const each = cost(variant(0), { r: roomId });
@@ -461,7 +462,7 @@ describe('Protection', () => {
 
     it('computes new anonymous documents only while a small allowance lasts; users with a token are not held up', async () => {
       const server = await startServer();
-      const user = await signIn(server.url, await makeUser());
+      const user = await newUser(server.url);
       const distinct = Array.from({ length: 25 }, (_, i) => `{ a${i}: __schema { types { name } } }`);
       const answers = await Promise.all(distinct.map((query) => gql(server.url, query)));
       const limited = answers.filter((r) => r.status === 429);
@@ -486,8 +487,8 @@ describe('Protection', () => {
   describe('the subscription budget', () => {
     it('keeps an identical subscription counted while one of its twins lives on', async () => {
       const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 } });
-      const owner = await signIn(server.url, await makeUser());
-      const user = await signIn(server.url, await makeUser());
+      const owner = await newUser(server.url);
+      const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
       const variant = (i: number) => `subscription($r: ID) { messageUpdated(roomId: $r) { v${i}: id room { unreadCount } } }`;
       const each = queryCost(buildChatSchema(), parse(variant(0)), { r: roomId }, undefined) as number;
@@ -506,8 +507,8 @@ describe('Protection', () => {
 
     it("replays a user's `since` subscriptions one after another, never side by side", async () => {
       const server = await startServer();
-      const owner = await signIn(server.url, await makeUser());
-      const user = await signIn(server.url, await makeUser());
+      const owner = await newUser(server.url);
+      const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
       const first = await send(server.url, owner, roomId, 'first');
       await server.app.db.query(
@@ -531,8 +532,8 @@ describe('Protection', () => {
 
     it('counts every `since` subscription on its own, with its replay, so fifty identical ones cannot all replay', async () => {
       const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 } });
-      const owner = await signIn(server.url, await makeUser());
-      const user = await signIn(server.url, await makeUser());
+      const owner = await newUser(server.url);
+      const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
       const first = await send(server.url, owner, roomId, 'first');
       // A history to replay that takes a while: the subscriptions all arrive while the first replays.
@@ -553,5 +554,181 @@ describe('Protection', () => {
       expect(accepted).to.have.length(fits);
       for (const sub of accepted) expect(sub.data.map((d) => d.messageAdded.id)).to.have.length(400);
     });
+  });
+});
+
+describe('the work one user can make an event cost is bounded', () => {
+  const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id content } }`;
+
+  const PER_VIEWER = `subscription($r: ID) { messageUpdated(roomId: $r) { id content room { unreadCount myMembership { role } } reactions { reactedByMe } } }`;
+
+  it('250 identical per-viewer subscriptions of one user (5 sockets x 50) cost one execution per event', async () => {
+    const server = await startServer({ env: { EDIT_RATE_LIMIT: '1000/10' } });
+    const owner = await newUser(server.url);
+    const attacker = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner, [attacker]);
+    const message = await send(server.url, owner, roomId, 'edit me');
+    const subs: Collected[] = [];
+    for (let s = 0; s < 5; s++) {
+      const client = wsClient(server, attacker.token);
+      for (let i = 0; i < 50; i++) subs.push(collect(client, PER_VIEWER, { r: roomId }));
+    }
+    let edits = 0;
+    await ready(subs, async () => (await ok(server.url, EDIT, { id: message.id, c: `warm ${++edits}` }, owner.token)).editMessage, (d: any, id) => d.messageUpdated.id === id);
+    await sleep(200);
+    const before = server.app.stats.subscriptionExecutions;
+    await ok(server.url, EDIT, { id: message.id, c: 'counted' }, owner.token);
+    await waitFor(() => subs.every((s) => s.data.some((d) => d.messageUpdated.content === 'counted')), 5000, 'every subscription to get the edit');
+    expect(subs.every((s) => s.errors.length === 0)).to.equal(true);
+    expect(server.app.stats.subscriptionExecutions - before).to.equal(1);
+  });
+
+  it("refuses a user's distinct subscriptions beyond the budget, alone: earlier ones and other users keep theirs", async () => {
+    const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 }, env: { EDIT_RATE_LIMIT: '1000/10' } });
+    const owner = await newUser(server.url);
+    const attacker = await newUser(server.url);
+    const bystander = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner, [attacker, bystander]);
+    const message = await send(server.url, owner, roomId, 'edit me');
+    const client = wsClient(server, attacker.token);
+    // Each alias makes a distinct document, so nothing is shared: each costs its own execution.
+    const variant = (i: number) => `subscription($r: ID) { messageUpdated(roomId: $r) { v${i}: id room { unreadCount } } }`;
+    const subs = Array.from({ length: 30 }, (_, i) => collect(client, variant(i), { r: roomId }));
+    await waitFor(() => subs.filter((s) => s.errors.length > 0).length > 0, 5000, 'a refusal');
+    await sleep(300);
+    const refused = subs.filter((s) => s.errors.length > 0);
+    const accepted = subs.filter((s) => s.errors.length === 0);
+    expect(refused.flatMap((s) => s.errors.map((e) => e.code))).to.satisfy((codes: string[]) => codes.every((c) => c === 'BAD_USER_INPUT'));
+    // Each variant costs the same; the budget holds as many as fit, not one more.
+    const cost = queryCost(buildChatSchema(), parse(variant(0)), { r: roomId }, undefined) as number;
+    expect(accepted.length).to.equal(Math.floor(60 / cost));
+    const other = collect(wsClient(server, bystander.token), variant(99), { r: roomId });
+
+    await sleep(300);
+    const before = server.app.stats.subscriptionExecutions;
+    await ok(server.url, EDIT, { id: message.id, c: 'after' }, owner.token);
+    await waitFor(() => accepted.every((s) => s.data.length > 0) && other.data.length > 0, 5000, 'the edit to reach every accepted subscription');
+    expect(other.errors).to.deep.equal([]);
+    expect(server.app.stats.subscriptionExecutions - before, 'executions are bounded by what was accepted').to.equal(accepted.length + 1);
+  });
+});
+
+describe('every write a client can repeat has a limit', () => {
+  const ADD_MEMBERS = `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id user { id } } }`;
+  const CREATE_GROUP = `mutation($name: String!, $ids: [ID!]!) { createGroupChat(input: { name: $name, memberIds: $ids }) { id } }`;
+  const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id content } }`;
+
+  it('editMessage: EDIT_RATE_LIMIT per user and room, RATE_LIMITED with retryAfter, the refused edit stores nothing', async () => {
+    const server = await startServer({ env: { EDIT_RATE_LIMIT: '3/60' } });
+    const { member, roomId } = await staffedRoom(server.url);
+    const message = await send(server.url, member, roomId, 'v0');
+    for (let i = 1; i <= 3; i++) await ok(server.url, EDIT, { id: message.id, c: `v${i}` }, member.token);
+    const refused = await gql(server.url, EDIT, { id: message.id, c: 'v4' }, member.token);
+    expect(refused.errors?.[0].extensions).to.deep.include({ code: 'RATE_LIMITED' });
+    expect(refused.errors?.[0].extensions.retryAfter).to.be.within(1, 60);
+    expect(refused.status).to.equal(429);
+    const [row] = await server.app.db.query<{ content: string }>(`SELECT content FROM messages WHERE id = $1`, [message.id]);
+    expect(row.content).to.equal('v3');
+  });
+
+  it('createGroupChat: ROOM_RATE_LIMIT per user; the refused call stores nothing', async () => {
+    const server = await startServer({ env: { ROOM_RATE_LIMIT: '2/60' } });
+    const user = await newUser(server.url);
+    await ok(server.url, CREATE_GROUP, { name: 'one', ids: [] }, user.token);
+    await ok(server.url, CREATE_GROUP, { name: 'two', ids: [] }, user.token);
+    const fresh = randomUUID();
+    expect(await errorCode(server.url, CREATE_GROUP, { name: 'three', ids: [fresh] }, user.token)).to.equal('RATE_LIMITED');
+    expect(await countRows(server, `SELECT count(*)::int AS n FROM rooms WHERE created_by = $1`, [user.id])).to.equal(2);
+    expect(await countRows(server, `SELECT count(*)::int AS n FROM users WHERE id = $1`, [fresh])).to.equal(0);
+  });
+
+  it('createDirectChat: creating counts against ROOM_RATE_LIMIT, opening an existing one does not', async () => {
+    const server = await startServer({ env: { ROOM_RATE_LIMIT: '2/60' } });
+    const user = await newUser(server.url);
+    const [a, b, c] = await Promise.all([1, 2, 3].map(async () => newUser(server.url)));
+    const DIRECT = `mutation($u: ID!) { createDirectChat(userId: $u) { id } }`;
+    const first = (await ok(server.url, DIRECT, { u: a.id }, user.token)).createDirectChat.id;
+    for (let i = 0; i < 5; i++) expect((await ok(server.url, DIRECT, { u: a.id }, user.token)).createDirectChat.id).to.equal(first);
+    await ok(server.url, DIRECT, { u: b.id }, user.token);
+    expect(await errorCode(server.url, DIRECT, { u: c.id }, user.token)).to.equal('RATE_LIMITED');
+    expect(await countRows(server, `SELECT count(*)::int AS n FROM rooms WHERE created_by = $1`, [user.id])).to.equal(2);
+  });
+
+  it('addMembers: MEMBER_RATE_LIMIT per user and room; the refused call adds no one', async () => {
+    const server = await startServer({ env: { MEMBER_RATE_LIMIT: '2/60' } });
+    const { owner, roomId, companyId } = await staffedRoom(server.url);
+    const people = await Promise.all([1, 2, 3].map(async () => newUser(server.url, { companyId })));
+    await ok(server.url, ADD_MEMBERS, { r: roomId, u: [people[0].id] }, owner.token);
+    await ok(server.url, ADD_MEMBERS, { r: roomId, u: [people[1].id] }, owner.token);
+    expect(await errorCode(server.url, ADD_MEMBERS, { r: roomId, u: [people[2].id] }, owner.token)).to.equal('RATE_LIMITED');
+    expect(await countRows(server, `SELECT count(*)::int AS n FROM room_members WHERE room_id = $1 AND user_id = $2`, [roomId, people[2].id])).to.equal(0);
+  });
+
+  it('setTyping: 200 calls in a burst reach subscribers as a handful of events, ending in the last state', async () => {
+    const server = await startServer();
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const TYPING = `subscription($r: ID!) { typing(roomId: $r) { isTyping } }`;
+    const events = collect(wsClient(server, owner.token), TYPING, { r: roomId });
+    await sleep(300);
+    const SET = `mutation($r: ID!, $t: Boolean) { setTyping(roomId: $r, isTyping: $t) }`;
+    for (let i = 0; i < 20; i++) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => ok(server.url, SET, { r: roomId, t: (i * 10 + j) % 2 === 0 }, member.token)));
+    }
+    await ok(server.url, SET, { r: roomId, t: false }, member.token);
+    await sleep(2500);
+    const states = events.data.map((d) => d.typing.isTyping);
+    expect(states.length, JSON.stringify(states)).to.be.within(1, 6);
+    expect(states.at(-1)).to.equal(false);
+  });
+});
+
+describe('typing coalesced, not swallowed', () => {
+  it('a subscriber who joins while someone types hears it with their next call, and a stop-start flicker ends as typing', async () => {
+    const server = await startServer();
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const SET = `mutation($r: ID!, $t: Boolean) { setTyping(roomId: $r, isTyping: $t) }`;
+    const TYPING = `subscription($r: ID!) { typing(roomId: $r) { isTyping } }`;
+    // The member starts typing (published at once), stops and starts again within the second, as a
+    // client does around a send; the owner opens the room in between.
+    await ok(server.url, SET, { r: roomId, t: true }, member.token);
+    await ok(server.url, SET, { r: roomId, t: false }, member.token);
+    const events = collect(wsClient(server, owner.token), TYPING, { r: roomId });
+    await sleep(200);
+    await ok(server.url, SET, { r: roomId, t: true }, member.token);
+    await waitFor(() => events.data.length > 0, 2000, 'the owner to hear the member typing');
+    expect(events.data.map((d) => d.typing.isTyping)).to.deep.equal([true]);
+    // Quiet: no more calls, no more events.
+    await sleep(2300);
+    expect(events.data).to.have.length(1);
+  });
+});
+
+describe('an anonymous client cannot make the server validate for nothing', () => {
+  const bigInvalid = `{ ${Array.from({ length: 700 }, (_, i) => `f${i}: nope${i}`).join(' ')} }`;
+
+  it('refuses a request without a valid token before validating it (401, UNAUTHENTICATED, no statement)', async () => {
+    const server = await startServer();
+    for (const token of [null, 'not-a-token']) {
+      const res = await gql(server.url, bigInvalid, {}, token);
+      expect(res.status).to.equal(401);
+      expect(res.errors?.map((e) => e.extensions.code)).to.deep.equal(['UNAUTHENTICATED']);
+      expect(res.extensions?.sqlStatements).to.equal(undefined);
+    }
+  });
+
+  it('stops reading a document past 1,000 tokens, before validation, even with a token', async () => {
+    const server = await startServer();
+    const user = await makeUser();
+    const res = await gql(server.url, `{ ${Array.from({ length: 600 }, (_, i) => `a${i}: __typename`).join(' ')} }`, {}, user.token);
+    expect(res.errors?.[0].extensions.code).to.equal('GRAPHQL_VALIDATION_FAILED');
+    expect(res.errors?.[0].message).to.match(/tokens/);
+  });
+
+  it('still lets Sandbox introspect without a token outside production, and not in production', async () => {
+    const dev = await startServer();
+    expect((await gql(dev.url, '{ __schema { queryType { name } } }')).data).to.deep.equal({ __schema: { queryType: { name: 'Query' } } });
+    expect((await gql(dev.url, '{ __schema { queryType { name } } me { id } }')).status).to.equal(401);
+    const production = await startServer({ env: { NODE_ENV: 'production' } });
+    expect((await gql(production.url, '{ __schema { queryType { name } } }')).status).to.equal(401);
   });
 });

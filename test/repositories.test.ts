@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { makeUser, ok, signIn } from './support/client';
+import { makeUser, ok, newUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { startServer } from './support/server';
 
@@ -11,7 +11,7 @@ import { startServer } from './support/server';
 describe('repositories: the seed methods the API does not reach directly', () => {
   it('ChatMemberRepository: ensureExists, getByUser', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const roomA = await groupRoom(server.url, owner, [], 'A');
     const roomB = await groupRoom(server.url, owner, [], 'B');
     const { members } = server.app.repos;
@@ -25,7 +25,7 @@ describe('repositories: the seed methods the API does not reach directly', () =>
 
   it('MessageReactionRepository: getByMessage, getReactionCounts, getUserReactions, findByMessageUserReaction', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const [ann, ben] = await Promise.all([makeUser(), makeUser()]);
     const roomId = await groupRoom(server.url, owner, [ann, ben]);
     const message = await send(server.url, owner, roomId, 'react');
@@ -43,7 +43,7 @@ describe('repositories: the seed methods the API does not reach directly', () =>
 
   it('ChatMessageRepository and ChatRoomRepository: ensureExists answer NOT_FOUND for unknown ids', async () => {
     const server = await startServer();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner);
     const message = await send(server.url, owner, roomId, 'here');
     const { messages, rooms } = server.app.repos;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, makeUser, ok, type TestUser, newUser } from './support/client';
 import { directRoom, groupRoom, send, staffedRoom } from './support/factories';
 import { signToken } from '../src/auth/token';
 import { startServer, TEST_JWT_SECRET } from './support/server';
@@ -49,7 +49,7 @@ async function roomsOf(url: string, user: TestUser, variables: Record<string, un
 
 async function companyUsers(url: string, n: number, companyId: string = randomUUID()): Promise<TestUser[]> {
   const users: TestUser[] = [];
-  for (let i = 0; i < n; i++) users.push(await signIn(url, await makeUser({ companyId })));
+  for (let i = 0; i < n; i++) users.push(await newUser(url, { companyId }));
   return users;
 }
 
@@ -116,7 +116,7 @@ describe('rooms', () => {
 
     it("never returns the pair's room to a token naming another company than the room's: NOT_FOUND, as room(id) answers", async () => {
       const { url } = await startServer();
-      const alice = await signIn(url, await makeUser());
+      const alice = await newUser(url);
       const bob = await makeUser();
       const roomId = (await ok(url, `mutation($u: ID!) { createDirectChat(userId: $u) { id } }`, { u: bob.id }, alice.token)).createDirectChat.id;
       const elsewhere = await signToken(TEST_JWT_SECRET, { userId: alice.id, name: alice.name, companyId: randomUUID(), expiresIn: '1h' });
@@ -225,7 +225,7 @@ describe('rooms', () => {
       const { createGroupChat: room } = await ok(url, CREATE_GROUP, { input: { name: 'Co', memberIds: [b.id] } }, owner.token);
       expect(room.companyId).to.equal(owner.companyId);
 
-      const loner = await signIn(url, await makeUser({ companyId: null }));
+      const loner = await newUser(url, { companyId: null });
       const { createGroupChat: free } = await ok(url, CREATE_GROUP, { input: { name: 'Free', memberIds: [] } }, loner.token);
       expect(free.companyId).to.equal(null);
     });
@@ -399,7 +399,7 @@ describe('rooms', () => {
       const theirs = await groupRoom(url, colleague, [third], 'Theirs');
       await directRoom(url, me, colleague);
       await groupRoom(url, foreigner, [], 'Foreign');
-      const loner = await signIn(url, await makeUser());
+      const loner = await newUser(url);
       await groupRoom(url, loner, [], 'No company');
 
       const { companyRooms } = await ok(url, COMPANY_ROOMS, {}, me.token);
@@ -425,8 +425,8 @@ describe('rooms', () => {
 
     it('lists none for a user without a company', async () => {
       const { url } = await startServer();
-      const loner = await signIn(url, await makeUser({ companyId: null }));
-      const other = await signIn(url, await makeUser({ companyId: null }));
+      const loner = await newUser(url, { companyId: null });
+      const other = await newUser(url, { companyId: null });
       await groupRoom(url, loner, [other], 'Companyless');
       await groupRoom(url, other, [], 'Also companyless');
       const { companyRooms } = await ok(url, COMPANY_ROOMS, {}, loner.token);

@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import type { ChatEvent } from '../src/chat/events';
 import type { EventBus } from '../src/realtime/event-bus';
 import { roomTopic } from '../src/realtime/topics';
-import { makeUser, ok, signIn, type TestUser } from './support/client';
+import { ok, type TestUser, newUser } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { redisCluster, type LocalRedisCluster } from './support/redis-servers';
 import { startServer, wsClient, type TestServer } from './support/server';
 import { collect, ready, sleep, waitFor, type Collected } from './support/ws';
+import { ADD_MEMBERS, EDIT, REMOVE_MEMBER } from './support/operations';
 
 const NO_RATE_LIMIT = { MESSAGE_RATE_LIMIT: '100000/10', EDIT_RATE_LIMIT: '100000/10', ROOM_RATE_LIMIT: '100000/10', MEMBER_RATE_LIMIT: '100000/10' };
 
@@ -23,13 +24,10 @@ type Membership = { membershipChanged: { kind: string; room: { id: string }; mem
 const MESSAGE_ADDED = `subscription($roomId: ID, $since: ID) { messageAdded(roomId: $roomId, since: $since) { id seq content room { id } } }`;
 const MESSAGE_UPDATED = `subscription { messageUpdated { id content } }`;
 const MEMBERSHIP_CHANGED = `subscription { membershipChanged { kind room { id } member { user { id } } } }`;
-const ADD_MEMBERS = `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`;
-const REMOVE_MEMBER = `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`;
-const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
 
 async function users(server: TestServer, n: number): Promise<TestUser[]> {
   const list: TestUser[] = [];
-  for (let i = 0; i < n; i++) list.push(await signIn(server.url, await makeUser()));
+  for (let i = 0; i < n; i++) list.push(await newUser(server.url));
   return list;
 }
 

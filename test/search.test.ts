@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/token';
 import { SEARCH_LOOKUP_ROWS, SEARCH_WALK_ROWS } from '../src/chat/search/search.repository';
-import { errorCode, gql, makeUser, ok, signIn, type TestUser } from './support/client';
+import { errorCode, gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, startServer, TEST_JWT_SECRET, type TestServer } from './support/server';
@@ -195,7 +195,7 @@ describe('searchMessages', () => {
     expect(contents(await search(server, member, 'beta'))).to.deep.equal(['new wording beta']);
     expect(await search(server, member, 'gamma')).to.deep.equal([]);
 
-    const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+    const outsider = await newUser(server.url, { companyId: randomUUID() });
     const theirs = await groupRoom(server.url, outsider, [], 'Theirs');
     await send(server.url, outsider, theirs, 'delta in another company');
     await send(server.url, owner, roomId, 'delta in ours');
@@ -226,12 +226,12 @@ describe('searchMessages', () => {
     const elsewhere = randomUUID();
     const moved = await signToken(TEST_JWT_SECRET, { userId: member.id, name: member.name, companyId: elsewhere, expiresIn: '1h' });
     await ok(server.url, '{ me { id } }', {}, moved);
-    const theirOwner = await signIn(server.url, await makeUser({ companyId: elsewhere }));
+    const theirOwner = await newUser(server.url, { companyId: elsewhere });
     const theirRoom = await groupRoom(server.url, theirOwner, [], 'Elsewhere');
     await ok(server.url, `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`, { r: theirRoom, u: [member.id] }, theirOwner.token);
     const theirs = await fill(db, theirRoom, theirOwner.id, 3000, `'budget review friday ' || s`);
     // And a company the member never belonged to says the same.
-    const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+    const outsider = await newUser(server.url, { companyId: randomUUID() });
     const outsiderRoom = await groupRoom(server.url, outsider, [], 'Outside');
     await fill(db, outsiderRoom, outsider.id, 3000, `'budget review friday ' || s`);
     await db.query('ANALYZE messages');
@@ -251,7 +251,7 @@ describe('searchMessages', () => {
     await send(server.url, owner, roomId, 'epsilon here');
     await send(server.url, owner, other, 'epsilon there');
     expect(contents(await search(server, member, 'epsilon', { r: other }))).to.deep.equal(['epsilon there']);
-    const stranger = await signIn(server.url, await makeUser());
+    const stranger = await newUser(server.url);
     const hidden = await gql(server.url, SEARCH, { q: 'epsilon', r: roomId }, stranger.token);
     const missing = await gql(server.url, SEARCH, { q: 'epsilon', r: randomUUID() }, stranger.token);
     expect(hidden.errors?.[0].extensions.code).to.equal('NOT_FOUND');
@@ -304,7 +304,7 @@ describe('searchMessages', () => {
 
   it('refuses bad input with BAD_USER_INPUT', async () => {
     const mine = await send(server.url, owner, roomId, 'zeta');
-    const stranger = await signIn(server.url, await makeUser());
+    const stranger = await newUser(server.url);
     const theirRoom = await groupRoom(server.url, stranger, [], 'Stranger room');
     const theirs = await send(server.url, stranger, theirRoom, 'zeta');
     for (const [label, variables] of [
@@ -378,7 +378,7 @@ describe('searchMessages', () => {
       expect(before.any.rows, 'an or of 25: their entries in our rooms, not a walk').to.be.below(200);
 
       // Another company says them all the time: 40,000 messages, each word in 1,600.
-      const outsider = await signIn(server.url, await makeUser({ companyId: randomUUID() }));
+      const outsider = await newUser(server.url, { companyId: randomUUID() });
       const theirs = await groupRoom(server.url, outsider, [], 'Theirs');
       await fill(db, theirs, outsider.id, 40_000, `'other ' || ($5::text[])[1 + s % 25]`, { params: [words] });
       // Before the statistics know of them, and after.

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { gql, makeUser, signIn } from './support/client';
+import { gql, newUser } from './support/client';
 import { groupRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
 import { onCleanup, TEST_JWT_SECRET, wsClient } from './support/server';
@@ -41,7 +41,7 @@ describe('shutdown on SIGTERM', () => {
   it('finishes in-flight requests, closes sockets so clients reconnect, and exits within 10 s', async function () {
     this.timeout(60_000);
     const server = await startProcess();
-    const owner = await signIn(server.url, await makeUser());
+    const owner = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner);
 
     const closes: number[] = [];

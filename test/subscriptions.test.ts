@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { signToken } from '../src/auth/token';
-import { gql, makeUser, ok, signIn, type TestUser } from './support/client';
-import { groupRoom, send } from './support/factories';
+import { gql, makeUser, ok, signIn, type TestUser, newUser } from './support/client';
+import { groupRoom, send, staffedRoom } from './support/factories';
 import { redisCluster } from './support/redis-servers';
 import { startServer, wsClient, TEST_JWT_SECRET, type TestServer } from './support/server';
 import { closeCodeOf, closeOf, collect, connects, handshake, nextMessage, rawSocket, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
+import { ADD_MEMBERS, ADD_REACTION, DELETE, EDIT, REMOVE_MEMBER, REMOVE_REACTION, SET_TYPING, UPDATE_ROLE } from './support/operations';
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -25,14 +26,6 @@ const MESSAGE_UPDATED = `subscription($roomId: ID) { messageUpdated(roomId: $roo
 const MEMBERSHIP_CHANGED = `subscription { membershipChanged { kind room { id } member { role isActive user { id } } } }`;
 const TYPING = `subscription($roomId: ID!) { typing(roomId: $roomId) { room { id } user { id } isTyping at } }`;
 
-const REMOVE_MEMBER = `mutation($r: ID!, $u: ID!) { removeMember(roomId: $r, userId: $u) }`;
-const ADD_MEMBERS = `mutation($r: ID!, $u: [ID!]!) { addMembers(roomId: $r, userIds: $u) { id } }`;
-const UPDATE_ROLE = `mutation($r: ID!, $u: ID!, $role: MemberRole!) { updateMemberRole(roomId: $r, userId: $u, role: $role) { id } }`;
-const SET_TYPING = `mutation($r: ID!, $t: Boolean) { setTyping(roomId: $r, isTyping: $t) }`;
-const EDIT = `mutation($id: ID!, $c: String!) { editMessage(id: $id, content: $c) { id } }`;
-const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { id } }`;
-const ADD_REACTION = `mutation($id: ID!, $r: String!) { addReaction(messageId: $id, reaction: $r) { id } }`;
-const REMOVE_REACTION = `mutation($id: ID!, $r: String!) { removeReaction(messageId: $id, reaction: $r) { id } }`;
 
 /** No per-user rate limit in the way of tests that send many messages. */
 const NO_RATE_LIMIT = { MESSAGE_RATE_LIMIT: '100000/10', REACTION_RATE_LIMIT: '100000/10', ROOM_RATE_LIMIT: '100000/10', EDIT_RATE_LIMIT: '100000/10' };
@@ -46,7 +39,7 @@ const EVENT_BACKENDS = [
 
 async function users(server: TestServer, n: number): Promise<TestUser[]> {
   const list: TestUser[] = [];
-  for (let i = 0; i < n; i++) list.push(await signIn(server.url, await makeUser()));
+  for (let i = 0; i < n; i++) list.push(await newUser(server.url));
   return list;
 }
 
@@ -603,5 +596,49 @@ describe('subscriptions (graphql-ws)', () => {
       expect(await handshake(rawSocket(server, 'http://evil.test'))).to.equal('refused');
       expect(await handshake(rawSocket(server, 'http://allowed.test'))).to.equal('open');
     });
+  });
+});
+
+describe('the sockets-per-user count stays exact', () => {
+  it('a socket closed while its connection_init is still being checked takes no slot (25 quick cycles)', async () => {
+    const server = await startServer({ maxSocketsPerUser: 2 });
+    const user = await makeUser();
+    for (let i = 0; i < 25; i++) {
+      // A new name each time: the users row is rewritten, so onConnect awaits the database.
+      const token = await signToken(TEST_JWT_SECRET, { userId: user.id, name: `Name ${i}`, companyId: user.companyId ?? undefined, expiresIn: '1h' });
+      const socket = rawSocket(server);
+      await handshake(socket);
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      socket.terminate();
+    }
+    await sleep(500);
+    await connects(server, user.token);
+    await connects(server, user.token);
+  });
+});
+
+describe('odd variables never crash a subscription', () => {
+  it('deeply nested unused variables: the subscription works and the socket stays open', async () => {
+    const server = await startServer();
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const socket = rawSocket(server);
+    let closed: number | null = null;
+    socket.on('close', (code) => (closed = code));
+    await handshake(socket);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${member.token}` } }));
+    expect(await nextMessage(socket)).to.deep.equal({ type: 'connection_ack' });
+    // 30,000 levels (60 KB, under the 64 KiB frame limit), written by hand: JSON.stringify itself overflows on it.
+    const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    const query = 'subscription($roomId: ID) { messageAdded(roomId: $roomId) { id content } }';
+    socket.send(`{"id":"1","type":"subscribe","payload":{"query":${JSON.stringify(query)},"variables":{"roomId":"${roomId}","unused":${deep}}}}`);
+    const frames: any[] = [];
+    socket.on('message', (raw) => frames.push(JSON.parse(raw.toString())));
+    for (let i = 0; i < 10 && !frames.some((f) => f.type === 'next'); i++) {
+      await send(server.url, owner, roomId, `probe ${i}`);
+      await sleep(200);
+    }
+    expect(frames.find((f) => f.type !== 'next') ?? null, 'no error, no completion').to.equal(null);
+    expect(frames[0]?.payload?.data?.messageAdded?.content).to.match(/^probe/);
+    expect(closed, 'the socket stays open').to.equal(null);
   });
 });

@@ -90,3 +90,13 @@ export async function signIn(url: string, user: TestUser): Promise<TestUser> {
   await ok(url, '{ me { id } }', {}, user.token);
   return user;
 }
+
+/** A user with a valid token, known to the server already (the row of their first request): most tests' "someone". */
+export async function newUser(url: string, options: Parameters<typeof makeUser>[0] = {}): Promise<TestUser> {
+  return signIn(url, await makeUser(options));
+}
+
+/** The same user with a token naming another company (or none). */
+export function asCompany(user: TestUser, companyId: string | null): Promise<string> {
+  return signToken(TEST_JWT_SECRET, { userId: user.id, name: user.name, ...(companyId !== null && { companyId }), expiresIn: '1h' });
+}

@@ -65,3 +65,9 @@ export function wsClient(server: { wsUrl: string }, token: string | null, option
   onCleanup(() => client.dispose());
   return client;
 }
+
+/** The `n` a counting statement answers (`SELECT count(*)::int AS n ...`), read straight from the server's database. */
+export async function countRows(server: TestServer, sql: string, params: unknown[] = []): Promise<number> {
+  const [row] = await server.app.db.query<{ n: number }>(sql, params);
+  return row.n;
+}
