@@ -451,6 +451,9 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
     { name: 'before', type: 'ID', ...messageId, optional: true, at: 'messages' },
     { name: 'includeDeleted', type: 'Boolean', ...bool, optional: true, at: 'messages' },
     { name: 'activeOnly', type: 'Boolean', ...bool, optional: true, at: 'members' },
+    { name: 'limit', type: 'Int', ...int(1, 500), optional: true, at: 'members' },
+    // Not a member's id: a well-formed `after` the room does not know (BAD_USER_INPUT), or none.
+    { name: 'after', type: 'ID', ...userId, optional: true, at: 'members' },
   ];
 
   const mutations: FieldSpec[] = [
@@ -699,6 +702,22 @@ function breakage(oddUnicode: fc.Arbitrary<string>, maxHuge: number): fc.Arbitra
     fc.integer({ min: 20_001, max: Math.max(20_002, maxHuge) }).map((n) => (q: string) => `${q}\n#${'x'.repeat(n)}`),
     fc.integer({ min: 100, max: 6000 }).map((n) => () => `${'{'.repeat(n)}${'}'.repeat(n)}`),
   );
+}
+
+/**
+ * The arguments the generators give values to, as `Type.field(argument)`
+ * (root fields, and Room.messages / Room.members nested in a room): a test
+ * holds every argument of the schema's operations to this list, so a new
+ * argument cannot go unfuzzed.
+ */
+export function fuzzedArguments(fx: Fixture): Set<string> {
+  const { mutations, queries, subscriptions } = fieldSpecs(fx, argumentValues(fx, 5000));
+  const typeOf = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' } as const;
+  const covered = new Set<string>();
+  for (const spec of [...mutations, ...queries, ...subscriptions]) {
+    for (const arg of spec.args) covered.add(arg.at ? `Room.${arg.at}(${arg.name})` : `${typeOf[spec.kind]}.${spec.field}(${arg.name})`);
+  }
+  return covered;
 }
 
 /**
