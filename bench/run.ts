@@ -836,7 +836,8 @@ async function search(ctx: Context): Promise<Row[]> {
 }
 
 async function changes(ctx: Context): Promise<Row[]> {
-  const since = new CursorCodec(JWT_SECRET).encode(ctx.seeded.changesSince);
+  // Positions lead with the writing transaction: from transaction 0 the page starts at the seed's oldest change.
+  const since = new CursorCodec(JWT_SECRET).encode({ xid: '0', version: ctx.seeded.changesSince, floor: '0' });
   const text = body(CHANGES, 'Changes', { since, limit: CHANGES_LIMIT });
   const readers = PEOPLE.inbox.slice(0, CHANGES_LANES);
   const token = ctx.tokens.get(readers[0]) as string;

@@ -1,7 +1,7 @@
 /**
  * The write path's ceiling in PostgreSQL, for the capacity model (README: Scale out):
  * our send statement (`messages.sendMessage`: visibility, rate limit,
- * the room's seq under its row lock, the service-wide version lock, the insert)
+ * the room's seq under its row lock, the change's position (no lock: src/chat/changes/versions.ts), the insert)
  * against a plain insert that takes only the room's seq (no version, no rate
  * limit: what the baseline server does), by 20 concurrent callers for 5 s each:
  * into 20 rooms (one each), then all into ONE room (the per-room seq lock).
@@ -73,10 +73,11 @@ runOnScratchDatabase('chat_write_path', async (url) => {
     console.log(`${CALLERS} callers, ${SECONDS} s per run, pool of 20 (the server's)`);
     for (let round = 1; round <= 2; round++) {
       console.log(`round ${round}`);
-      await run('plain insert (seq only), 20 rooms', plain((c) => rooms[c]));
-      await run('our send (seq, version lock, rate limit), 20 rooms', ours((c) => rooms[c]));
-      await run('plain insert (seq only), 1 room', plain(() => rooms[0]));
-      await run('our send, 1 room', ours(() => rooms[0]));
+      const plainMany = await run('plain insert (seq only), 20 rooms', plain((c) => rooms[c]));
+      const oursMany = await run('our send (seq, position, rate limit), 20 rooms', ours((c) => rooms[c]));
+      const plainOne = await run('plain insert (seq only), 1 room', plain(() => rooms[0]));
+      const oursOne = await run('our send, 1 room', ours(() => rooms[0]));
+      console.log(`  ours/plain: 20 rooms ${(oursMany.perSec / plainMany.perSec).toFixed(2)}x, 1 room ${(oursOne.perSec / plainOne.perSec).toFixed(2)}x`);
     }
   } finally {
     await dataSource.destroy().catch(() => {});

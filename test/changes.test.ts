@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { signToken } from '../src/auth/token';
+import { comparePositions } from '../src/chat/changes/versions';
 import { errorCode, gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
@@ -157,17 +158,18 @@ describe('changes: an offline client catches up on everything', () => {
     const pairs = new Set<string>();
     let cursor = start.cursor;
     // Cursors are opaque to clients; the test reads the positions they carry with the server's own codec.
-    const position = (c: string) => BigInt(server.app.services.changes.cursors.decode(c, 'cursor'));
+    const position = (c: string) => server.app.services.changes.cursors.decode(c, 'cursor');
+    const after = (a: string, b: string) => comparePositions(position(a), position(b)) > 0;
     const page = async () => {
       const batch = await changes(server, owner, cursor, 25);
       for (const m of batch.messages) {
-        expect(position(m.version) > position(cursor), `a change at ${m.version} after cursor ${cursor}`).to.equal(true);
+        expect(after(m.version, cursor), `a change at ${m.version} after cursor ${cursor}`).to.equal(true);
         const pair = `${m.id}@${m.version}`;
         expect(pairs.has(pair), `${pair} twice`).to.equal(false);
         pairs.add(pair);
         seen.set(m.id, m.version);
       }
-      expect(position(batch.cursor) >= position(cursor)).to.equal(true);
+      expect(comparePositions(position(batch.cursor), position(cursor)) >= 0).to.equal(true);
       cursor = batch.cursor;
       return batch.hasMore;
     };
@@ -192,8 +194,8 @@ describe('changes: an offline client catches up on everything', () => {
     writing = false;
     await reader;
     for (let i = 0; i < 100 && (await page()); i++);
-    const final = await server.app.db.query<{ id: string; version: string; revision: number }>(
-      `SELECT id, version::text, revision FROM messages WHERE room_id = $1 ORDER BY seq`,
+    const final = await server.app.db.query<{ id: string; version: string; versionXid: string; versionFloor: string; revision: number }>(
+      `SELECT id, version::text, version_xid::text AS "versionXid", version_floor::text AS "versionFloor", revision FROM messages WHERE room_id = $1 ORDER BY seq`,
       [roomId],
     );
     expect(final.length).to.be.above(50);
@@ -226,6 +228,27 @@ describe('changes: an offline client catches up on everything', () => {
     await Promise.all([slow, fast]);
     for (const m of (await changes(server, owner, cursor)).messages) seen.add(`${m.id}:${m.content}`);
     expect([...seen].sort()).to.deep.equal([`${a.id}:slow edit`, `${b.id}:fast edit`].sort());
+  });
+
+  it('gives a message one version however often it is read, and resuming from it misses no change still in flight when it was written', async () => {
+    const { owner, member, roomId } = await staffedRoom(server.url);
+    const a = await send(server.url, owner, roomId, 'a');
+    const b = await send(server.url, member, roomId, 'b');
+    // An older transaction edits a, then stays uncommitted while b is edited and read.
+    const slow = server.app.db.transaction(async (manager) => {
+      await manager.withRepository(server.app.repos.messages).editMessage(a.id, 'slow edit');
+      await sleep(600);
+    });
+    await sleep(100);
+    const VERSION = `query($id: ID!) { message(id: $id) { version } }`;
+    const edited = (await ok(server.url, `mutation($id: ID!) { editMessage(id: $id, content: "fast edit") { version } }`, { id: b.id }, member.token)).editMessage.version;
+    const readWhileInFlight = (await ok(server.url, VERSION, { id: b.id }, owner.token)).message.version;
+    await slow;
+    const readAfter = (await ok(server.url, VERSION, { id: b.id }, owner.token)).message.version;
+    expect([readWhileInFlight, readAfter]).to.deep.equal([edited, edited]);
+    // The slow edit committed after b's edit was read: resuming from b's version still brings it.
+    const resumed = await catchUp(server, owner, edited);
+    expect(resumed.messages.map((m) => `${m.id}:${m.content}`)).to.include(`${a.id}:slow edit`);
   });
 
   it('pages changes in a constant number of statements, whatever their number', async () => {

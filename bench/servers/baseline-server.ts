@@ -13,6 +13,7 @@ import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
 import { extractBearer, verifyToken, type VerifiedToken } from '../../src/auth/token';
 import { CursorCodec } from '../../src/chat/changes/cursor';
+import { comparePositions, type Position } from '../../src/chat/changes/versions';
 import { webSearchQuery } from '../../src/chat/search/search.service';
 import { snippetHtml } from '../../src/chat/search/snippet';
 import { memoryAfterGc, nowMs, serve } from '../lib/common';
@@ -95,38 +96,45 @@ ORDER BY m.created_at DESC, m.id DESC`;
  * summed), a row per membership, and always one row (kind null) when both are empty.
  */
 const CHANGES_SQL = `
-WITH mine AS (
-  SELECT rm.room_id, rm.is_active, rm.left_version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+WITH w AS (SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS below),
+mine AS (
+  SELECT rm.room_id, rm.is_active, rm.left_xid, rm.left_version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
   WHERE rm.user_id = $1 AND (rm.is_active OR rm.left_version IS NOT NULL) AND r.company_id IS NOT DISTINCT FROM $2::uuid),
 msgs AS (
-  SELECT m.id, m.seq, m.content, m.is_deleted, m.edited_at, m.version FROM mine
-  CROSS JOIN LATERAL (SELECT x.id, x.seq, x.content, x.is_deleted, x.edited_at, x.version FROM messages x
-    WHERE x.room_id = mine.room_id AND x.version > $3::bigint AND (mine.is_active OR x.version < mine.left_version)
-    ORDER BY x.version LIMIT $4::int + 1) m
-  ORDER BY m.version LIMIT $4::int + 1),
+  SELECT m.id, m.seq, m.content, m.is_deleted, m.edited_at, m.version_xid, m.version, m.version_floor, m.revision FROM mine
+  CROSS JOIN LATERAL (SELECT x.id, x.seq, x.content, x.is_deleted, x.edited_at, x.version_xid, x.version, x.version_floor, x.revision FROM messages x
+    WHERE x.room_id = mine.room_id AND x.version_xid >= $6::bigint AND NOT (x.version_xid = $3::bigint AND x.version <= $4::bigint)
+      AND x.version_xid < (SELECT below FROM w)
+      AND (mine.is_active OR (x.version_xid, x.version) < (mine.left_xid, mine.left_version))
+    ORDER BY x.version_xid, x.version LIMIT $5::int + 1) m
+  ORDER BY m.version_xid, m.version LIMIT $5::int + 1),
 mems AS (
-  SELECT rm.id, rm.role, rm.is_active, rm.version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-  WHERE rm.user_id = $1 AND r.company_id IS NOT DISTINCT FROM $2::uuid AND rm.version > $3::bigint
-  ORDER BY rm.version LIMIT $4::int + 1),
+  SELECT rm.id, rm.role, rm.is_active, rm.version_xid, rm.version, rm.version_floor FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+  WHERE rm.user_id = $1 AND r.company_id IS NOT DISTINCT FROM $2::uuid AND rm.version_xid >= $6::bigint AND NOT (rm.version_xid = $3::bigint AND rm.version <= $4::bigint)
+    AND rm.version_xid < (SELECT below FROM w)
+  ORDER BY rm.version_xid, rm.version LIMIT $5::int + 1),
+ends AS (
+  SELECT (SELECT ROW(version_xid, version) FROM msgs ORDER BY version_xid, version OFFSET $5::int - 1 LIMIT 1) AS m_end,
+         (SELECT ROW(version_xid, version) FROM mems ORDER BY version_xid, version OFFSET $5::int - 1 LIMIT 1) AS r_end,
+         (SELECT count(*) FROM msgs) > $5 AS m_more, (SELECT count(*) FROM mems) > $5 AS r_more),
 cut AS (
-  SELECT least(
-      CASE WHEN (SELECT count(*) FROM msgs) > $4 THEN (SELECT version FROM msgs ORDER BY version OFFSET $4::int - 1 LIMIT 1) END,
-      CASE WHEN (SELECT count(*) FROM mems) > $4 THEN (SELECT version FROM mems ORDER BY version OFFSET $4::int - 1 LIMIT 1) END) AS until,
-    (SELECT count(*) FROM msgs) > $4 OR (SELECT count(*) FROM mems) > $4 AS has_more),
+  SELECT CASE WHEN m_more AND r_more THEN least(m_end, r_end) WHEN m_more THEN m_end WHEN r_more THEN r_end END AS until,
+    m_more OR r_more AS has_more FROM ends),
 page AS (
-  SELECT 'm' AS kind, p.id, p.seq, p.content, p.is_deleted, p.edited_at, NULL::member_role AS role, NULL::boolean AS is_active, p.version
-  FROM (SELECT msgs.* FROM msgs, cut WHERE cut.until IS NULL OR msgs.version <= cut.until ORDER BY msgs.version LIMIT $4) p
+  SELECT 'm' AS kind, p.id, p.seq, p.content, p.is_deleted, p.edited_at, NULL::member_role AS role, NULL::boolean AS is_active, p.version_xid, p.version, p.version_floor, p.revision
+  FROM (SELECT msgs.* FROM msgs, cut WHERE cut.until IS NULL OR ROW(msgs.version_xid, msgs.version) <= cut.until ORDER BY msgs.version_xid, msgs.version LIMIT $5) p
   UNION ALL
-  SELECT 'r', p.id, NULL, NULL, NULL, NULL, p.role, p.is_active, p.version
-  FROM (SELECT mems.* FROM mems, cut WHERE cut.until IS NULL OR mems.version <= cut.until ORDER BY mems.version LIMIT $4) p)
-SELECT page.kind, page.id, page.seq, page.content, page.is_deleted, page.edited_at, page.role, page.is_active, page.version::text AS version, cut.has_more,
+  SELECT 'r', p.id, NULL, NULL, NULL, NULL, p.role, p.is_active, p.version_xid, p.version, p.version_floor, NULL
+  FROM (SELECT mems.* FROM mems, cut WHERE cut.until IS NULL OR ROW(mems.version_xid, mems.version) <= cut.until ORDER BY mems.version_xid, mems.version LIMIT $5) p)
+SELECT page.kind, page.id, page.seq, page.content, page.is_deleted, page.edited_at, page.role, page.is_active,
+  page.version_xid::text AS version_xid, page.version::text AS version, page.version_floor::text AS version_floor, page.revision, cut.has_more, (SELECT below FROM w)::text AS below,
   CASE WHEN page.kind = 'm' THEN
     (SELECT coalesce(json_agg(json_build_object('reaction', s.reaction, 'count', s.n) ORDER BY s.first, s.first_id), '[]')
      FROM (SELECT reaction, count(*)::int AS n, min(created_at) AS first, min(id::text) AS first_id
            FROM message_reactions WHERE message_id = page.id GROUP BY reaction) s)
   END AS reactions
 FROM cut LEFT JOIN page ON true
-ORDER BY page.kind, page.version`;
+ORDER BY page.kind, page.version_xid, page.version`;
 
 const cursors = new CursorCodec(secret);
 
@@ -219,14 +227,14 @@ const handlers: Record<string, Handler> = {
   async Changes(userId, v, token) {
     const limit = v.limit ?? 200;
     const since = cursors.decode(v.since, 'since');
-    const rows = await query(CHANGES_SQL, [userId, token.companyId, since, limit]);
-    let newest = BigInt(since);
+    const rows = await query(CHANGES_SQL, [userId, token.companyId, since.xid, since.version, limit, since.floor]);
     const messages = [];
     const memberships = [];
+    let last: Position | null = null;
     for (const r of rows) {
       if (r.kind === null) continue;
-      const version = BigInt(r.version);
-      if (version > newest) newest = version;
+      const position = { xid: r.version_xid, version: r.version, floor: r.version_floor };
+      if (last === null || comparePositions(position, last) > 0) last = position;
       if (r.kind === 'm') {
         messages.push({
           id: r.id,
@@ -234,14 +242,23 @@ const handlers: Record<string, Handler> = {
           content: r.content,
           isDeleted: r.is_deleted,
           editedAt: iso(r.edited_at),
-          version: cursors.encode(version),
+          // As ours: the row's position with its floor.
+          version: cursors.encodeVersion(r.revision, position),
           reactions: r.reactions,
         });
-      } else {
-        memberships.push({ id: r.id, role: r.role, isActive: r.is_active });
       }
+      else memberships.push({ id: r.id, role: r.role, isActive: r.is_active });
     }
-    return { data: { changes: { cursor: cursors.encode(newest), hasMore: rows[0].has_more, messages, memberships } } };
+    // As ours: a full page ends exactly at its last position; a short one where it started when it had nothing,
+    // else at the later of the two, with everything from the watermark up still after it.
+    let cursor: Position = since;
+    if (last !== null && rows[0].has_more) cursor = { ...last, floor: last.xid };
+    else if (last !== null) {
+      const at = comparePositions(last, since) >= 0 ? last : since;
+      const floor = [BigInt(at.xid), BigInt(rows[0].below)].reduce((a, b) => (a < b ? a : b));
+      cursor = { xid: at.xid, version: at.version, floor: (floor > BigInt(since.floor) ? floor : BigInt(since.floor)).toString() };
+    }
+    return { data: { changes: { cursor: cursors.encode(cursor), hasMore: rows[0].has_more, messages, memberships } } };
   },
   async Send(userId, v) {
     const input = v.input;

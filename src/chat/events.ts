@@ -14,8 +14,8 @@ export type ChatEvent =
       roomId: string;
       memberId: string;
       userId: string;
-      /** The membership's version after the change (src/chat/changes/versions.ts). */
-      version: string;
+      /** The membership's position after the change (src/chat/changes/versions.ts: positionText). */
+      position: string;
       /**
        * ADDED only: the room's last seq as the member came in. Messages after it
        * are news to them; an all-rooms stream that starts following the room

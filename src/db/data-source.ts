@@ -58,7 +58,7 @@ export interface OpenedDatabase {
   db: Database;
 }
 
-/** The advisory lock key that serialises migrations (per database; beside VERSION_LOCK_KEY). */
+/** The advisory lock key that serialises migrations (per database). */
 export const MIGRATION_LOCK_KEY = 736_572_002;
 
 /**

@@ -213,7 +213,10 @@ export function terminatedBackend(error: unknown): boolean {
   return e?.code === '57P01' || e?.driverError?.code === '57P01';
 }
 
-/** The connection was gone before the statement reached PostgreSQL (pg's words for a socket it saw close). */
+/**
+ * The connection was gone under the statement (pg's words for a socket it saw
+ * close, or the socket's reset): only safe to retry for what has no effect, a BEGIN.
+ */
 function lostConnection(error: unknown): boolean {
-  return /Connection terminated unexpectedly|Client has encountered a connection error|connection is closed/i.test(String((error as Error)?.message ?? ''));
+  return /Connection terminated unexpectedly|Client has encountered a connection error|connection is closed|ECONNRESET|EPIPE/i.test(String((error as Error)?.message ?? ''));
 }

@@ -8,6 +8,7 @@ import { BadInputError } from '../chat/errors';
 import type { ChatEvent } from '../chat/events';
 import type { Message } from '../chat/messages/message.entity';
 import { asSeenBy } from '../chat/changes/change.service';
+import { comparePositions, parsePosition, type Position, positionOf, positionText } from '../chat/changes/versions';
 import { fromOutside } from '../chat/reading/outside';
 import { MembershipEventKind } from '../chat/types';
 import { requireUuid } from '../chat/validation';
@@ -138,27 +139,27 @@ export class ChatStreams {
       queue = opened.queue;
       await opened.watch.add(roomTopic(id));
     }
-    // The version last sent of each message (bounded: a duplicate needs an event older than 10,000 others).
-    const sent = new LRUCache<string, bigint>({ max: 10_000 });
+    // The revision last sent of each message (bounded: a duplicate needs an event older than 10,000 others).
+    const sent = new LRUCache<string, number>({ max: 10_000 });
     const fresh = (message: Message) => {
-      const version = BigInt(message.version);
-      if ((sent.get(message.id) ?? -1n) >= version) return false;
-      sent.set(message.id, version);
+      if ((sent.get(message.id) ?? 0) >= message.revision) return false;
+      sent.set(message.id, message.revision);
       return true;
     };
     const self = this;
-    async function* changedAfter(after: string, inRoom: string | null): AsyncGenerator<Delivery<Message>, void> {
+    // Everything committed after `after` (live events follow the replay, so nothing waits for the watermark here).
+    async function* changedAfter(after: Position, inRoom: string | null): AsyncGenerator<Delivery<Message>, void> {
       for (;;) {
-        const batch = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom);
+        const { rows: batch } = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom, 'committed');
         // A room the actor has left since is read from outside: as it was, nothing of it now.
         for (const message of batch) if (fresh(message)) yield { key: batch, payload: asSeenBy(message) };
         if (batch.length < REPLAY_BATCH) return;
-        after = batch[batch.length - 1].version;
+        after = positionOf(batch[batch.length - 1]);
       }
     }
     async function* changed(event: EventOf<'messageUpdated'> | EventOf<'membershipChanged'>): AsyncGenerator<Delivery<Message>> {
       if (event.kind === 'membershipChanged') {
-        if (await rooms?.apply(event)) yield* changedAfter(event.version, event.roomId);
+        if (await rooms?.apply(event)) yield* changedAfter(parsePosition(event.position), event.roomId);
         return;
       }
       for await (const delivery of self.current(event)) if (fresh(delivery.payload)) yield delivery;
@@ -174,12 +175,13 @@ export class ChatStreams {
    */
   async membershipChanged(actor: Actor): Promise<AsyncGenerator<Delivery<EventOf<'membershipChanged'>>>> {
     const { queue, rooms } = await this.following(actor, (e): e is EventOf<'membershipChanged'> => e.kind === 'membershipChanged');
-    // The version last sent of each membership: a change read in a catch-up may arrive live as well.
-    const sent = new LRUCache<string, bigint>({ max: 10_000 });
+    // The position last sent of each membership: a change read in a catch-up may arrive live as well.
+    const sent = new LRUCache<string, Position>({ max: 10_000 });
     const fresh = (event: EventOf<'membershipChanged'>) => {
-      const version = BigInt(event.version);
-      if ((sent.get(event.memberId) ?? -1n) >= version) return false;
-      sent.set(event.memberId, version);
+      const position = parsePosition(event.position);
+      const last = sent.get(event.memberId);
+      if (last && comparePositions(last, position) >= 0) return false;
+      sent.set(event.memberId, position);
       return true;
     };
     const self = this;
@@ -187,9 +189,9 @@ export class ChatStreams {
       // The actor's own change in a room they may not see (their removal): its room is seen from outside.
       if (fresh(event)) yield { key: event, payload: event.userId === actor.id && !(await self.admits(actor, event)) ? fromOutside(event) : event };
       if (event.userId !== actor.id || !(await rooms.apply(event)) || !(await self.admits(actor, event))) return;
-      const missed = await self.repos.members.othersChangedAfter(event.roomId, actor.id, event.version);
+      const missed = await self.repos.members.othersChangedAfter(event.roomId, actor.id, parsePosition(event.position));
       for (const m of missed) {
-        const change = { kind: 'membershipChanged', change: m.change, roomId: m.roomId, memberId: m.id, userId: m.userId, version: m.version } as const;
+        const change = { kind: 'membershipChanged', change: m.change, roomId: m.roomId, memberId: m.id, userId: m.userId, position: positionText(positionOf(m)) } as const;
         if (fresh(change)) yield { key: change, payload: change };
       }
     }

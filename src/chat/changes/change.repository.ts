@@ -4,15 +4,23 @@ import type { Database } from '../../db/database';
 import { roomOfCompanySql } from '../access/visibility';
 import { Member } from '../members/member.entity';
 import { Message } from '../messages/message.entity';
-import { VERSION_LOCK_KEY } from './versions';
+import { afterSql, type Position, WATERMARK } from './versions';
 
 /** A changed message, and whether the reader has left its room since (then it is as it was when they left). */
 export type ChangedMessage = Message & { roomLeft: boolean };
 
-/** What changed after a version, for one user, each list in version order and one longer than asked (to tell `hasMore`). */
-export interface ChangedRows {
-  messages: Message[];
-  memberships: Member[];
+/**
+ * How far a read goes: `below` the statement's watermark (the changes feed,
+ * whose cursor must never pass a change still in flight: src/chat/changes/versions.ts),
+ * or everything committed (a stream's replay, which live events follow: a
+ * change committing after the read reaches the stream as an event).
+ */
+export type Reach = 'watermark' | 'committed';
+
+/** Rows after a position, in position order, and the watermark of the statement that read them. */
+export interface ChangedAfter<T> {
+  rows: T[];
+  watermark: string;
 }
 
 /** The changes feed's statements (the seed had none: a feed is what offline clients catch up with). */
@@ -20,57 +28,70 @@ export function changeRepository(dataSource: DataSource, db: Database) {
   const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
   const MEMBER = columnsOf<Member>(dataSource.getMetadata(Member)).select('rm');
   return dataSource.getRepository(Message).extend({
-    /**
-     * The newest committed version. Taken under the version lock in shared mode:
-     * a writer holds it exclusively from taking its number to committing, so once
-     * it is ours, no number up to the sequence's value is still uncommitted.
-     */
-    async currentVersion(): Promise<string> {
-      const [row] = await db.on(this.manager).query<{ version: string }>(
-        `SELECT s.last_value::text AS version
-         FROM (SELECT pg_advisory_xact_lock_shared(${VERSION_LOCK_KEY})::text AS held) AS version_lock
-         CROSS JOIN LATERAL (SELECT last_value FROM change_version_seq WHERE version_lock.held IS NOT DISTINCT FROM version_lock.held) AS s`,
-      );
-      return row.version;
+    /** The watermark now: every transaction below it has ended (the cursor of "now"). */
+    async watermark(): Promise<string> {
+      const [row] = await db.on(this.manager).query<{ watermark: string }>(`SELECT ${WATERMARK}::text AS watermark`);
+      return row.watermark;
     },
 
     /**
-     * Messages with a version after `since` in the rooms the user may see (the
+     * Messages changed after `since` (src/chat/changes/versions.ts: Position) in the rooms the user may see (the
      * visibility rule, src/chat/access/visibility.ts) or has left, those only up
-     * to the moment of leaving (`roomLeft`); optionally of one room. One index range scan per
-     * room on (room_id, version), at most `limit` each, merged in version order.
+     * to the moment of leaving (`roomLeft`); optionally of one room; as far as
+     * `reach` says. One index range scan per room on (room_id, version_xid,
+     * version), at most `limit` each, merged in position order.
      */
-    async messagesAfter(userId: string, companyId: string | null, since: string, limit: number, roomId: string | null = null): Promise<ChangedMessage[]> {
-      return db.on(this.manager).query<ChangedMessage>(
-        `WITH mine AS (
-           SELECT rm.room_id, rm.is_active, rm.left_version
+    async messagesAfter(
+      userId: string,
+      companyId: string | null,
+      since: Position,
+      limit: number,
+      roomId: string | null = null,
+      reach: Reach = 'watermark',
+    ): Promise<ChangedAfter<ChangedMessage>> {
+      const rows = await db.on(this.manager).query<ChangedMessage & { watermark: string }>(
+        `WITH w AS (SELECT ${WATERMARK} AS below),
+         mine AS (
+           SELECT rm.room_id, rm.is_active, rm.left_xid, rm.left_version
            FROM room_members rm JOIN rooms r ON r.id = rm.room_id
            WHERE rm.user_id = $1 AND (rm.is_active OR rm.left_version IS NOT NULL)
              AND ${roomOfCompanySql('r', '$2')}
-             AND ($5::uuid IS NULL OR rm.room_id = $5)
+             AND ($6::uuid IS NULL OR rm.room_id = $6)
          )
-         SELECT ${MESSAGE}, NOT mine.is_active AS "roomLeft" FROM mine
+         SELECT ${MESSAGE}, NOT mine.is_active AS "roomLeft", (SELECT below FROM w)::text AS watermark
+         FROM mine
          CROSS JOIN LATERAL (
            SELECT * FROM messages x
-           WHERE x.room_id = mine.room_id AND x.version > $3::bigint AND (mine.is_active OR x.version < mine.left_version)
-           ORDER BY x.version LIMIT $4
+           WHERE x.room_id = mine.room_id AND ${afterSql('x', '$3', '$4', '$8')}
+             AND (NOT $7 OR x.version_xid < (SELECT below FROM w))
+             AND (mine.is_active OR (x.version_xid, x.version) < (mine.left_xid, mine.left_version))
+           ORDER BY x.version_xid, x.version LIMIT $5
          ) m
-         ORDER BY m.version LIMIT $4`,
-        [userId, companyId, since, limit, roomId],
+         RIGHT JOIN (SELECT 1) AS one ON true
+         ORDER BY m.version_xid, m.version LIMIT $5`,
+        [userId, companyId, since.xid, since.version, limit, roomId, reach === 'watermark', since.floor],
       );
+      return { rows: rows.filter((r) => r.id !== null).map(({ watermark: _w, ...m }) => m as ChangedMessage), watermark: rows[0].watermark };
     },
 
-    /** The user's own memberships (of rooms of their company) with a version after `since`, in version order. */
-    async membershipsAfter(userId: string, companyId: string | null, since: string, limit: number): Promise<Member[]> {
-      return db.on(this.manager).query<Member>(
-        `SELECT ${MEMBER} FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-         WHERE rm.user_id = $1 AND ${roomOfCompanySql('r', '$2')} AND rm.version > $3::bigint
-         ORDER BY rm.version LIMIT $4`,
-        [userId, companyId, since, limit],
+    /** The user's own memberships (of rooms of their company) changed after `since`, in position order, below the watermark. */
+    async membershipsAfter(userId: string, companyId: string | null, since: Position, limit: number): Promise<ChangedAfter<Member>> {
+      const rows = await db.on(this.manager).query<Member & { watermark: string }>(
+        `WITH w AS (SELECT ${WATERMARK} AS below)
+         SELECT ${MEMBER}, (SELECT below FROM w)::text AS watermark
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (
+           SELECT rm.* FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+           WHERE rm.user_id = $1 AND ${roomOfCompanySql('r', '$2')}
+             AND ${afterSql('rm', '$3', '$4', '$6')} AND rm.version_xid < (SELECT below FROM w)
+           ORDER BY rm.version_xid, rm.version LIMIT $5
+         ) rm ON true
+         ORDER BY rm.version_xid, rm.version`,
+        [userId, companyId, since.xid, since.version, limit, since.floor],
       );
+      return { rows: rows.filter((r) => r.id !== null).map(({ watermark: _w, ...m }) => m as Member), watermark: rows[0].watermark };
     },
   });
 }
 
 export type ChangeRepository = ReturnType<typeof changeRepository>;
-

@@ -6,6 +6,7 @@ import { requireIntInRange } from '../validation';
 import { fromOutside } from '../reading/outside';
 import type { ChangedMessage } from './change.repository';
 import type { CursorCodec } from './cursor';
+import { below, comparePositions, exactly, type Position, positionOf } from './versions';
 
 export const CHANGES_LIMIT = { min: 1, max: 500 };
 
@@ -26,8 +27,9 @@ export interface ChangeBatch {
 /**
  * The changes feed: what changed in the caller's rooms (and in their own
  * memberships) after a cursor, oldest change first, each row at its latest
- * state. Versions commit in order (src/chat/changes/versions.ts), so paging by
- * version misses nothing and repeats nothing, whatever commits meanwhile.
+ * state. Positions are read below the watermark (src/chat/changes/versions.ts),
+ * so paging by position misses nothing and repeats nothing, whatever commits
+ * meanwhile, and a change that commits late is read once the watermark passes it.
  */
 export class ChangeService {
   constructor(
@@ -36,48 +38,71 @@ export class ChangeService {
   ) {}
 
   /** A position in the feed as clients see it (ChangeBatch.cursor). */
-  cursorOf(version: string): string {
-    return this.cursors.encode(version);
+  cursorOf(position: Position): string {
+    return this.cursors.encode(position);
   }
 
-  /** A message's version as clients see it (Message.version): its revision, and its position in the feed. */
-  versionOf(message: Pick<Message, 'revision' | 'version'>): string {
-    return this.cursors.encodeVersion(message.revision, message.version);
+  /**
+   * A message's version as clients see it (Message.version): its revision and
+   * its position with its floor, the same however often it is read; as `since`
+   * it resumes the feed without a gap (src/chat/changes/versions.ts).
+   */
+  versionOf(message: Pick<Message, 'revision' | 'version' | 'versionXid' | 'versionFloor'>): string {
+    return this.cursors.encodeVersion(message.revision, positionOf(message));
   }
 
   /**
    * Up to `limit` messages and `limit` memberships changed after `since`; without
-   * `since`, none and the cursor of now. When either list had more, both stop at
-   * the smaller of their last versions (so the next page repeats nothing), and
-   * `hasMore` says to ask again.
+   * `since`, none and the cursor of now. Both lists stop below the lower of the
+   * two reads' watermarks (a row above it may have a transaction still in
+   * flight before it in the other list) and, when either had more, at the
+   * earlier of their last positions, so the next page repeats nothing;
+   * `hasMore` says a row was held back for the next page.
    */
   async changes(actor: Actor, since: string | null, limit: number): Promise<ChangeBatch> {
     requireIntInRange('limit', limit, CHANGES_LIMIT.min, CHANGES_LIMIT.max);
     if (since === null) {
-      return { messages: [], memberships: [], cursor: this.cursors.encode(await this.repos.changes.currentVersion()), hasMore: false };
+      return { messages: [], memberships: [], cursor: this.cursors.encode(below(await this.repos.changes.watermark())), hasMore: false };
     }
     const from = this.cursors.decode(since, 'since');
     const [messages, memberships] = await Promise.all([
       this.repos.changes.messagesAfter(actor.id, actor.companyId, from, limit + 1),
       this.repos.changes.membershipsAfter(actor.id, actor.companyId, from, limit + 1),
     ]);
-    const hasMore = messages.length > limit || memberships.length > limit;
-    let until: bigint | null = null;
-    for (const list of [messages, memberships]) {
-      if (list.length > limit) {
-        const last = BigInt(list[limit - 1].version);
-        until = until === null || last < until ? last : until;
+    // Each read went up to its own statement's watermark; together they have read everything below the lower one.
+    const watermark = BigInt(messages.watermark) < BigInt(memberships.watermark) ? messages.watermark : memberships.watermark;
+    let bound = below(watermark);
+    let cut = false;
+    // When either list had more, both stop at the earlier of their last positions, so the next page repeats nothing.
+    for (const list of [messages.rows, memberships.rows]) {
+      if (list.length > limit && comparePositions(positionOf(list[limit - 1]), bound) < 0) {
+        bound = positionOf(list[limit - 1]);
+        cut = true;
       }
     }
-    const upTo = <T extends { version: string }>(list: T[]) => (until === null ? list : list.filter((row) => BigInt(row.version) <= (until as bigint)));
-    const page = { messages: upTo(messages).slice(0, limit), memberships: upTo(memberships).slice(0, limit) };
-    const newest = [...page.messages, ...page.memberships].reduce((max, row) => (BigInt(row.version) > max ? BigInt(row.version) : max), BigInt(from));
+    const upTo = <T extends Parameters<typeof positionOf>[0]>(list: T[]) => list.filter((row) => comparePositions(positionOf(row), bound) <= 0);
+    const page = { messages: upTo(messages.rows), memberships: upTo(memberships.rows) };
+    const hasMore = page.messages.length < messages.rows.length || page.memberships.length < memberships.rows.length;
     return {
       // Rooms left, and memberships ended, are read from outside: what they were, nothing of the room since.
       messages: page.messages.map(asSeenBy),
       memberships: page.memberships.map((m) => (m.isActive ? m : fromOutside(m))),
-      cursor: this.cursors.encode(newest),
+      cursor: this.cursors.encode(cut ? exactly(bound) : this.reached(from, [...page.messages, ...page.memberships], watermark)),
       hasMore,
     };
+  }
+
+  /**
+   * Where a reader stands who, from `from`, read every change below the
+   * watermark (`delivered` of them): still at `from` when there were none (a
+   * cursor moves only with the reader's own changes); otherwise at the later of
+   * `from` and the last delivered, with everything from the watermark up still after it.
+   */
+  private reached(from: Position, delivered: Parameters<typeof positionOf>[0][], watermark: string): Position {
+    if (delivered.length === 0) return from;
+    const last = delivered.map(positionOf).reduce((a, b) => (comparePositions(a, b) >= 0 ? a : b));
+    const at = comparePositions(last, from) >= 0 ? last : from;
+    const floor = BigInt(at.xid) < BigInt(watermark) ? BigInt(at.xid) : BigInt(watermark);
+    return { xid: at.xid, version: at.version, floor: (floor > BigInt(from.floor) ? floor : BigInt(from.floor)).toString() };
   }
 }

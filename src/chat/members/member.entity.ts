@@ -9,7 +9,7 @@ import { User } from '../users/user.entity';
 @Index('room_members_user_active_idx', ['userId', 'roomId'], { where: 'is_active' })
 /** Exactly one active OWNER per room: a hand-over demotes the old owner first, under the room's lock. */
 @Index('room_members_one_owner_key', ['roomId'], { unique: true, where: `role = 'OWNER' AND is_active` })
-@Index('room_members_user_version_idx', ['userId', 'version'])
+@Index('room_members_user_position_idx', ['userId', 'versionXid', 'version'])
 @Index('room_members_room_joined_idx', ['roomId', 'joinedAt', 'id'])
 @Index('room_members_room_read_idx', ['roomId', 'lastReadAt', 'id'], { where: 'is_active AND last_read_at IS NOT NULL' })
 export class Member {
@@ -45,11 +45,22 @@ export class Member {
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   removedAt!: string | null;
 
-  /** The version of its latest change (src/chat/changes/versions.ts); a bigint, as a string. */
+  /** Its latest change's number (src/chat/changes/versions.ts); a bigint, as a string. */
   @Column('bigint', { default: 0 })
   version!: string;
 
-  /** The version at which the member left (or was removed); null while active. */
+  /** The transaction of its latest change (xid8 as a bigint, as a string): with `version`, its position. */
+  @Column('bigint', { default: () => 'chat_writing_xact()' })
+  versionXid!: string;
+
+  /** The floor of its latest change (src/chat/changes/versions.ts): every transaction below it had ended when the change was written. */
+  @Column('bigint', { default: () => 'chat_version_floor()' })
+  versionFloor!: string;
+
+  /** The position at which the member left (or was removed); null while active. */
   @Column('bigint', { nullable: true })
   leftVersion!: string | null;
+
+  @Column('bigint', { nullable: true })
+  leftXid!: string | null;
 }

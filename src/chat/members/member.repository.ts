@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { columnsOf } from '../../db/columns';
 import type { Database } from '../../db/database';
 import type { Audience } from '../access/visibility';
-import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
+import { afterSql, NEXT_VERSION, type Position, STAMP, stampCtes, WRITING_XACT } from '../changes/versions';
 import { visibleMembershipSql } from '../access/visibility';
 import { NotFoundError } from '../errors';
 import { Room } from '../rooms/room.entity';
@@ -95,20 +95,20 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * The other members of a room whose membership changed after `version`, in
-     * version order, each with the change it most likely was (a row keeps only
+     * The other members of a room whose membership changed after `since`, in
+     * position order, each with the change it most likely was (a row keeps only
      * its latest state): REMOVED when inactive, ADDED when they joined with or
      * after `userId`, ROLE_CHANGED otherwise. What a new member's membership
      * stream may have missed while it started following the room.
      */
-    async othersChangedAfter(roomId: string, userId: string, version: string): Promise<(Member & { change: MembershipEventKind })[]> {
+    async othersChangedAfter(roomId: string, userId: string, since: Position): Promise<(Member & { change: MembershipEventKind })[]> {
       return db.on(this.manager).query<Member & { change: MembershipEventKind }>(
         `SELECT ${MEMBER},
            CASE WHEN NOT rm.is_active THEN 'REMOVED' WHEN rm.joined_at >= me.joined_at THEN 'ADDED' ELSE 'ROLE_CHANGED' END AS change
          FROM room_members rm JOIN room_members me ON me.room_id = rm.room_id AND me.user_id = $2
-         WHERE rm.room_id = $1 AND rm.user_id <> $2 AND rm.version > $3::bigint
-         ORDER BY rm.version`,
-        [roomId, userId, version],
+         WHERE rm.room_id = $1 AND rm.user_id <> $2 AND ${afterSql('rm', '$3', '$4', '$5')}
+         ORDER BY rm.version_xid, rm.version`,
+        [roomId, userId, since.xid, since.version, since.floor],
       );
     },
 
@@ -263,12 +263,11 @@ export function memberRepository(dataSource: DataSource, db: Database) {
       return new Map(rows.map((r) => [r.room_id, r.n]));
     },
 
-    /** New memberships of a new room, each with its version (a new room's rows wait for nobody: the version lock comes first). */
+    /** New memberships of a new room, each with its position (the transaction's id is the column's default). */
     async insertMembers(roomId: string, members: readonly { userId: string; role: MemberRole }[]): Promise<Member[]> {
       return db.on(this.manager).query<Member>(
-        `WITH version_lock AS (SELECT ${TAKE_VERSION_LOCK})
-         INSERT INTO room_members AS rm (room_id, user_id, role, version)
-         SELECT $1, k.u, k.r, ${NEXT_VERSION} FROM unnest($2::uuid[], $3::member_role[]) WITH ORDINALITY AS k(u, r, n), version_lock
+        `INSERT INTO room_members AS rm (room_id, user_id, role, version)
+         SELECT $1, k.u, k.r, ${NEXT_VERSION} FROM unnest($2::uuid[], $3::member_role[]) WITH ORDINALITY AS k(u, r, n)
          ORDER BY k.n
          RETURNING ${MEMBER}`,
         [roomId, members.map((m) => m.userId), members.map((m) => m.role)],
@@ -283,14 +282,12 @@ export function memberRepository(dataSource: DataSource, db: Database) {
      * are news to them; one sent at the same moment may count as news too).
      */
     async addMembers(roomId: string, userIds: readonly string[], role: MemberRole): Promise<(Member & { roomSeq: number })[]> {
-      // The memberships that exist are locked first, then the version lock: each added or returning member gets a version.
+      // Each added or returning member gets a position (the transaction's id is the column's default, EXCLUDED's too).
       return db.on(this.manager).query<Member & { roomSeq: number }>(
-        `WITH target AS (SELECT id FROM room_members WHERE room_id = $1 AND user_id = ANY($2::uuid[]) ORDER BY id FOR UPDATE),
-           version_lock AS (SELECT ${TAKE_VERSION_LOCK} FROM (SELECT count(*) FROM target) AS all_locked)
-         INSERT INTO room_members AS rm (room_id, user_id, role, version)
-         SELECT $1, u, $3, ${NEXT_VERSION} FROM unnest($2::uuid[]) AS u, version_lock
+        `INSERT INTO room_members AS rm (room_id, user_id, role, version)
+         SELECT $1, u, $3, ${NEXT_VERSION} FROM unnest($2::uuid[]) AS u
          ON CONFLICT (room_id, user_id) DO UPDATE
-           SET is_active = true, removed_at = NULL, left_version = NULL, role = EXCLUDED.role, joined_at = now(), version = EXCLUDED.version
+           SET is_active = true, removed_at = NULL, left_version = NULL, left_xid = NULL, role = EXCLUDED.role, joined_at = now(), version = EXCLUDED.version, version_xid = EXCLUDED.version_xid, version_floor = EXCLUDED.version_floor
            WHERE NOT rm.is_active
          RETURNING ${MEMBER}, (SELECT r.last_seq FROM rooms r WHERE r.id = $1) AS "roomSeq"`,
         [roomId, [...new Set(userIds)], role],
@@ -298,14 +295,14 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * Soft removal: the row stays, inactive, with a new version (also kept as the
+     * Soft removal: the row stays, inactive, with a new position (also kept as the
      * moment of leaving: the feed shows the room's changes up to it). Null when
      * the user was not an active member.
      */
     async removeMember(roomId: string, userId: string): Promise<Member | null> {
       const [member] = await db.on(this.manager).query<Member>(
         `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active`)}
-         UPDATE room_members rm SET is_active = false, removed_at = now(), version = stamped.version, left_version = stamped.version
+         UPDATE room_members rm SET is_active = false, removed_at = now(), ${STAMP}, left_version = stamped.version, left_xid = ${WRITING_XACT}
          FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
         [roomId, userId],
       );
@@ -363,7 +360,7 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     async updateRole(roomId: string, userId: string, newRole: MemberRole, formerOwnerRole: MemberRole | null): Promise<RoleChange | null> {
       let previousOwner: Member | null = null;
       if (formerOwnerRole !== null) {
-        // Plain update: its row stays locked to the end, and the stamp below locks no new row after the version lock.
+        // Plain update: its row stays locked to the end; the stamp below gives both rows their positions.
         [previousOwner = null] = await db.on(this.manager).query<Member>(
           `UPDATE room_members rm SET role = $3
            WHERE rm.room_id = $1 AND rm.role = 'OWNER' AND rm.is_active AND rm.user_id <> $2 RETURNING ${MEMBER}`,
@@ -372,7 +369,7 @@ export function memberRepository(dataSource: DataSource, db: Database) {
       }
       const rows = await db.on(this.manager).query<Member>(
         `WITH ${stampCtes(`SELECT id FROM room_members WHERE id = ANY($4::uuid[]) OR (room_id = $1 AND user_id = $2 AND is_active)`)}
-         UPDATE room_members rm SET role = CASE WHEN rm.user_id = $2 THEN $3::member_role ELSE rm.role END, version = stamped.version
+         UPDATE room_members rm SET role = CASE WHEN rm.user_id = $2 THEN $3::member_role ELSE rm.role END, ${STAMP}
          FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
         [roomId, userId, newRole, previousOwner ? [previousOwner.id] : []],
       );

@@ -7,6 +7,7 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MAX_USERS_PER_CALL } from '../rooms/room.service';
 import { type MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
+import { positionOf, positionText } from '../changes/versions';
 import { Coalescer } from '../limits/coalescer';
 import { requireDateInRange, requireUuid, requireUuids } from '../validation';
 import type { Member } from './member.entity';
@@ -134,6 +135,6 @@ export class MemberService {
   }
 
   private announce(change: MembershipEventKind, m: Member, seq?: number): void {
-    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId, version: m.version, seq });
+    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId, position: positionText(positionOf(m)), seq });
   }
 }

@@ -14,7 +14,7 @@ import { User } from '../users/user.entity';
 /** Keyset history walks (room_id, seq DESC); the partial index serves the default, deleted-free page. */
 @Index('messages_room_visible_seq_idx', ['roomId', 'seq'], { where: 'NOT is_deleted' })
 @Index('messages_room_created_idx', ['roomId', 'createdAt'])
-@Index('messages_room_version_idx', ['roomId', 'version'])
+@Index('messages_room_position_idx', ['roomId', 'versionXid', 'version'])
 @Index('messages_thread_idx', ['parentId', 'seq'], { where: 'parent_id IS NOT NULL' })
 @Index('messages_room_pins_idx', ['roomId', 'pinnedAt'], { where: 'pinned_at IS NOT NULL' })
 /** GIN over each word prefixed with its room's key (an expression index): TypeORM knows neither, the migration owns it. */
@@ -67,9 +67,17 @@ export class Message {
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   deletedAt!: string | null;
 
-  /** The version of its latest change (src/chat/changes/versions.ts); a bigint, as a string. */
+  /** Its latest change's number (src/chat/changes/versions.ts); a bigint, as a string. */
   @Column('bigint', { default: 0 })
   version!: string;
+
+  /** The transaction of its latest change (xid8 as a bigint, as a string): with `version`, its position. */
+  @Column('bigint', { default: () => 'chat_writing_xact()' })
+  versionXid!: string;
+
+  /** The floor of its latest change (src/chat/changes/versions.ts): every transaction below it had ended when the change was written. */
+  @Column('bigint', { default: () => 'chat_version_floor()' })
+  versionFloor!: string;
 
   /** How many times it changed (1 when sent): two versions of one message compare by it (src/chat/changes/cursor.ts). */
   @Column('integer', { default: 1 })

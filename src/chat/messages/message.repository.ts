@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { columnsOf } from '../../db/columns';
 import type { Database } from '../../db/database';
 import { visibleMembershipSql } from '../access/visibility';
-import { NEXT_VERSION, stampCtes, TAKE_VERSION_LOCK } from '../changes/versions';
+import { NEXT_VERSION, RESTAMP, STAMP, stampCtes } from '../changes/versions';
 import { messageNotFound } from '../errors';
 import { Member } from '../members/member.entity';
 import type { RoomType } from '../types';
@@ -69,7 +69,7 @@ export function messageRepository(dataSource: DataSource, db: Database) {
     /**
      * Replaces the content of a live message in one statement: the replaced
      * content is kept as an earlier version (the newest MAX_EDITS_KEPT are kept,
-     * the oldest go first), the message gets a new version, and
+     * the oldest go first), the message gets a new position, and
      * with `mentionIds` (not null) its mentions become those users. Null when it
      * is gone or deleted.
      */
@@ -83,7 +83,7 @@ export function messageRepository(dataSource: DataSource, db: Database) {
                SELECT e.id FROM message_edits e JOIN stamped s ON s.id = e.message_id ORDER BY e.replaced_at DESC, e.id DESC OFFSET $4 - 1)
            ),
            edited AS (
-             UPDATE messages m SET content = $2, edited_at = clock_timestamp(), version = stamped.version, revision = m.revision + 1
+             UPDATE messages m SET content = $2, edited_at = clock_timestamp(), ${STAMP}, revision = m.revision + 1
              FROM stamped WHERE m.id = stamped.id RETURNING m.*
            ),
            unmentioned AS (
@@ -116,30 +116,27 @@ export function messageRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * Soft delete, with a new version: the row and its seq stay; its content,
+     * Soft delete, with a new position: the row and its seq stay; its content,
      * metadata, mentions, earlier versions and pin go. A reply that is deleted
-     * leaves its root's counters (the root gets a version too: `rootId`). Run
+     * leaves its root's counters (the root gets a position too: `rootId`). Run
      * after lockForDelete in the same transaction. Deleting twice keeps the first deletedAt.
      */
     async deleteMessage(messageId: string): Promise<{ message: Message; rootId: string | null } | null> {
       const [row] = await db.on(this.manager).query<Message & { root_id: string | null }>(
         `WITH target AS (SELECT id, parent_id, is_deleted FROM messages WHERE id = $1 FOR UPDATE),
            root AS (SELECT p.id FROM messages p JOIN target t ON p.id = t.parent_id WHERE NOT t.is_deleted FOR UPDATE OF p),
-           version_lock AS (
-             SELECT ${TAKE_VERSION_LOCK} FROM (SELECT (SELECT count(*) FROM target) + (SELECT count(*) FROM root) AS n) AS all_locked WHERE all_locked.n > 0
-           ),
-           stamped AS (SELECT t.id, ${NEXT_VERSION} AS version FROM target t, version_lock),
+           stamped AS (SELECT t.id, ${NEXT_VERSION} AS version FROM target t),
            deleted AS (
              UPDATE messages m SET is_deleted = true, deleted_at = coalesce(m.deleted_at, clock_timestamp()),
-               content = NULL, metadata = NULL, pinned_at = NULL, pinned_by = NULL, version = stamped.version, revision = m.revision + 1
+               content = NULL, metadata = NULL, pinned_at = NULL, pinned_by = NULL, ${STAMP}, revision = m.revision + 1
              FROM stamped WHERE m.id = stamped.id RETURNING m.*
            ),
            unmentioned AS (DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM deleted)),
            forgotten AS (DELETE FROM message_edits WHERE message_id IN (SELECT id FROM deleted)),
            recounted AS (
-             UPDATE messages p SET reply_count = p.reply_count - 1, version = ${NEXT_VERSION}, revision = p.revision + 1,
+             UPDATE messages p SET reply_count = p.reply_count - 1, ${RESTAMP}, revision = p.revision + 1,
                last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.parent_id = p.id AND NOT r.is_deleted AND r.id <> $1)
-             FROM root, version_lock WHERE p.id = root.id RETURNING p.id
+             FROM root WHERE p.id = root.id RETURNING p.id
            )
          SELECT ${MESSAGE}, (SELECT id FROM recounted) AS root_id FROM deleted m`,
         [messageId],

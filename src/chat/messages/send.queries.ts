@@ -2,7 +2,7 @@ import type { Repository } from 'typeorm';
 import type { Database } from '../../db/database';
 import { isUniqueViolation } from '../../db/sql';
 import { visibleMembershipSql } from '../access/visibility';
-import { NEXT_VERSION, TAKE_VERSION_LOCK } from '../changes/versions';
+import { NEXT_VERSION, RESTAMP } from '../changes/versions';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { RateLimitedAction, type MessageType } from '../types';
 import type { UserView } from '../users/user.entity';
@@ -53,8 +53,8 @@ export function sendQueries(db: Database, MESSAGE: string) {
      * same clientId (then nothing else happens), the check that the sender may
      * see the room, the rate limit (admitted under its row's lock), the room's
      * next seq (under the room's row lock, held to commit: seq 1, 2, 3... in
-     * commit order), then, those row locks held, the version lock and the
-     * message's version (src/chat/changes/versions.ts), and the insert. A concurrent first send of the same clientId
+     * commit order), the message's position (src/chat/changes/versions.ts: no
+     * lock, the transaction's id and the sequence's next number), and the insert. A concurrent first send of the same clientId
      * loses on the unique key: its whole statement rolls back (seq and rate-limit
      * slot included, so no gap) and the winner's message is returned.
      */
@@ -88,15 +88,14 @@ export function sendQueries(db: Database, MESSAGE: string) {
              WHERE id = $1 AND EXISTS (SELECT 1 FROM admitted)
              RETURNING last_seq
            ),
-           version_lock AS (SELECT last_seq, ${TAKE_VERSION_LOCK} FROM room),
            sent AS (
              INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq, parent_id, also_in_room, version)
-             SELECT $1, $2, $3, $4, $5, $6, last_seq, $10, $10::uuid IS NOT NULL AND $11, ${NEXT_VERSION} FROM version_lock
+             SELECT $1, $2, $3, $4, $5, $6, last_seq, $10, $10::uuid IS NOT NULL AND $11, ${NEXT_VERSION} FROM room
              RETURNING *
            ),
-           -- The root counts the reply and gets a version of its own (a messageUpdated).
+           -- The root counts the reply and gets a position of its own (a messageUpdated).
            root AS (
-             UPDATE messages p SET reply_count = p.reply_count + 1, version = ${NEXT_VERSION}, revision = p.revision + 1,
+             UPDATE messages p SET reply_count = p.reply_count + 1, ${RESTAMP}, revision = p.revision + 1,
                last_reply_at = greatest(coalesce(p.last_reply_at, '-infinity'), s.created_at)
              FROM sent s WHERE p.id = s.parent_id
              RETURNING p.id

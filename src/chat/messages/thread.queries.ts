@@ -1,6 +1,6 @@
 import type { Repository } from 'typeorm';
 import type { Database } from '../../db/database';
-import { stampAfter } from '../changes/versions';
+import { STAMP, stampAfter } from '../changes/versions';
 import type { Message } from './message.entity';
 import { SENDER, splitSenders, type MessagesWithSenders, type MessageWithSenderRow } from './message-rows';
 
@@ -57,7 +57,7 @@ export function threadQueries(db: Database, MESSAGE: string) {
     },
 
     /**
-     * Pins (`by` a user) or unpins a message, with a new version, idempotently;
+     * Pins (`by` a user) or unpins a message, with a new position, idempotently;
      * never past `maxPins` in its room (`full`). Run after lockForPin in the same
      * transaction. `changed` false when it already was so; null when the message is gone.
      */
@@ -71,7 +71,7 @@ export function threadQueries(db: Database, MESSAGE: string) {
            ),
            ${stampAfter('wanted')},
            changed AS (
-             UPDATE messages m SET pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE clock_timestamp() END, pinned_by = $2, version = stamped.version, revision = m.revision + 1
+             UPDATE messages m SET pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE clock_timestamp() END, pinned_by = $2, ${STAMP}, revision = m.revision + 1
              FROM stamped WHERE m.id = stamped.id RETURNING m.*
            )
          SELECT ${MESSAGE}, true AS changed, false AS full FROM changed m

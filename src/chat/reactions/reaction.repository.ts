@@ -3,7 +3,7 @@ import { columnsOf } from '../../db/columns';
 import type { Database } from '../../db/database';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { RateLimitedAction } from '../types';
-import { stampAfter } from '../changes/versions';
+import { STAMP, stampAfter } from '../changes/versions';
 import { Message } from '../messages/message.entity';
 import type { UserView } from '../users/user.entity';
 import { Reaction } from './reaction.entity';
@@ -52,7 +52,7 @@ export function reactionRepository(dataSource: DataSource, db: Database) {
      * Adds a reaction in one statement, run after lockForReaction: nothing when
      * the user gave it already (`given`), nor when it would be the message's
      * distinct reaction number `maxKinds + 1` (`full`); otherwise the rate limit
-     * admits it (`limited` when not) and the message gets a new version and is
+     * admits it (`limited` when not) and the message gets a new position and is
      * returned as it is after.
      */
     async addReaction(messageId: string, roomId: string, userId: string, reaction: string, maxKinds: number, limit: RateLimit): Promise<AddOutcome> {
@@ -70,7 +70,7 @@ export function reactionRepository(dataSource: DataSource, db: Database) {
              ON CONFLICT (message_id, user_id, reaction) DO NOTHING RETURNING mr.message_id AS id
            ),
            ${stampAfter('added')},
-           bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
+           bumped AS (UPDATE messages m SET ${STAMP}, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
          SELECT ${MESSAGE}, state.given, state.no_room, EXISTS (SELECT 1 FROM admitted) AS admitted
          FROM state LEFT JOIN bumped m ON true`,
         [messageId, userId, reaction, maxKinds, limit.windowSeconds, limit.max, roomId],
@@ -146,7 +146,7 @@ export function reactionRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * Removes a reaction; its message then has a new version, in the same
+     * Removes a reaction; its message then has a new position, in the same
      * statement. Returns the message as it is after, null when there was no
      * such reaction (not an error).
      */
@@ -158,7 +158,7 @@ export function reactionRepository(dataSource: DataSource, db: Database) {
              WHERE mr.message_id = target.id AND mr.user_id = $2 AND mr.reaction = $3 RETURNING mr.message_id AS id
            ),
            ${stampAfter('removed')},
-           bumped AS (UPDATE messages m SET version = stamped.version, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
+           bumped AS (UPDATE messages m SET ${STAMP}, revision = m.revision + 1 FROM stamped WHERE m.id = stamped.id RETURNING m.*)
          SELECT ${MESSAGE} FROM bumped m`,
         [messageId, userId, reaction],
       );

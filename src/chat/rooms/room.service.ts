@@ -6,6 +6,7 @@ import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import type { Member } from '../members/member.entity';
 import { ROLES_AT_CREATION } from '../access/permissions';
+import { positionOf, positionText } from '../changes/versions';
 import { MembershipEventKind, RateLimitedAction } from '../types';
 import { requireIntInRange, requireLength, requireNoNul, requireUuid, requireUuids } from '../validation';
 import type { Room } from './room.entity';
@@ -83,7 +84,7 @@ export class RoomService {
         roomId: m.roomId,
         memberId: m.id,
         userId: m.userId,
-        version: m.version,
+        position: positionText(positionOf(m)),
         seq: 0,
       });
     }

@@ -6,6 +6,7 @@ import { SearchByRoom1765200000000 } from './1765200000000-search-by-room';
 import { BoundedReads1765300000000 } from './1765300000000-bounded-reads';
 import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words';
 import { Entities1765400000000 } from './1765400000000-entities';
+import { VersionsWithoutLock1765500000000 } from './1765500000000-versions-without-lock';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   BoundedReads1765300000000,
   SearchRoomWords1765317000000,
   Entities1765400000000,
+  VersionsWithoutLock1765500000000,
 ];
