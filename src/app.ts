@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import { mintDevelopmentToken } from './auth/dev-tokens';
+import type { JwksOptions } from './auth/jwks';
+import { TokenVerifier } from './auth/token';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
@@ -34,6 +36,8 @@ export interface AppOptions {
   maxSocketsPerUser?: number;
   /** WebSocket keep-alive: ping interval, a peer that does not answer in time is dropped. @default 12000 */
   keepAliveMs?: number;
+  /** How the identity provider's keys are cached (tests shorten the times). @default see JwksOptions */
+  jwks?: JwksOptions;
 }
 
 /** Counters the tests and benchmarks read. */
@@ -69,6 +73,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   if (config.jwtSecretIsDefault) {
     logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
   }
+  if (config.tokens.jwksUrl && !config.tokens.audience) {
+    logger.warn({ jwksUrl: config.tokens.jwksUrl }, "JWT_AUDIENCE is not set: tokens the identity provider issued for any of its clients are accepted");
+  }
 
   const { dataSource, db } = await openDatabase({
     url: databaseUrl,
@@ -81,9 +88,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits, config.jwtSecret);
+  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret);
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
-  const authenticator = new Authenticator(config.jwtSecret, repos.users, { requireExpiry: config.production });
+  const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), repos.users);
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
@@ -98,6 +105,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   }, 60_000);
   sweeper.unref();
 
+  const { secret } = config.tokens;
   const httpServer = createServer();
   const transports: TransportOptions = {
     schema,
@@ -119,7 +127,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const { app, apollo } = await createHttpApp({
     ...transports,
     reportStatements: options.reportStatements,
-    devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
+    devTokens: config.devTokens && secret !== undefined ? (claims) => mintDevelopmentToken(secret, claims, config.tokens) : undefined,
     exampleDir: config.exampleDir,
     ready: async () => {
       const checks: Record<string, boolean> = { database: await databaseReachable(db) };

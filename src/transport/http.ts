@@ -10,7 +10,7 @@ import type { Authenticated } from '../auth/authenticator';
 import { RateLimitedError, UnauthenticatedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
-import { isDatabaseUnavailable } from '../graphql/format-error';
+import { unavailableDependency } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
 import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
 import { compiledGateway } from './compiled-executor';
@@ -45,12 +45,12 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** A response with an error of the database being unreachable is a 503: retry later, the token is fine. */
+/** A response with an error of the database (or another dependency) being unreachable is a 503: retry later, the token is fine. */
 const unavailableStatus: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, errors }) {
-        if (errors?.some((e) => isDatabaseUnavailable(e.originalError ?? e))) response.http.status = 503;
+        if (errors?.some((e) => unavailableDependency(e.originalError ?? e))) response.http.status = 503;
       },
     };
   },
@@ -207,7 +207,7 @@ function authenticateFirst(options: HttpOptions): RequestHandler {
     } catch (error) {
       if (!(error instanceof UnauthenticatedError)) {
         const formatted = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
-        res.status(isDatabaseUnavailable(error) ? 503 : 500).json({ errors: [formatted] });
+        res.status(unavailableDependency(error) ? 503 : 500).json({ errors: [formatted] });
         return;
       }
       authError = error;

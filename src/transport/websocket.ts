@@ -8,7 +8,7 @@ import type { Authenticated } from '../auth/authenticator';
 import { UnauthenticatedError } from '../chat/errors';
 import { RowReader } from '../chat/reading/row-reader';
 import { createContext } from '../graphql/context';
-import { isDatabaseUnavailable } from '../graphql/format-error';
+import { unavailableDependency } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost } from '../graphql/protection';
 import { originAllowed } from './http';
 import { ReplayGate } from '../realtime/replay-gate';
@@ -145,7 +145,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
           // one formatter; 1013 Try Again Later is one graphql-ws's client retries, 1011 it does not.
           const { message } = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
           const reason = Buffer.byteLength(message) <= 123 ? message : message.slice(0, 80); // a close reason holds 123 bytes
-          ctx.extra.socket.close(isDatabaseUnavailable(error) ? 1013 : 1011, reason);
+          ctx.extra.socket.close(unavailableDependency(error) ? 1013 : 1011, reason);
           return false;
         }
         // The socket may have closed while the token was checked: then it takes no slot (onClose has run).
