@@ -20,7 +20,9 @@ import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
 import { InProcessBroker } from './realtime/broker';
 import { redisBroker } from './realtime/redis-broker';
+import { NO_METRICS, PrometheusMetrics, type Metrics } from './telemetry/metrics';
 import { createHttpApp } from './transport/http';
+import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
 
@@ -38,6 +40,8 @@ export interface AppOptions {
   keepAliveMs?: number;
   /** How the identity provider's keys are cached (tests shorten the times). @default see JwksOptions */
   jwks?: JwksOptions;
+  /** A span per HTTP request: src/index.ts gives one when tracing was started (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracer?: RequestTracer;
 }
 
 /** Counters the tests and benchmarks read. */
@@ -57,6 +61,8 @@ export interface App {
   stats: AppStats;
   services: ChatServices;
   bus: EventBus;
+  /** What /metrics serves (NO_METRICS when it is not served); the webhook worker reports to it. */
+  metrics: Metrics;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
   stop(): Promise<void>;
 }
@@ -94,6 +100,13 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  let metrics: Metrics = NO_METRICS;
+  if (config.metrics.enabled) {
+    const prometheus = new PrometheusMetrics();
+    prometheus.watchPool(db.pool, db.poolSize);
+    prometheus.watchEvents(bus.stats);
+    metrics = prometheus;
+  }
   const sources = { services, streams, repos };
   const stats: AppStats = { subscriptionExecutions: 0 };
 
@@ -116,6 +129,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     limits,
     production: config.production,
     corsOrigins: config.corsOrigins,
+    logger,
+    metrics,
   };
   const ws = attachWebSocketServer({
     ...transports,
@@ -129,6 +144,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     reportStatements: options.reportStatements,
     devTokens: config.devTokens && secret !== undefined ? (claims) => mintDevelopmentToken(secret, claims, config.tokens) : undefined,
     exampleDir: config.exampleDir,
+    metricsToken: config.metrics.token,
+    tracer: options.tracer,
     ready: async () => {
       const checks: Record<string, boolean> = { database: await databaseReachable(db) };
       if (bus.broker.ping) checks.redis = await bus.broker.ping();
@@ -173,6 +190,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     stats,
     services,
     bus,
+    metrics,
     stop,
   };
 }

@@ -9,7 +9,7 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   const app = await createApp({ config, logger });
   logger.info({ url: app.url, production: config.production }, `chat API ready at ${app.url}`);
 

@@ -42,12 +42,13 @@ export class Database implements Queryable {
   observer: ((text: string, params: readonly unknown[]) => void) | null = null;
 
   /** How many connections the pool holds at most (pg's default: 10). */
-  private get poolSize(): number {
+  get poolSize(): number {
     return this.pool.options.max ?? 10;
   }
 
   constructor(
-    private readonly pool: Pool,
+    /** Read-only outside: /metrics reads its connection counts. */
+    readonly pool: Pool,
     private readonly options: DatabaseOptions = {},
   ) {}
 
