@@ -15,6 +15,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
 import { buildChatSchema } from './graphql/schema';
+import { buildChatSubgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
 import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
@@ -141,6 +142,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   });
   const { app, apollo } = await createHttpApp({
     ...transports,
+    // SUBGRAPH=1: HTTP serves the Federation subgraph (same resolvers, plus _service and _entities); sockets keep the API's own schema.
+    schema: config.subgraph ? buildChatSubgraphSchema() : schema,
     reportStatements: options.reportStatements,
     devTokens: config.devTokens && secret !== undefined ? (claims) => mintDevelopmentToken(secret, claims, config.tokens) : undefined,
     exampleDir: config.exampleDir,

@@ -1,6 +1,10 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -113,6 +117,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       // No HTTP caching of chat data; the default plugin wraps every field resolution to compute it.
       ApolloServerPluginCacheControlDisabled(),
+      // As a subgraph, Apollo would time every field for Apollo's usage reports (ftv1): traces here are OpenTelemetry's.
+      ApolloServerPluginInlineTraceDisabled(),
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
