@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { OPERATION_LABELS, PrometheusMetrics } from '../src/telemetry/metrics';
 import { gql, makeUser, ok, signIn } from './support/client';
@@ -139,6 +141,19 @@ describe('Metrics: GET /metrics (Prometheus)', () => {
     const allowed = await scrape(guarded, 'scrape-me-please');
     expect(allowed.status).to.equal(200);
     expect(allowed.text).to.include('chat_graphql_requests_total');
+  });
+
+  it('has every series the Grafana dashboard (docs/grafana-dashboard.json) plots', async () => {
+    const server = await startServer();
+    const dashboard = JSON.parse(readFileSync(resolve(__dirname, '../docs/grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const plotted = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(chat|process|nodejs)_[a-z0-9_]+/g) ?? [])));
+    // Declared series (a labelled counter has no sample before its first count), histograms with their parts.
+    const served = new Set(
+      [...(await scrape(server)).text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) =>
+        type === 'histogram' ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+      ),
+    );
+    expect([...plotted].filter((name) => !served.has(name)), 'plotted but never served').to.deep.equal([]);
   });
 
   it('bounds operation names: cut to 64 characters, at most 50 distinct, the rest "(other)"', () => {
