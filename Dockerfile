@@ -1,11 +1,13 @@
-# The chat API, compiled. docker compose up builds and runs it beside PostgreSQL and Redis.
+# The chat API, compiled. docker compose up builds and runs it beside PostgreSQL, Redis and Caddy.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ormconfig.ts ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# No dev tools and no embedded PostgreSQL (an optional dependency for `npm start` without DATABASE_URL):
+# production requires DATABASE_URL and never loads it.
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import { mintDevelopmentToken } from './auth/dev-tokens';
+import type { JwksOptions } from './auth/jwks';
+import { TokenVerifier } from './auth/token';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
@@ -13,12 +15,15 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
 import { buildChatSchema } from './graphql/schema';
+import { buildChatSubgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
 import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
 import { InProcessBroker } from './realtime/broker';
 import { redisBroker } from './realtime/redis-broker';
+import { NO_METRICS, PrometheusMetrics, type Metrics } from './telemetry/metrics';
 import { createHttpApp } from './transport/http';
+import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
 
@@ -34,6 +39,10 @@ export interface AppOptions {
   maxSocketsPerUser?: number;
   /** WebSocket keep-alive: ping interval, a peer that does not answer in time is dropped. @default 12000 */
   keepAliveMs?: number;
+  /** How the identity provider's keys are cached (tests shorten the times). @default see JwksOptions */
+  jwks?: JwksOptions;
+  /** A span per HTTP request: src/index.ts gives one when tracing was started (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracer?: RequestTracer;
 }
 
 /** Counters the tests and benchmarks read. */
@@ -53,6 +62,8 @@ export interface App {
   stats: AppStats;
   services: ChatServices;
   bus: EventBus;
+  /** What /metrics serves (NO_METRICS when it is not served); the webhook worker reports to it. */
+  metrics: Metrics;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
   stop(): Promise<void>;
 }
@@ -69,6 +80,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   if (config.jwtSecretIsDefault) {
     logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
   }
+  if (config.tokens.jwksUrl && !config.tokens.audience) {
+    logger.warn({ jwksUrl: config.tokens.jwksUrl }, "JWT_AUDIENCE is not set: tokens the identity provider issued for any of its clients are accepted");
+  }
 
   const { dataSource, db } = await openDatabase({
     url: databaseUrl,
@@ -81,12 +95,19 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits, config.jwtSecret);
+  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret);
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
-  const authenticator = new Authenticator(config.jwtSecret, repos.users, { requireExpiry: config.production });
+  const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), repos.users);
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  let metrics: Metrics = NO_METRICS;
+  if (config.metrics.enabled) {
+    const prometheus = new PrometheusMetrics();
+    prometheus.watchPool(db.pool, db.poolSize);
+    prometheus.watchEvents(bus.stats);
+    metrics = prometheus;
+  }
   const sources = { services, streams, repos };
   const stats: AppStats = { subscriptionExecutions: 0 };
 
@@ -98,6 +119,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   }, 60_000);
   sweeper.unref();
 
+  const { secret } = config.tokens;
   const httpServer = createServer();
   const transports: TransportOptions = {
     schema,
@@ -108,6 +130,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     limits,
     production: config.production,
     corsOrigins: config.corsOrigins,
+    logger,
+    metrics,
   };
   const ws = attachWebSocketServer({
     ...transports,
@@ -118,9 +142,13 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   });
   const { app, apollo } = await createHttpApp({
     ...transports,
+    // SUBGRAPH=1: HTTP serves the Federation subgraph (same resolvers, plus _service and _entities); sockets keep the API's own schema.
+    schema: config.subgraph ? buildChatSubgraphSchema() : schema,
     reportStatements: options.reportStatements,
-    devTokens: config.devTokens ? (claims) => mintDevelopmentToken(config.jwtSecret, claims) : undefined,
+    devTokens: config.devTokens && secret !== undefined ? (claims) => mintDevelopmentToken(secret, claims, config.tokens) : undefined,
     exampleDir: config.exampleDir,
+    metricsToken: config.metrics.token,
+    tracer: options.tracer,
     ready: async () => {
       const checks: Record<string, boolean> = { database: await databaseReachable(db) };
       if (bus.broker.ping) checks.redis = await bus.broker.ping();
@@ -165,6 +193,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     stats,
     services,
     bus,
+    metrics,
     stop,
   };
 }

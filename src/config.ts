@@ -1,4 +1,5 @@
 /** The only reader of process.env: typed, validated, with the defaults BEHAVIOUR.md gives. */
+import type { ClaimNames, TokenSettings } from './auth/token';
 import type { RateLimit } from './chat/limits/rate-limit.repository';
 import type { RateLimits } from './chat/limits/rate-limiter';
 import type { RedisTarget } from './realtime/redis-broker';
@@ -8,13 +9,19 @@ export type { RateLimit };
 export interface Config {
   /** @default 4000 */
   port: number;
-  /** Unset: an embedded PostgreSQL with its data under `./data`. */
+  /** Unset: an embedded PostgreSQL with its data under `./data` (never in production: required there). */
   databaseUrl: string | undefined;
   /** REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster); unset: in-process pub/sub. */
   redis: RedisTarget | undefined;
-  jwtSecret: string;
-  /** True when no JWT_SECRET was given (a development secret is used). */
+  /**
+   * Which tokens are trusted: HS256 with JWT_SECRET, an identity provider's keys
+   * (JWT_JWKS_URL), or both; JWT_ISSUER, JWT_AUDIENCE and JWT_CLAIM_* hold for every token.
+   */
+  tokens: TokenSettings;
+  /** True when the development secret signs and checks HS256 tokens (neither JWT_SECRET nor JWT_JWKS_URL was given). */
   jwtSecretIsDefault: boolean;
+  /** The key of change cursors: CURSOR_SECRET, else JWT_SECRET (else the development secret). */
+  cursorSecret: string;
   production: boolean;
   /**
    * Per action: MESSAGE_RATE_LIMIT @default 20/10, REACTION_RATE_LIMIT @default 60/10,
@@ -28,6 +35,18 @@ export interface Config {
   corsOrigins: string[] | undefined;
   /** @default info */
   logLevel: string;
+  /** LOG_FORMAT: `pretty` (pino-pretty: readable times and levels) or `json`. @default pretty outside production, json in it */
+  logFormat: LogFormat;
+  /**
+   * GET /metrics (Prometheus): served outside production, and in production only
+   * with METRICS_TOKEN (then it needs `Authorization: Bearer <METRICS_TOKEN>`).
+   * Nothing is counted when it is not served.
+   */
+  metrics: { enabled: boolean; token: string | undefined };
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces are exported there (OTLP over HTTP); unset: no tracing at all. */
+  tracing: { endpoint: string; serviceName: string } | undefined;
+  /** SUBGRAPH=1: HTTP serves the API as an Apollo Federation 2 subgraph (subscriptions stay on this service's WebSocket). */
+  subgraph: boolean;
   /** Where the embedded PostgreSQL keeps its data. @default ./data */
   embeddedDataDir: string;
   /** The port the embedded PostgreSQL listens on (127.0.0.1), EMBEDDED_PG_PORT. @default 54329 */
@@ -40,6 +59,8 @@ export interface Config {
   /** A built web client to serve at `/` (the React example). */
   exampleDir: string | undefined;
 }
+
+export type LogFormat = 'pretty' | 'json';
 
 export const DEVELOPMENT_JWT_SECRET = 'development-secret-do-not-use-in-production';
 
@@ -106,30 +127,106 @@ function parseRedis(env: NodeJS.ProcessEnv): RedisTarget | undefined {
   return url ? { url } : undefined;
 }
 
+function parseFlag(name: string, raw: string | undefined): boolean {
+  const value = nonEmpty(raw)?.toLowerCase();
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new ConfigError(`${name} must be 1, true, 0 or false; got "${raw}"`);
+}
+
+function parseUrl(name: string, raw: string, { production }: { production: boolean }): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  if (production && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an https URL in production (keys fetched over plain HTTP can be swapped on the way), got "${raw}"`);
+  }
+  return url.href;
+}
+
+/** JWT_CLAIM_*: top-level claim names as written (Auth0's namespaced `https://...` and Cognito's `custom:...` included). */
+function parseClaimNames(env: NodeJS.ProcessEnv): ClaimNames {
+  const claim = (name: string, fallback: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw.trim() !== raw || /\s/.test(raw)) throw new ConfigError(`${name} must be a claim name without spaces, got "${raw}"`);
+    return raw;
+  };
+  const names = {
+    userId: claim('JWT_CLAIM_USER_ID', 'sub'),
+    name: claim('JWT_CLAIM_NAME', 'name'),
+    company: claim('JWT_CLAIM_COMPANY', 'company_id'),
+  };
+  if (new Set(Object.values(names)).size < 3) {
+    throw new ConfigError(
+      `JWT_CLAIM_USER_ID, JWT_CLAIM_NAME and JWT_CLAIM_COMPANY must name three different claims, got ${names.userId}, ${names.name}, ${names.company}`,
+    );
+  }
+  return names;
+}
+
+function parseLogFormat(raw: string | undefined, production: boolean): LogFormat {
+  const value = nonEmpty(raw)?.toLowerCase() ?? (production ? 'json' : 'pretty');
+  if (value !== 'pretty' && value !== 'json') throw new ConfigError(`LOG_FORMAT must be pretty or json; got "${raw}"`);
+  return value;
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  // The embedded PostgreSQL is a development convenience: production images do not even install it.
+  if (production && !databaseUrl) throw new ConfigError('DATABASE_URL is required when NODE_ENV=production');
   const jwtSecret = nonEmpty(env.JWT_SECRET);
-  if (production && !jwtSecret) {
-    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  const jwksUrlRaw = nonEmpty(env.JWT_JWKS_URL);
+  const jwksUrl = jwksUrlRaw === undefined ? undefined : parseUrl('JWT_JWKS_URL', jwksUrlRaw, { production });
+  if (production && !jwtSecret && !jwksUrl) {
+    throw new ConfigError('JWT_SECRET (HS256 tokens) or JWT_JWKS_URL (an identity provider\'s keys) is required when NODE_ENV=production');
   }
   const secretBytes = jwtSecret === undefined ? 0 : Buffer.byteLength(jwtSecret, 'utf8');
-  if (production && secretBytes < PRODUCTION_SECRET_MIN_BYTES) {
+  if (production && jwtSecret !== undefined && secretBytes < PRODUCTION_SECRET_MIN_BYTES) {
     throw new ConfigError(`JWT_SECRET must be at least ${PRODUCTION_SECRET_MIN_BYTES} bytes in production, got ${secretBytes}`);
   }
+  const issuer = nonEmpty(env.JWT_ISSUER);
+  // Every client of the same provider (realm, tenant, pool) gets tokens its keys verify: the issuer pins which provider.
+  if (production && jwksUrl && !issuer) {
+    throw new ConfigError('JWT_ISSUER is required with JWT_JWKS_URL in production (the iss of your identity provider\'s tokens)');
+  }
+  const audience = nonEmpty(env.JWT_AUDIENCE)
+    ?.split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const cursorSecret = nonEmpty(env.CURSOR_SECRET) ?? jwtSecret;
+  if (production && !cursorSecret) {
+    throw new ConfigError('CURSOR_SECRET is required in production when JWT_SECRET is not set (it keys the change cursors clients resume from)');
+  }
+  const cursorBytes = cursorSecret === undefined ? 0 : Buffer.byteLength(cursorSecret, 'utf8');
+  if (production && cursorBytes < PRODUCTION_SECRET_MIN_BYTES) {
+    throw new ConfigError(`CURSOR_SECRET must be at least ${PRODUCTION_SECRET_MIN_BYTES} bytes in production, got ${cursorBytes}`);
+  }
+  // The development secret only when nothing else is trusted: a server set up for an identity provider accepts no development tokens.
+  const secretIsDefault = !jwtSecret && !jwksUrl && !production;
+  const secret = jwtSecret ?? (secretIsDefault ? DEVELOPMENT_JWT_SECRET : undefined);
+  const metricsToken = nonEmpty(env.METRICS_TOKEN);
+  const otlp = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const origins = nonEmpty(env.CORS_ORIGINS)
     ?.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
   return {
     port: parsePort(env.PORT),
-    databaseUrl: nonEmpty(env.DATABASE_URL),
+    databaseUrl,
     redis: parseRedis(env),
-    jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
-    jwtSecretIsDefault: !jwtSecret,
+    tokens: { secret, jwksUrl, issuer, audience, claims: parseClaimNames(env), requireExpiry: production },
+    jwtSecretIsDefault: secretIsDefault,
+    cursorSecret: cursorSecret ?? DEVELOPMENT_JWT_SECRET,
     production,
     rateLimits: {
       MESSAGE: parseRateLimit('MESSAGE_RATE_LIMIT', env.MESSAGE_RATE_LIMIT, { max: 20, windowSeconds: 10 }),
@@ -142,9 +239,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    logFormat: parseLogFormat(env.LOG_FORMAT, production),
+    metrics: { enabled: !production || metricsToken !== undefined, token: metricsToken },
+    tracing: otlp === undefined ? undefined : { endpoint: parseUrl('OTEL_EXPORTER_OTLP_ENDPOINT', otlp, { production: false }), serviceName: nonEmpty(env.OTEL_SERVICE_NAME) ?? 'chat-api' },
+    subgraph: parseFlag('SUBGRAPH', env.SUBGRAPH),
     embeddedDataDir: nonEmpty(env.EMBEDDED_PG_DIR) ?? './data',
     embeddedPort: parseEmbeddedPort(env.EMBEDDED_PG_PORT),
-    devTokens: !production && (!jwtSecret || env.DEV_TOKENS === 'true'),
+    // Development tokens are HS256: only where HS256 tokens are trusted.
+    devTokens: !production && secret !== undefined && (secretIsDefault || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
   };
 }

@@ -1,16 +1,20 @@
 /** Process entry: config, createApp(), listen; SIGTERM/SIGINT stop it cleanly within 10 s. */
 import { inspect } from 'node:util';
-import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createLogger } from './logger';
+import { startTracing } from './telemetry/tracing';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  const app = await createApp({ config, logger });
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
+  // Tracing patches pg, ioredis and http as they load: it starts before the app (and they) are loaded.
+  const tracing = config.tracing ? startTracing(config.tracing) : null;
+  if (config.tracing) logger.info({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName }, 'exporting traces');
+  const { createApp } = require('./app') as typeof import('./app');
+  const app = await createApp({ config, logger, tracer: tracing?.tracer });
   logger.info({ url: app.url, production: config.production }, `chat API ready at ${app.url}`);
 
   const shutdown = (signal: string) => {
@@ -19,13 +23,16 @@ async function main(): Promise<void> {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   // A last line of defence: log, never die, for a promise some library left unhandled.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));

@@ -3,6 +3,8 @@ import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config';
 
 /** A secret long enough for production (32 bytes or more). */
 const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-bytes';
+/** Production needs a database of its own (no embedded one there). */
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/chat' };
 
 describe('configuration', () => {
   it('uses the documented defaults with an empty environment', () => {
@@ -11,8 +13,16 @@ describe('configuration', () => {
       port: 4000,
       databaseUrl: undefined,
       redis: undefined,
-      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      tokens: {
+        secret: DEVELOPMENT_JWT_SECRET,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        claims: { userId: 'sub', name: 'name', company: 'company_id' },
+        requireExpiry: false,
+      },
       jwtSecretIsDefault: true,
+      cursorSecret: DEVELOPMENT_JWT_SECRET,
       production: false,
       rateLimits: {
         MESSAGE: { max: 20, windowSeconds: 10 },
@@ -25,6 +35,10 @@ describe('configuration', () => {
       },
       corsOrigins: undefined,
       logLevel: 'info',
+      logFormat: 'pretty',
+      metrics: { enabled: true, token: undefined },
+      tracing: undefined,
+      subgraph: false,
       embeddedDataDir: './data',
       embeddedPort: 54329,
       devTokens: true,
@@ -70,7 +84,8 @@ describe('configuration', () => {
   });
 
   for (const [name, env, message] of [
-    ['a production server without JWT_SECRET', { NODE_ENV: 'production' }, 'JWT_SECRET is required'],
+    ['a production server without JWT_SECRET or JWT_JWKS_URL', PRODUCTION, 'JWT_SECRET (HS256 tokens) or JWT_JWKS_URL'],
+    ['a production server without DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET }, 'DATABASE_URL is required when NODE_ENV=production'],
     ['a malformed rate limit', { MESSAGE_RATE_LIMIT: 'twenty' }, 'MESSAGE_RATE_LIMIT must look like'],
     ['a zero rate limit', { REACTION_RATE_LIMIT: '0/10' }, 'REACTION_RATE_LIMIT must look like'],
     ['a malformed edit limit', { EDIT_RATE_LIMIT: '5' }, 'EDIT_RATE_LIMIT must look like'],
@@ -78,7 +93,17 @@ describe('configuration', () => {
     ['a malformed member limit', { MEMBER_RATE_LIMIT: 'x/1' }, 'MEMBER_RATE_LIMIT must look like'],
     ['a port out of range', { PORT: '70000' }, 'PORT must be an integer'],
     ['an embedded PostgreSQL port that is not a port', { EMBEDDED_PG_PORT: '0' }, 'EMBEDDED_PG_PORT must be an integer between 1 and 65535, got "0"'],
-    ['a short JWT_SECRET in production', { NODE_ENV: 'production', JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes in production, got 5'],
+    ['a short JWT_SECRET in production', { ...PRODUCTION, JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes in production, got 5'],
+    ['a JWKS URL that is not a URL', { JWT_JWKS_URL: 'keys.example.com' }, 'JWT_JWKS_URL must be an http(s) URL, got "keys.example.com"'],
+    ['a JWKS URL over plain HTTP in production', { ...PRODUCTION, JWT_JWKS_URL: 'http://idp/keys', JWT_ISSUER: 'http://idp' }, 'JWT_JWKS_URL must be an https URL in production'],
+    ['a JWKS URL without JWT_ISSUER in production', { ...PRODUCTION, JWT_JWKS_URL: 'https://idp/keys', CURSOR_SECRET: PRODUCTION_SECRET }, 'JWT_ISSUER is required with JWT_JWKS_URL in production'],
+    ['only a JWKS URL in production, and no CURSOR_SECRET', { ...PRODUCTION, JWT_JWKS_URL: 'https://idp/keys', JWT_ISSUER: 'https://idp/' }, 'CURSOR_SECRET is required in production when JWT_SECRET is not set'],
+    ['a short CURSOR_SECRET in production', { ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET, CURSOR_SECRET: 'short' }, 'CURSOR_SECRET must be at least 32 bytes in production, got 5'],
+    ['a claim name with a space', { JWT_CLAIM_NAME: 'given name' }, 'JWT_CLAIM_NAME must be a claim name without spaces, got "given name"'],
+    ['one claim for two things', { JWT_CLAIM_COMPANY: 'sub' }, 'must name three different claims, got sub, name, sub'],
+    ['a SUBGRAPH flag that is no flag', { SUBGRAPH: 'yes' }, 'SUBGRAPH must be 1, true, 0 or false; got "yes"'],
+    ['an unknown log format', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be pretty or json; got "xml"'],
+    ['an OTLP endpoint that is not a URL', { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   ] as const) {
     it(`refuses ${name} with a message that names the setting`, () => {
@@ -87,16 +112,57 @@ describe('configuration', () => {
   }
 
   it('never serves development tokens in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' }).devTokens).to.equal(false);
+  });
+
+  it('trusts an identity provider (JWT_JWKS_URL) with its issuer, audiences and claim names, and no development secret beside it', () => {
+    const config = loadConfig({
+      JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      JWT_ISSUER: 'https://idp.example.com/',
+      JWT_AUDIENCE: 'chat-api, chat-web',
+      JWT_CLAIM_USER_ID: 'https://chat.example.com/user_id',
+      JWT_CLAIM_NAME: 'preferred_username',
+      JWT_CLAIM_COMPANY: 'custom:company_id',
+    });
+    expect(config.tokens).to.deep.equal({
+      secret: undefined,
+      jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+      issuer: 'https://idp.example.com/',
+      audience: ['chat-api', 'chat-web'],
+      claims: { userId: 'https://chat.example.com/user_id', name: 'preferred_username', company: 'custom:company_id' },
+      requireExpiry: false,
+    });
+    expect(config.jwtSecretIsDefault).to.equal(false);
+    expect(config.devTokens, 'development tokens are HS256: none without a secret').to.equal(false);
+    // Both may be set: HS256 tokens (npm run token) beside the provider's.
+    const both = loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET, JWT_JWKS_URL: 'https://idp/keys', JWT_ISSUER: 'https://idp/' });
+    expect(both.tokens.secret).to.equal(PRODUCTION_SECRET);
+    expect(both.tokens.requireExpiry).to.equal(true);
+    expect(both.cursorSecret, 'cursors keep their key when a provider is added').to.equal(PRODUCTION_SECRET);
+    const providerOnly = loadConfig({ ...PRODUCTION, JWT_JWKS_URL: 'https://idp/keys', JWT_ISSUER: 'https://idp/', CURSOR_SECRET: 'c'.repeat(32) });
+    expect(providerOnly.tokens.secret).to.equal(undefined);
+    expect(providerOnly.cursorSecret).to.equal('c'.repeat(32));
+  });
+
+  it('serves /metrics outside production, and in production only with METRICS_TOKEN; reads the tracing, subgraph and log settings', () => {
+    expect(loadConfig({}).metrics).to.deep.equal({ enabled: true, token: undefined });
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET }).metrics).to.deep.equal({ enabled: false, token: undefined });
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET, METRICS_TOKEN: 'scrape' }).metrics).to.deep.equal({ enabled: true, token: 'scrape' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).to.deep.equal({ endpoint: 'http://collector:4318/', serviceName: 'chat-api' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 'chat-eu' }).tracing?.serviceName).to.equal('chat-eu');
+    expect(loadConfig({ SUBGRAPH: '1' }).subgraph).to.equal(true);
+    expect(loadConfig({ SUBGRAPH: 'false' }).subgraph).to.equal(false);
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET }).logFormat).to.equal('json');
+    expect(loadConfig({ LOG_FORMAT: 'JSON' }).logFormat).to.equal('json');
   });
 
   it('accepts a production JWT_SECRET of 32 bytes (counted in UTF-8, not characters) and reads EMBEDDED_PG_PORT', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).to.equal('x'.repeat(32));
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(32) }).tokens.secret).to.equal('x'.repeat(32));
     // 16 characters of two bytes each: 32 bytes of key.
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'é'.repeat(16) }).production).to.equal(true);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).to.throw(ConfigError, 'got 31');
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: 'é'.repeat(16) }).production).to.equal(true);
+    expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(31) })).to.throw(ConfigError, 'got 31');
     // Outside production a short secret is still a development convenience.
-    expect(loadConfig({ JWT_SECRET: 'short' }).jwtSecret).to.equal('short');
+    expect(loadConfig({ JWT_SECRET: 'short' }).tokens.secret).to.equal('short');
     expect(loadConfig({ EMBEDDED_PG_PORT: '55432' }).embeddedPort).to.equal(55432);
     for (const bad of ['65536', '-1', 'five', '5432.5']) {
       expect(() => loadConfig({ EMBEDDED_PG_PORT: bad }), bad).to.throw(ConfigError, 'EMBEDDED_PG_PORT');

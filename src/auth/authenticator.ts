@@ -2,23 +2,18 @@ import { LRUCache } from 'lru-cache';
 import type { Actor } from '../chat/actor';
 import { UnauthenticatedError } from '../chat/errors';
 import type { UserRepository } from '../chat/users/user.repository';
-import { extractBearer, verifyToken, type VerifiedToken } from './token';
+import { extractBearer, type TokenVerifier, type VerifiedToken } from './token';
 
 export interface Authenticated {
   actor: Actor;
   expiresAt: Date | null;
 }
 
-export interface AuthenticatorOptions {
-  /** Refuse tokens without `exp` (production). @default false */
-  requireExpiry?: boolean;
-}
-
 /** How many users' last-seen claims are remembered, to skip the upsert on repeat requests. */
 const SEEN_CLAIMS_LIMIT = 10_000;
 /** How long claims written stay remembered: a user's row is rewritten at most this often per server. */
 const SEEN_CLAIMS_TTL_MS = 10 * 60_000;
-/** How many verified tokens are remembered (keyed by the whole token), to skip the HMAC on repeat requests. */
+/** How many verified tokens are remembered (keyed by the whole token), to skip the signature check on repeat requests. */
 const VERIFIED_TOKENS_LIMIT = 10_000;
 
 /**
@@ -34,12 +29,15 @@ export class Authenticator {
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: VERIFIED_TOKENS_LIMIT });
 
   constructor(
-    private readonly secret: string,
+    private readonly verifier: TokenVerifier,
     private readonly users: UserRepository,
-    private readonly options: AuthenticatorOptions = {},
   ) {}
 
-  /** Null when no token was given; throws UnauthenticatedError for a bad one. */
+  /**
+   * Null when no token was given; throws UnauthenticatedError for a bad one, and
+   * ServiceUnavailableError when the identity provider's keys cannot be fetched
+   * for it (the transports answer 503 / close 1013: the token may be good).
+   */
   async authenticate(authorization: unknown): Promise<Authenticated | null> {
     const token = extractBearer(authorization);
     if (token === null) return null;
@@ -49,7 +47,7 @@ export class Authenticator {
       throw new UnauthenticatedError('The token has expired');
     }
     if (!verified) {
-      verified = await verifyToken(this.secret, token, { requireExpiry: this.options.requireExpiry });
+      verified = await this.verifier.verify(token);
       this.verified.set(token, verified, verified.expiresAt ? { ttl: Math.max(1, verified.expiresAt.getTime() - Date.now()) } : undefined);
     }
     await this.remember(verified);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUUID } from 'class-validator';
-import { signToken } from './token';
+import { signToken, type SigningSettings } from './token';
 
 /**
  * A token for a development user, as `npm run token` prints one, for browser
@@ -10,6 +10,7 @@ import { signToken } from './token';
 export async function mintDevelopmentToken(
   secret: string,
   claims: { userId?: unknown; name?: unknown; companyId?: unknown },
+  settings: SigningSettings = {},
 ): Promise<{ token: string; userId: string }> {
   const userId = claims.userId === undefined ? randomUUID() : claims.userId;
   if (typeof userId !== 'string' || !isUUID(userId)) throw new Error(`userId must be a UUID, got ${JSON.stringify(userId)}`);
@@ -23,6 +24,6 @@ export async function mintDevelopmentToken(
     userId,
     name: claims.name as string | undefined,
     companyId: claims.companyId as string | undefined,
-  });
+  }, settings);
   return { token, userId };
 }

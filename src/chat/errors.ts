@@ -46,6 +46,25 @@ export class RateLimitedError extends ChatError {
   }
 }
 
+/**
+ * Something the service depends on cannot be reached right now (the identity
+ * provider's keys, say). Not a ChatError: the client did nothing wrong, so it
+ * has no code of its own; the one formatter masks it as the server's failure
+ * ("Service temporarily unavailable"), HTTP answers 503 and a WebSocket closes
+ * with 1013 Try Again Later, never as UNAUTHENTICATED (clients sign out on that).
+ */
+export class ServiceUnavailableError extends Error {
+  override name = 'ServiceUnavailableError';
+  /** What cannot be reached, as the client's message names it: "the identity provider". */
+  constructor(
+    readonly dependency: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Thrown where a switch must be exhaustive: the compiler proves `value` is never reached. */
 export class UnreachableCaseError extends Error {
   constructor(value: never) {

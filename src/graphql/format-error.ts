@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ChatError, ChatErrorCode, RateLimitedError, UnreachableCaseError } from '../chat/errors';
+import { ChatError, ChatErrorCode, RateLimitedError, ServiceUnavailableError, UnreachableCaseError } from '../chat/errors';
 import type { Logger } from '../logger';
 
 /** Codes a client may see with the server's own message. */
@@ -50,6 +50,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * What the service cannot reach, when that is why `error` happened: a
+ * ServiceUnavailableError names its dependency, a driver error the database.
+ * Null for every other failure. The transports answer these with HTTP 503 and
+ * WebSocket close 1013 (retry later), never as the client's fault.
+ */
+export function unavailableDependency(error: unknown): string | null {
+  if (error instanceof ServiceUnavailableError) return error.dependency;
+  return isDatabaseUnavailable(error) ? 'the database' : null;
+}
+
 /** "Did you mean ...?" names schema members; production hides them. */
 const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean .*\?$/s, '');
 
@@ -92,12 +103,15 @@ export function createErrorFormatter({ logger, production }: ErrorFormatterOptio
       }
     }
     const errorId = randomUUID();
-    const unavailable = isDatabaseUnavailable(original);
-    logger.error({ errorId, err: original, path: formatted.path }, unavailable ? 'database unavailable' : 'unexpected error while serving a request');
+    const unavailable = unavailableDependency(original);
+    logger.error(
+      { errorId, err: original, path: formatted.path },
+      unavailable ? `${unavailable.replace(/^the /, '')} unavailable` : 'unexpected error while serving a request',
+    );
     return {
       ...base,
       message: unavailable
-        ? `Service temporarily unavailable: the database cannot be reached; retry shortly (ref ${errorId})`
+        ? `Service temporarily unavailable: ${unavailable} cannot be reached; retry shortly (ref ${errorId})`
         : `Internal server error (ref ${errorId})`,
       extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
     };

@@ -12,7 +12,9 @@ export type ListBound =
   /** A documented cap: at most 10 thread participants. */
   | { cap: number }
   /** The items of a page whose size the parent field took (`rooms(pageSize) { items }`): counted there. */
-  | { perParent: true };
+  | { perParent: true }
+  /** One item per element of a list argument, at most `max`: a subgraph's `_entities(representations)`. */
+  | { lengthOf: string; max: number };
 
 export function listBound(bound: ListBound): { listBound: ListBound } {
   return { listBound: bound };
@@ -30,6 +32,10 @@ export function listBoundOf(field: GraphQLField<unknown, unknown> | null | undef
 export function boundSize(bound: ListBound, args: Record<string, unknown>): number {
   if ('cap' in bound) return bound.cap;
   if ('perParent' in bound) return 1;
+  if ('lengthOf' in bound) {
+    const list = args[bound.lengthOf];
+    return Array.isArray(list) && list.length <= bound.max ? list.length : bound.max;
+  }
   const requested = args[bound.arg];
   return typeof requested === 'number' && Number.isInteger(requested) && requested >= 1 && requested <= bound.max ? requested : bound.max;
 }

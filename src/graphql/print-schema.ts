@@ -1,8 +1,14 @@
-/** Writes schema.graphql from the code: npm run schema */
+/** Writes schema.graphql and the Federation subgraph's SDL, subgraph.graphql, from the code: npm run schema */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { printChatSchema } from './schema';
+import { printChatSubgraphSchema } from './subgraph';
 
-const target = resolve(__dirname, '../../schema.graphql');
-writeFileSync(target, printChatSchema());
-process.stdout.write(`wrote ${target}\n`);
+for (const [file, sdl] of [
+  ['schema.graphql', printChatSchema()],
+  ['subgraph.graphql', printChatSubgraphSchema()],
+]) {
+  const target = resolve(__dirname, '../..', file);
+  writeFileSync(target, sdl);
+  process.stdout.write(`wrote ${target}\n`);
+}

@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { type DocumentNode, execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, execute, type ExecutionResult, type GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, type CompiledQuery, isCompiledQuery } from 'graphql-jit';
 
 /**
@@ -32,7 +32,7 @@ export function compiledExecutor(schema: GraphQLSchema): GatewayExecutor {
   return async (requestContext) => {
     const { document, request, operation, context: contextValue } = requestContext;
     const byName = operation?.name?.value ?? '';
-    const query = operation && operation.operation !== 'subscription' ? compiledFor(document, byName) : null;
+    const query = operation && operation.operation !== 'subscription' && !resolvesEntities(operation) ? compiledFor(document, byName) : null;
     if (!query || (byName === '' && request.operationName)) {
       return (await execute({
         schema,
@@ -45,6 +45,16 @@ export function compiledExecutor(schema: GraphQLSchema): GatewayExecutor {
     const result = (await query.query(undefined, contextValue, request.variables ?? {})) as ExecutionResult;
     return (result.errors ? { ...result, errors: result.errors.map(withExtensions) } : result) as never;
   };
+}
+
+/**
+ * A subgraph's `_entities` runs on graphql-js: graphql-jit drops a list item
+ * whose resolver failed instead of leaving null in its place, so the items
+ * after it would answer for the wrong representations (a gateway matches them
+ * by position).
+ */
+function resolvesEntities(operation: OperationDefinitionNode): boolean {
+  return operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || s.name.value === '_entities');
 }
 
 /**

@@ -1,6 +1,10 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -10,10 +14,12 @@ import type { Authenticated } from '../auth/authenticator';
 import { RateLimitedError, UnauthenticatedError } from '../chat/errors';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
-import { isDatabaseUnavailable } from '../graphql/format-error';
+import { unavailableDependency } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
 import { compiledGateway } from './compiled-executor';
+import { attachObservation, noteOutcome, observationPlugin, observeRequests, type RequestTracer } from './request-observer';
 import type { TransportOptions } from './transport-options';
 
 export interface HttpOptions extends TransportOptions {
@@ -29,6 +35,10 @@ export interface HttpOptions extends TransportOptions {
   exampleDir?: string;
   /** How many new anonymous introspection documents are computed per second (outside production). */
   anonymousAllowance?: AnonymousAllowance;
+  /** Serve GET /metrics (when the metrics are on); with a token it needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** A span per request (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no tracing. */
+  tracer?: RequestTracer;
 }
 
 /** RATE_LIMITED over HTTP is also a 429 with Retry-After. */
@@ -45,12 +55,12 @@ const rateLimitStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** A response with an error of the database being unreachable is a 503: retry later, the token is fine. */
+/** A response with an error of the database (or another dependency) being unreachable is a 503: retry later, the token is fine. */
 const unavailableStatus: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, errors }) {
-        if (errors?.some((e) => isDatabaseUnavailable(e.originalError ?? e))) response.http.status = 503;
+        if (errors?.some((e) => unavailableDependency(e.originalError ?? e))) response.http.status = 503;
       },
     };
   },
@@ -102,9 +112,13 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     parseOptions: parseOptions(options.limits),
     formatError: options.formatError,
     plugins: [
+      // First: it must see the operation resolved before a later plugin refuses it.
+      observationPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       // No HTTP caching of chat data; the default plugin wraps every field resolution to compute it.
       ApolloServerPluginCacheControlDisabled(),
+      // As a subgraph, Apollo would time every field for Apollo's usage reports (ftv1): traces here are OpenTelemetry's.
+      ApolloServerPluginInlineTraceDisabled(),
       options.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
@@ -130,6 +144,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
+  if (options.metrics.enabled) app.get('/metrics', metricsRoute(options));
   // One CORS policy (CORS_ORIGINS) for every browser-facing route.
   const allowOrigins = cors<cors.CorsRequest>({
     origin: (origin, done) => done(null, originAllowed(origin, options.corsOrigins, options.production)),
@@ -149,19 +164,21 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
   if (options.exampleDir) app.use(express.static(options.exampleDir));
   app.use(
     '/graphql',
+    observeRequests({ logger: options.logger, metrics: options.metrics, tracer: options.tracer }),
     allowOrigins,
     express.json({ limit: '1mb' }),
     (req, res, next) => {
       // Oversize query text is refused before Apollo parses it.
       const tooLarge = documentSizeError((req.body as { query?: unknown } | undefined)?.query, options.limits);
       if (!tooLarge) return next();
+      noteOutcome(res, 'GRAPHQL_VALIDATION_FAILED');
       res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
     },
     authenticateFirst(options),
     // Count each request's statements (tests, benchmarks): AsyncLocalStorage taxes every promise, so only when asked.
     ...(options.reportStatements ? [(_req: unknown, _res: unknown, next: () => void) => void countStatements(() => next())] : []),
     expressMiddleware(apollo, {
-      context: async ({ res }) => createContext(options.sources, res.locals.requestAuth as RequestAuth),
+      context: async ({ res }) => attachObservation(createContext(options.sources, res.locals.requestAuth as RequestAuth), res),
     }),
   );
   app.use(bodyErrors);
@@ -207,7 +224,8 @@ function authenticateFirst(options: HttpOptions): RequestHandler {
     } catch (error) {
       if (!(error instanceof UnauthenticatedError)) {
         const formatted = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
-        res.status(isDatabaseUnavailable(error) ? 503 : 500).json({ errors: [formatted] });
+        noteOutcome(res, String(formatted.extensions?.code), formatted.extensions?.errorId as string | undefined);
+        res.status(unavailableDependency(error) ? 503 : 500).json({ errors: [formatted] });
         return;
       }
       authError = error;
@@ -217,6 +235,7 @@ function authenticateFirst(options: HttpOptions): RequestHandler {
     const graphqlRequest = req.method !== 'GET' || query !== undefined || req.query.extensions !== undefined;
     if (auth || !graphqlRequest) return next();
     if (!options.production && introspectionOnly(query, options.limits)) return anonymous(req, res, next);
+    noteOutcome(res, 'UNAUTHENTICATED');
     res
       .status(401)
       .set('www-authenticate', 'Bearer')
@@ -231,11 +250,26 @@ function authenticateFirst(options: HttpOptions): RequestHandler {
   };
 }
 
+/** GET /metrics: the Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
+function metricsRoute({ metrics, metricsToken }: HttpOptions): RequestHandler {
+  // Compared as digests of equal length, in constant time: the token is a secret like any other.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const expected = metricsToken === undefined ? null : digest(`Bearer ${metricsToken}`);
+  return async (req, res) => {
+    if (expected && !timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
+      res.status(401).set('www-authenticate', 'Bearer').json({ error: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' });
+      return;
+    }
+    res.type(metrics.contentType).send(await metrics.text());
+  };
+}
+
 /** Body parser failures (too large, not JSON) answered as GraphQL errors, not HTML. */
 const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) return next(error);
   const status = Number((error as { status?: number }).status) || 500;
   const tooLarge = status === 413;
+  noteOutcome(res, 'BAD_USER_INPUT');
   res.status(status >= 400 && status < 500 ? status : 400).json({
     errors: [
       {

@@ -4,8 +4,10 @@ import type { Authenticator } from '../auth/authenticator';
 import type { ContextSources } from '../graphql/context';
 import type { ErrorFormatter } from '../graphql/format-error';
 import type { QueryLimits } from '../graphql/protection';
+import type { Logger } from '../logger';
+import type { Metrics } from '../telemetry/metrics';
 
-/** What HTTP and WebSocket share: one schema, one authenticator, one error boundary, the same limits. */
+/** What HTTP and WebSocket share: one schema, one authenticator, one error boundary, the same limits, one log and one set of metrics. */
 export interface TransportOptions {
   schema: GraphQLSchema;
   httpServer: Server;
@@ -16,4 +18,8 @@ export interface TransportOptions {
   production: boolean;
   /** Unset: any origin outside production, none in production. */
   corsOrigins: string[] | undefined;
+  /** Where each request's and each socket's line goes. */
+  logger: Logger;
+  /** NO_METRICS when /metrics is not served. */
+  metrics: Metrics;
 }

@@ -8,8 +8,9 @@ import type { Authenticated } from '../auth/authenticator';
 import { UnauthenticatedError } from '../chat/errors';
 import { RowReader } from '../chat/reading/row-reader';
 import { createContext } from '../graphql/context';
-import { isDatabaseUnavailable } from '../graphql/format-error';
+import { unavailableDependency } from '../graphql/format-error';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost } from '../graphql/protection';
+import { OPERATION_LABELS } from '../telemetry/metrics';
 import { originAllowed } from './http';
 import { ReplayGate } from '../realtime/replay-gate';
 import { replayCost, replaysFirst, SubscriptionBudget, type Reservation } from './subscription-budget';
@@ -51,11 +52,15 @@ interface ConnectionState {
   expiryTimer?: NodeJS.Timeout;
   /** The budget reservation of each live subscription, by id. */
   reservations: Map<string, Reservation>;
+  /** When onConnect accepted the socket (its open log line and gauge); unset: never accepted. */
+  openedAt?: number;
+  /** Each running operation's metrics label and type, by id. */
+  operations: Map<string, { operation: string; type: string }>;
 }
 
 const stateOf = (extra: unknown): ConnectionState => {
   const holder = extra as { state?: ConnectionState };
-  return (holder.state ??= { closed: false, counted: false, reservations: new Map() });
+  return (holder.state ??= { closed: false, counted: false, reservations: new Map(), operations: new Map() });
 };
 
 function sameHost(origin: string | undefined, host: string | undefined): boolean {
@@ -118,6 +123,23 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e)) as unknown as GraphQLError[];
 
+  const { logger, metrics } = options;
+  /** Counts an operation that starts (OK) or is refused at once (the first error's code). */
+  const counted = (operation: string, type: string, errors?: readonly GraphQLError[]): GraphQLError[] | undefined => {
+    if (metrics.enabled) {
+      const errorCodes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+      metrics.operation({ transport: 'ws', operation, type, outcome: errorCodes[0] ?? 'OK', errorCodes });
+    }
+    return errors as GraphQLError[] | undefined;
+  };
+  /** Ends what a socket's operation holds in the metrics, once. */
+  const ended = (state: ConnectionState, id: string) => {
+    const running = state.operations.get(id);
+    if (!running) return;
+    state.operations.delete(id);
+    if (running.type === 'subscription') metrics.subscriptionEnded();
+  };
+
   const releaseSlot = (state: ConnectionState) => {
     if (!state.counted || !state.auth) return;
     state.counted = false;
@@ -145,7 +167,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
           // one formatter; 1013 Try Again Later is one graphql-ws's client retries, 1011 it does not.
           const { message } = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
           const reason = Buffer.byteLength(message) <= 123 ? message : message.slice(0, 80); // a close reason holds 123 bytes
-          ctx.extra.socket.close(isDatabaseUnavailable(error) ? 1013 : 1011, reason);
+          ctx.extra.socket.close(unavailableDependency(error) ? 1013 : 1011, reason);
           return false;
         }
         // The socket may have closed while the token was checked: then it takes no slot (onClose has run).
@@ -159,6 +181,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         socketsPerUser.set(userId, open + 1);
         state.auth = auth;
         state.counted = true;
+        state.openedAt = Date.now();
+        metrics.socketOpened();
+        logger.info({ transport: 'ws', userId }, 'socket opened');
         const expiresAt = auth.expiresAt;
         if (expiresAt) {
           const ms = Math.max(0, expiresAt.getTime() - Date.now());
@@ -167,30 +192,47 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         }
         return true;
       },
-      onClose: (ctx) => {
+      onClose: (ctx, code, reason) => {
         const state = stateOf(ctx.extra);
         state.closed = true;
         clearTimeout(state.expiryTimer);
         releaseSlot(state);
         for (const reservation of state.reservations.values()) reservation.release();
         state.reservations.clear();
+        for (const id of [...state.operations.keys()]) ended(state, id);
+        const opened = state.openedAt !== undefined;
+        metrics.socketClosed(code ?? 1005, opened);
+        logger.info(
+          {
+            transport: 'ws',
+            userId: state.auth?.actor.id ?? null,
+            code: code ?? null,
+            ...(reason && { reason }),
+            durationMs: opened ? Date.now() - (state.openedAt as number) : null,
+          },
+          'socket closed',
+        );
       },
       onSubscribe: (ctx, id, payload) => {
+        const invalid = OPERATION_LABELS.invalid;
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-          return [new GraphQLError(`At most ${maxSubscriptions} subscriptions per socket`, { extensions: { code: 'BAD_USER_INPUT' } })];
+          return counted(invalid, '', [new GraphQLError(`At most ${maxSubscriptions} subscriptions per socket`, { extensions: { code: 'BAD_USER_INPUT' } })]);
         }
         const tooLarge = documentSizeError(payload.query, options.limits);
-        if (tooLarge) return [tooLarge];
+        if (tooLarge) return counted(invalid, '', [tooLarge]);
         let checked = documents.get(payload.query);
         if (!checked) documents.set(payload.query, (checked = parseAndValidate(payload.query)));
-        if (checked.errors) return checked.errors;
+        if (checked.errors) return counted(invalid, '', checked.errors);
         const { document } = checked;
-        if (!getOperationAST(document, payload.operationName)) {
-          return [new GraphQLError('Unable to identify operation', { extensions: { code: 'BAD_USER_INPUT' } })];
+        const operationAst = getOperationAST(document, payload.operationName);
+        if (!operationAst) {
+          return counted(invalid, '', [new GraphQLError('Unable to identify operation', { extensions: { code: 'BAD_USER_INPUT' } })]);
         }
+        const label = metrics.operationLabel(operationAst.name?.value, true);
+        const type = operationAst.operation;
         const cost = queryCost(options.schema, document, payload.variables ?? undefined, payload.operationName);
         const tooCostly = costError(cost, options.limits);
-        if (tooCostly) return [tooCostly];
+        if (tooCostly) return counted(label, type, [tooCostly]);
         const state = stateOf(ctx.extra);
         const auth = state.auth as Authenticated;
         const userId = auth.actor.id;
@@ -199,7 +241,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const live = cost ?? 1;
         const key = replays ? `${id}\u0000replay:${(replayCount += 1)}` : subscriptionKey(payload.query, payload.operationName, payload.variables, id);
         const reserved = budget.reserve(userId, key, replays ? replayCost(live) : live);
-        if (reserved instanceof GraphQLError) return [reserved];
+        if (reserved instanceof GraphQLError) return counted(label, type, [reserved]);
         state.reservations.get(id)?.release();
         state.reservations.set(id, reserved);
         const contextValue = createContext(options.sources, { auth });
@@ -212,6 +254,10 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
             };
           };
         }
+        counted(label, type);
+        ended(state, id);
+        state.operations.set(id, { operation: label, type });
+        if (type === 'subscription') metrics.subscriptionStarted();
         return {
           schema: options.schema,
           document,
@@ -224,10 +270,15 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const state = stateOf(ctx.extra);
         state.reservations.get(id)?.release();
         state.reservations.delete(id);
+        ended(state, id);
       },
-      onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => {
+      onNext: (ctx, id, _payload, _args, result: ExecutionResult) => {
+        const running = metrics.enabled ? stateOf(ctx.extra).operations.get(id) : undefined;
+        if (running?.type === 'subscription') metrics.delivered();
         if (!result.errors?.length) return undefined;
-        return { ...result, errors: format(result.errors) };
+        const errors = format(result.errors);
+        if (running) metrics.operationErrors('ws', running.operation, errors.map((e) => String(e.extensions?.code)));
+        return { ...result, errors };
       },
       // Errors returned by onSubscribe (limits, validation) are formatted here, like every other.
       onError: (_ctx, _id, _payload, errors) => format(errors),

@@ -5,6 +5,7 @@ import type { Member } from '../members/member.entity';
 import type { Message } from '../messages/message.entity';
 import type { InboxExtras } from '../rooms/room.repository';
 import type { Room } from '../rooms/room.entity';
+import type { UserView } from '../users/user.entity';
 import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import { requireIntInRange, requireUuid } from '../validation';
@@ -152,6 +153,18 @@ export class ViewerReader {
     this.rows.primeUsers(page.senders);
     this.rows.primeMessages(page.messages);
     return page.messages;
+  }
+
+  /**
+   * A user as the actor may see them by id alone (another service's reference
+   * to them, through a supergraph): the name and company of users of the
+   * actor's own company (the ones rooms could show them), and of nobody else,
+   * whose id answers as a user who never called the API would. An id is no oracle.
+   */
+  async user(userId: string): Promise<UserView> {
+    const id = requireUuid('id', userId);
+    const user = await this.rows.user(id);
+    return user && user.companyId === this.actor.companyId ? user : { id, displayName: null, companyId: null };
   }
 
   /** A message of a room the actor may see; otherwise NOT_FOUND (one statement either way). */

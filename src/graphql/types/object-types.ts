@@ -1,6 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { DateTime } from '../scalars';
-import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import { listBound } from '../list-bounds';
 import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums';
 
@@ -13,8 +13,11 @@ import { MemberRole, MembershipEventKind, MessageType, RoomType } from './enums'
  * Field resolvers type their @Root as the domain record (an interface, so its
  * reflected type is Object): type-graphql then passes the record on as it is,
  * instead of copying it into a new instance of the class for every field.
+ * `@key` makes User, Room and Message entities of the Federation subgraph
+ * (src/graphql/subgraph.ts); the default schema's printed SDL does not show it.
  */
 
+@Directive('@key(fields: "id")')
 @ObjectType('User', { description: 'A person known to the chat service, identified by the `sub` claim of their token.', simpleResolvers: true })
 export class UserObject {
   @Field(() => ID)
@@ -27,6 +30,7 @@ export class UserObject {
   companyId: string | null;
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType('Room', { simpleResolvers: true })
 export class RoomObject {
   @Field(() => ID)
@@ -77,6 +81,7 @@ export class MemberObject {
   userId: string;
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType('Message', { simpleResolvers: true })
 export class MessageObject {
   @Field(() => ID)
