@@ -24,12 +24,16 @@ export function changeRepository(dataSource: DataSource, db: Database) {
      * The newest committed version. Taken under the version lock in shared mode:
      * a writer holds it exclusively from taking its number to committing, so once
      * it is ours, no number up to the sequence's value is still uncommitted.
+     * Always on the primary: a standby's copy of the sequence runs up to 32
+     * numbers ahead, before their transactions commit, and its lock waits for no writer.
      */
     async currentVersion(): Promise<string> {
       const [row] = await db.on(this.manager).query<{ version: string }>(
         `SELECT s.last_value::text AS version
          FROM (SELECT pg_advisory_xact_lock_shared(${VERSION_LOCK_KEY})::text AS held) AS version_lock
          CROSS JOIN LATERAL (SELECT last_value FROM change_version_seq WHERE version_lock.held IS NOT DISTINCT FROM version_lock.held) AS s`,
+        [],
+        { primary: true },
       );
       return row.version;
     },
