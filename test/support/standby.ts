@@ -16,6 +16,8 @@ const run = promisify(execFile);
  */
 export interface Standby {
   port: number;
+  /** Its postmaster (the benchmark sums the CPU of it and its children). */
+  postmasterPid: number;
   /** `database` on the standby (the URL's path), e.g. the run's test database. */
   url(database: string): string;
   /** Stops applying WAL (it still receives it): the standby falls behind on purpose. */
@@ -250,6 +252,7 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
 
   const standby: Standby = {
     port,
+    postmasterPid,
     url,
     pause: async () => {
       await onStandby('SELECT pg_wal_replay_pause()');
