@@ -14,7 +14,7 @@ import { Pool, type PoolConfig } from 'pg';
  *   runs on the primary. A statement that must see the primary's own state
  *   (a sequence's value) says so (`StatementOptions.primary`).
  * - **Freshness, measured.** Every `pollMs` the primary's WAL insert position is
- *   read (a sample: when it was asked, and the position), then each replica's
+ *   read (a sample: when it was asked, and the position), and each replica's
  *   replay position. A replica that has replayed up to a sample holds every
  *   commit acknowledged before that sample was asked: it is "fresher than" that
  *   moment. It is read only while that moment is at most `maxLagMs` ago, while it
@@ -58,7 +58,7 @@ export interface ReplicaStatus {
   inUse: boolean;
   /** `replaying` (in use), `lagging` (older than the bound), `down` (not answering), `not a standby`, `another cluster`, `starting`. */
   state: 'replaying' | 'lagging' | 'down' | 'not a standby' | 'another cluster' | 'starting';
-  /** How old its data may be, in ms (an upper bound, within one poll); null before it was measured. */
+  /** How old its data may be, in ms (an upper bound: it includes up to a round of polls); null before it was measured. */
   lagMs: number | null;
   /** WAL bytes the primary had written past its replay position at the last poll. */
   lagBytes: number | null;
@@ -106,7 +106,10 @@ export class Replica {
   fresherThan = -Infinity;
   answering = false;
   problem: 'not a standby' | 'another cluster' | null = null;
+  /** Its last replay position (null: it is not in recovery). */
   replayed: bigint | null = null;
+  /** Its cluster's system_identifier, from its last poll. */
+  system: string | null = null;
   lastError: string | undefined;
   polling = false;
   measured = false;
@@ -261,11 +264,18 @@ export class ReadReplicas {
     this.report(replica);
   }
 
+  /**
+   * One round: the primary's position and each replica's replay position, asked
+   * at once. A replica is fresh as of the newest primary sample at or below its
+   * last replay position, whether that sample was taken before or after it
+   * (replay only moves forward), so a round costs the slower of the two, not both.
+   */
   private async poll(first = false): Promise<void> {
-    await this.samplePrimary();
-    const polls = this.replicas.filter((r) => !r.polling).map((r) => this.pollReplica(r));
-    // The first round is awaited; later ones run on their own, so a replica that hangs delays no other.
-    if (first) await Promise.all(polls);
+    const primary = this.samplePrimary();
+    const replicas = this.replicas.filter((r) => !r.polling).map((r) => this.pollReplica(r));
+    // The first round is awaited whole (a server starts with its replicas measured); later ones are not
+    // waited for, so a replica that hangs delays no other, nor the next round.
+    await (first ? Promise.all([primary, ...replicas]) : primary);
     const now = performance.now();
     for (const [user, at] of this.lastWrite) if (now - at > this.maxLagMs) this.lastWrite.delete(user);
     if (!this.closed) {
@@ -280,11 +290,12 @@ export class ReadReplicas {
       const { rows } = await this.primary.query<{ position: string; system: string }>(PRIMARY_POLL);
       this.primarySystem = rows[0].system;
       this.samples.push({ at, position: BigInt(rows[0].position) });
+      // Samples older than the bound can make a replica fresh enough for nothing; the latest one is kept.
+      while (this.samples.length > 1 && at - this.samples[0].at > this.maxLagMs + this.pollMs) this.samples.shift();
+      for (const replica of this.replicas) this.refresh(replica);
     } catch {
       // No sample: replicas cannot be shown fresh, so they age out of use while the primary does not answer.
     }
-    // Samples older than the bound can only make a replica fresh enough for nothing; the latest one is kept.
-    while (this.samples.length > 1 && at - this.samples[0].at > this.maxLagMs + this.pollMs) this.samples.shift();
   }
 
   private async pollReplica(replica: Replica): Promise<void> {
@@ -292,20 +303,10 @@ export class ReadReplicas {
     try {
       const { rows } = await replica.probe.query<{ standby: boolean; replayed: string | null; system: string }>(REPLICA_POLL);
       const [row] = rows;
-      const otherCluster = this.primarySystem !== null && row.system !== this.primarySystem;
-      replica.problem = !row.standby || row.replayed === null ? 'not a standby' : otherCluster ? 'another cluster' : null;
-      if (replica.problem === null) {
-        const replayed = BigInt(row.replayed as string);
-        replica.replayed = replayed;
-        // The newest sample it has replayed up to (positions only grow with time).
-        for (let i = this.samples.length - 1; i >= 0; i--) {
-          if (this.samples[i].position <= replayed) {
-            replica.fresherThan = Math.max(replica.fresherThan, this.samples[i].at);
-            break;
-          }
-        }
-      }
+      replica.system = row.system;
+      replica.replayed = row.standby && row.replayed !== null ? BigInt(row.replayed) : null;
       replica.answering = true;
+      this.refresh(replica);
     } catch (error) {
       replica.answering = false;
       replica.lastError = (error as Error).message;
@@ -313,6 +314,21 @@ export class ReadReplicas {
       replica.measured = true;
       replica.polling = false;
       this.report(replica);
+    }
+  }
+
+  /** Its problem, if any, and how fresh it is: the newest sample at or below its replay position (positions only grow with time). */
+  private refresh(replica: Replica): void {
+    if (replica.system === null) return;
+    replica.problem =
+      replica.replayed === null ? 'not a standby' : this.primarySystem !== null && replica.system !== this.primarySystem ? 'another cluster' : null;
+    if (replica.problem !== null || this.primarySystem === null) return;
+    const replayed = replica.replayed as bigint;
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      if (this.samples[i].position <= replayed) {
+        replica.fresherThan = Math.max(replica.fresherThan, this.samples[i].at);
+        return;
+      }
     }
   }
 
