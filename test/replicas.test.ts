@@ -196,6 +196,11 @@ describe('read replicas', function () {
       const own = await sentBy(server, () => ok<History>(server.url, HISTORY, { roomId }, writer.token));
       expect(contents(own.result), "the writer's read right after the write").to.deep.equal(['mine', 'before']);
       expect(own.replica, "the writer's read").to.equal(0);
+      // Rounds of polls later the replica answers, but has not replayed the write: still the primary for the writer.
+      await sleep(500);
+      const polled = await sentBy(server, () => ok<History>(server.url, HISTORY, { roomId }, writer.token));
+      expect(contents(polled.result), "the writer's read 500 ms later").to.deep.equal(['mine', 'before']);
+      expect(polled.replica).to.equal(0);
       // The replica really is behind: a user who did not write is still served from it, without the message.
       const other = await sentBy(server, () => ok<History>(server.url, HISTORY, { roomId }, reader.token));
       expect(other.replica, "another user's read").to.equal(1);
@@ -224,6 +229,11 @@ describe('read replicas', function () {
       const me = first.result.room.members.find((m) => m.user.id === newcomer.id);
       expect(me?.user.displayName).to.equal('Newcomer');
       expect(first.replica).to.equal(0);
+      // Rounds of polls later: still the primary for them (the paused replica never replayed their row).
+      await sleep(500);
+      const later = await sentBy(server, () => ok<{ room: { members: { user: { id: string; displayName: string | null } }[] } }>(server.url, MEMBERS, { id: roomId }, newcomer.token));
+      expect(later.replica).to.equal(0);
+      expect(later.result.room.members.find((m) => m.user.id === newcomer.id)?.user.displayName).to.equal('Newcomer');
       // The owner did not write since: the replica (without the name) serves them.
       const owners = await sentBy(server, () => ok<{ room: { members: { user: { id: string; displayName: string | null } }[] } }>(server.url, MEMBERS, { id: roomId }, owner.token));
       expect(owners.replica).to.be.greaterThan(0);
@@ -285,7 +295,9 @@ describe('read replicas', function () {
       await new Promise<void>((resolve, reject) => {
         client.subscribe({ query: SEND_OVER_SOCKET, variables: { input: { roomId, content: 'over the socket' } } }, { next: () => {}, error: reject, complete: resolve });
       });
-      // The member's next HTTP read shows their socket write (from the primary); the owner's still comes from the paused replica.
+      // The member's HTTP reads, rounds of polls later, show their socket write (from the primary); the owner's still come from
+      // the paused replica.
+      await sleep(500);
       const own = await sentBy(server, () => ok<History>(server.url, HISTORY, { roomId }, member.token));
       expect(own.replica).to.equal(0);
       expect(contents(own.result)[0]).to.equal('over the socket');
