@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/token';
 import { startStandby, type Standby } from '../test/support/standby';
@@ -261,6 +262,8 @@ runOnScratchDatabase('chat_replicas', async (url) => {
     const wBytes = summary(writeLag.bytes);
     const wServerMs = summary(writeLag.serverMs);
     console.log('');
+    // The machine is shared: its load says how much the figures can be trusted.
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (${ROUNDS} rounds)`);
     console.log(`history page (50 messages, 10 connections), medians of ${ROUNDS} runs of ${SECONDS} s:`);
     console.log(`  primary only   ${fmt(rpsA)} req/s  p50 ${fmt(m(0, (r) => r.p50), 2)} ms  p99 ${fmt(m(0, (r) => r.p99), 2)} ms  server CPU ${fmt(m(0, (r) => r.serverCpuMs), 3)} ms/page`);
     console.log(
