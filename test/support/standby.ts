@@ -1,8 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 
@@ -53,12 +53,23 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-/** Where the server's own binaries are (Debian: /usr/lib/postgresql/<major>/bin); PG_BINDIR overrides. */
+/**
+ * Where pg_basebackup and pg_ctl of the server's own version are: PG_BINDIR, else
+ * beside the server's binary (a server on this host: /proc/<its backend>/exe),
+ * else Debian's /usr/lib/postgresql/<major>/bin, else the PATH.
+ */
 async function binDir(admin: Client): Promise<string> {
   if (process.env.PG_BINDIR) return process.env.PG_BINDIR;
-  const { rows } = await admin.query<{ major: string }>(`SELECT (current_setting('server_version_num')::int / 10000)::text AS major`);
-  const debian = `/usr/lib/postgresql/${rows[0].major}/bin`;
-  return existsSync(join(debian, 'pg_ctl')) ? debian : '';
+  const { rows } = await admin.query<{ major: string; pid: number }>(
+    `SELECT (current_setting('server_version_num')::int / 10000)::text AS major, pg_backend_pid() AS pid`,
+  );
+  const candidates = [`/usr/lib/postgresql/${rows[0].major}/bin`];
+  try {
+    candidates.unshift(dirname(readlinkSync(`/proc/${rows[0].pid}/exe`)));
+  } catch {
+    // not on this host, or not Linux
+  }
+  return candidates.find((dir) => existsSync(join(dir, 'pg_basebackup')) && existsSync(join(dir, 'pg_ctl'))) ?? '';
 }
 
 function portIsFree(port: number): Promise<boolean> {
