@@ -7,10 +7,12 @@ import { mintDevelopmentToken } from './auth/dev-tokens';
 import type { JwksOptions } from './auth/jwks';
 import { TokenVerifier } from './auth/token';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
+import type { UserRepository } from './chat/users/user.repository';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import { databaseReachable, openDatabase } from './db/data-source';
+import type { ReadReplicas } from './db/read-replicas';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
@@ -68,6 +70,21 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * The users repository, but writing a token's claims (on a user's first request
+ * to this server, or when their claims change) is that user's write: with read
+ * replicas, their reads wait for a replica that has replayed it.
+ */
+function claimsWriteFence(users: UserRepository, replicas: ReadReplicas): UserRepository {
+  const fenced = Object.create(users) as UserRepository;
+  fenced.upsertFromClaims = async (id, displayName, companyId) => {
+    const row = await users.upsertFromClaims(id, displayName, companyId);
+    replicas.wrote(id);
+    return row;
+  };
+  return fenced;
+}
+
 /** The composition root: data source, repositories, services, schema, Apollo, graphql-ws. */
 export async function createApp({ config, logger, ...options }: AppOptions): Promise<App> {
   let embedded: EmbeddedDatabase | null = null;
@@ -89,7 +106,12 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     onQueryError: (error) => logger.debug({ message: error.message }, 'statement failed'),
     onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
     countStatements: options.reportStatements,
+    readUrls: config.databaseReadUrls,
+    maxReadLagMs: config.databaseReadMaxLagMs,
+    onReplicaChange: (status) =>
+      status.inUse ? logger.info({ replica: status }, 'read replica in use') : logger.warn({ replica: status }, 'read replica not in use: its reads go to the primary'),
   });
+  const { replicas } = db;
 
   const { redis } = config;
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
@@ -97,7 +119,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const repos = createRepositories(db);
   const services = createServices(repos, bus, config.rateLimits, config.cursorSecret);
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
-  const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), repos.users);
+  const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), replicas ? claimsWriteFence(repos.users, replicas) : repos.users);
   const schema = buildChatSchema();
   const formatError = createErrorFormatter({ logger, production: config.production });
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
@@ -139,6 +161,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     maxSocketsPerUser: options.maxSocketsPerUser,
     keepAliveMs: options.keepAliveMs,
     onExecution: () => (stats.subscriptionExecutions += 1),
+    onWrite: replicas ? (userId) => replicas.wrote(userId) : undefined,
   });
   const { app, apollo } = await createHttpApp({
     ...transports,
@@ -154,6 +177,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       if (bus.broker.ping) checks.redis = await bus.broker.ping();
       return checks;
     },
+    // A replica out of use leaves the server ready: its reads go to the primary.
+    readyDetails: replicas ? () => ({ replicas: replicas.status() }) : undefined,
+    replicas: replicas ?? undefined,
     plugins: [
       {
         async serverWillStart() {
@@ -180,6 +206,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       await apollo.stop();
       await bus.close();
       await dataSource.destroy();
+      await replicas?.close();
       if (embedded) await embedded.stop();
     })());
 

@@ -11,6 +11,10 @@ export interface Config {
   port: number;
   /** Unset: an embedded PostgreSQL with its data under `./data` (never in production: required there). */
   databaseUrl: string | undefined;
+  /** DATABASE_READ_URLS: streaming standbys of DATABASE_URL that pure reads may use. @default [] */
+  databaseReadUrls: string[];
+  /** DATABASE_READ_MAX_LAG_MS: a replica whose data is older than this is not read. @default 1000 */
+  databaseReadMaxLagMs: number;
   /** REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster); unset: in-process pub/sub. */
   redis: RedisTarget | undefined;
   /**
@@ -175,6 +179,44 @@ function parseLogFormat(raw: string | undefined, production: boolean): LogFormat
   return value;
 }
 
+/** A URL as it may be shown: its password masked. */
+function redacted(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}
+
+/** DATABASE_READ_URLS: postgres:// URLs separated by commas, each a standby of DATABASE_URL. */
+function parseReadUrls(raw: string | undefined, databaseUrl: string | undefined): string[] {
+  const value = nonEmpty(raw);
+  if (value === undefined) return [];
+  const urls = value.split(',').map((u) => u.trim());
+  urls.forEach((url, i) => {
+    let valid = false;
+    try {
+      const parsed = new URL(url);
+      valid = (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') && parsed.hostname !== '';
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      throw new ConfigError(`DATABASE_READ_URLS must be postgres://host:port/database URLs separated by commas; item ${i + 1} is "${redacted(url)}"`);
+    }
+  });
+  if (databaseUrl === undefined) {
+    throw new ConfigError('DATABASE_READ_URLS needs DATABASE_URL (the primary the replicas stream from); the embedded PostgreSQL has no replicas');
+  }
+  return urls;
+}
+
+function parseMaxLag(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return 1_000;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 1 || ms > 600_000) {
+    throw new ConfigError(`DATABASE_READ_MAX_LAG_MS must be a whole number of milliseconds between 1 and 600000, got "${raw}"`);
+  }
+  return ms;
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
@@ -223,6 +265,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: parsePort(env.PORT),
     databaseUrl,
+    databaseReadUrls: parseReadUrls(env.DATABASE_READ_URLS, databaseUrl),
+    databaseReadMaxLagMs: parseMaxLag(env.DATABASE_READ_MAX_LAG_MS),
     redis: parseRedis(env),
     tokens: { secret, jwksUrl, issuer, audience, claims: parseClaimNames(env), requireExpiry: production },
     jwtSecretIsDefault: secretIsDefault,

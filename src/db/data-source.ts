@@ -1,6 +1,7 @@
-import { Client, type Pool } from 'pg';
+import { Client, type Pool, type PoolConfig } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { Database } from './database';
+import { ReadReplicas, type ReplicaStatus } from './read-replicas';
 import { chatEntities } from '../chat/entities';
 import { migrations } from './migrations';
 import { SnakeNamingStrategy } from './naming-strategy';
@@ -16,6 +17,25 @@ export interface DataSourceSettings {
   onPoolError?: (error: Error) => void;
   /** Count statements per request (tests, benchmarks). @default false */
   countStatements?: boolean;
+  /** Streaming standbys of `url` that pure reads may use (DATABASE_READ_URLS). @default [] */
+  readUrls?: string[];
+  /** A replica whose data is older than this is not read (DATABASE_READ_MAX_LAG_MS). @default 1000 */
+  maxReadLagMs?: number;
+  /** Told when a replica starts or stops being read. */
+  onReplicaChange?: (status: ReplicaStatus) => void;
+}
+
+/** What every connection says at its start, on the primary and on the replicas alike. */
+function connectionSettings(): PoolConfig {
+  return {
+    // A statement that never returns must not hold a request (or a row lock) forever.
+    statement_timeout: 15_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'chat-api',
+    // Timestamps are read as the API prints them (UTC ISO strings): the session speaks UTC.
+    options: '-c TimeZone=UTC',
+    types: driverTypes,
+  };
 }
 
 /**
@@ -41,15 +61,7 @@ export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'po
     poolSize: settings.poolSize ?? 20,
     // pg's pool emits 'error' when an idle client loses its server; unhandled, that would crash the process.
     poolErrorHandler: (error: Error) => settings.onPoolError?.(error),
-    extra: {
-      // A statement that never returns must not hold a request (or a row lock) forever.
-      statement_timeout: 15_000,
-      connectionTimeoutMillis: 5_000,
-      application_name: 'chat-api',
-      // Timestamps are read as the API prints them (UTC ISO strings): the session speaks UTC.
-      options: '-c TimeZone=UTC',
-      types: driverTypes,
-    },
+    extra: connectionSettings(),
   } as DataSourceOptions;
 }
 
@@ -84,19 +96,36 @@ async function migrateOnce(dataSource: DataSource, url: string): Promise<void> {
   }
 }
 
-/** Opens the pool, applies pending migrations, and wraps the pool for the repositories. */
+/**
+ * Opens the pool, applies pending migrations, wraps the pool for the
+ * repositories, and with read replicas opens theirs and measures them once
+ * (a replica that does not answer yet is left out of use, not an error).
+ */
 export async function openDatabase(settings: DataSourceSettings): Promise<OpenedDatabase> {
   const db = new Database({ onQueryError: settings.onQueryError, countStatements: settings.countStatements });
   const dataSource = new DataSource({ ...dataSourceOptions(settings), logger: db.typeOrmLogger() });
   await dataSource.initialize();
+  let replicas: ReadReplicas | null = null;
   try {
     await migrateOnce(dataSource, settings.url);
+    if (settings.readUrls?.length) {
+      replicas = new ReadReplicas({
+        primaryUrl: settings.url,
+        urls: settings.readUrls,
+        connection: connectionSettings(),
+        poolSize: settings.poolSize ?? 20,
+        maxLagMs: settings.maxReadLagMs,
+        onChange: settings.onReplicaChange,
+      });
+      await replicas.start();
+    }
   } catch (error) {
-    // The pool is not left open behind a server that will not start.
+    // The pools are not left open behind a server that will not start.
+    await replicas?.close();
     await dataSource.destroy().catch(() => {});
     throw error;
   }
-  return { dataSource, db: db.attach(dataSource) };
+  return { dataSource, db: db.attach(dataSource, replicas) };
 }
 
 /** True when the database answers a trivial statement (the readiness probe). */

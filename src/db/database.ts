@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { type DataSource, type EntityManager, type Logger as TypeOrmLogger, type QueryRunner } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { type ReadReplicas, type Replica, retryOnPrimary } from './read-replicas';
 import { currentStatementTally } from './statement-counter';
 
 /** Something hand-tuned statements run on: the pool, or one transaction's connection. */
@@ -19,6 +20,13 @@ export interface StatementOptions {
    * where a prepared statement's generic plan would be the wrong one for many.
    */
   planEachTime?: boolean;
+  /**
+   * Read on the primary even in a pure read (src/db/read-replicas.ts), and the
+   * rest of the request with it: the statement reads what a standby's copy gets
+   * wrong, a sequence's value (a standby sees it up to 32 numbers ahead, before
+   * the transactions that took them commit). @default false
+   */
+  primary?: boolean;
 }
 
 export interface DatabaseOptions {
@@ -37,6 +45,10 @@ export interface DatabaseOptions {
  * a transaction, on the same connection (`on(manager)`). It counts every
  * statement of either kind (statement budgets), and sends a statement again
  * when it met a pooled connection PostgreSQL had ended while it sat idle.
+ * With read replicas, a hand-tuned statement of a pure read (an HTTP query)
+ * outside a transaction goes to the replica `replicas` picks, and to the
+ * primary when it fails there for the replica's sake; TypeORM's API always
+ * runs on the primary.
  */
 export class Database implements Queryable {
   /** Statements sent since start, of either kind (tests and the benchmark read it). */
@@ -45,17 +57,20 @@ export class Database implements Queryable {
   /** Sees every statement before it is sent (the benchmark captures them); null: nobody looks. */
   observer: ((text: string, params: readonly unknown[]) => void) | null = null;
   private source: DataSource | null = null;
+  /** The read replicas pure reads may use (DATABASE_READ_URLS); null: every statement on the primary. */
+  replicas: ReadReplicas | null = null;
 
   constructor(private readonly options: DatabaseOptions = {}) {}
 
   /**
-   * Runs on `dataSource` from now on (once it is initialized). The Database
-   * exists first: TypeORM takes its logger (typeOrmLogger) when the data
-   * source is made.
+   * Runs on `dataSource` from now on (once it is initialized), and reads on
+   * `replicas` when given. The Database exists first: TypeORM takes its logger
+   * (typeOrmLogger) when the data source is made.
    */
-  attach(dataSource: DataSource): this {
+  attach(dataSource: DataSource, replicas: ReadReplicas | null = null): this {
     if (!(dataSource.driver instanceof PostgresDriver)) throw new Error('The chat API runs on PostgreSQL: the data source must be of type postgres');
     this.source = dataSource;
+    this.replicas = replicas;
     return this;
   }
 
@@ -75,6 +90,17 @@ export class Database implements Queryable {
   }
 
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options: StatementOptions = {}): Promise<T[]> {
+    if (options.primary) this.replicas?.pinPrimary();
+    const replica = this.replicas?.replicaFor() ?? null;
+    if (replica) {
+      try {
+        return await this.run<T>(replica.pool, text, params, options, replica);
+      } catch (error) {
+        // A read is the same on the primary: a replica's fault (gone, a recovery conflict) never fails the request.
+        if (!retryOnPrimary(error)) throw error;
+        this.replicas?.fellBack(replica, error);
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       const sentAt = performance.now();
       try {
@@ -140,7 +166,11 @@ export class Database implements Queryable {
   /** TypeORM's logger: every statement TypeORM sends is counted (and observed) like ours. */
   typeOrmLogger(): TypeOrmLogger {
     return {
-      logQuery: (query, parameters) => this.count(query, (parameters as unknown[] | undefined) ?? []),
+      logQuery: (query, parameters) => {
+        // TypeORM's API runs on the primary: the rest of a pure read follows it there (never an older state after a newer one).
+        this.replicas?.pinPrimary();
+        this.count(query, (parameters as unknown[] | undefined) ?? []);
+      },
       logQueryError: (error, query) => this.options.onQueryError?.(error instanceof Error ? error : new Error(String(error)), query),
       logQuerySlow: () => {},
       logSchemaBuild: () => {},
@@ -174,8 +204,9 @@ export class Database implements Queryable {
     }
   }
 
-  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}): Promise<T[]> {
+  private async run<T>(on: Pool | PoolClient, text: string, params: readonly unknown[], options: StatementOptions = {}, replica?: Replica): Promise<T[]> {
     this.count(text, params);
+    if (replica) replica.statements += 1;
     try {
       const name = this.nameOf(text, options);
       const result = await on.query<T & object>({ name, text, values: params as unknown[] } satisfies QueryConfig);

@@ -12,6 +12,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { GraphQLError, Kind, parse } from 'graphql';
 import type { Authenticated } from '../auth/authenticator';
 import { RateLimitedError, UnauthenticatedError } from '../chat/errors';
+import type { ReadReplicas } from '../db/read-replicas';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import { unavailableDependency } from '../graphql/format-error';
@@ -25,6 +26,10 @@ import type { TransportOptions } from './transport-options';
 export interface HttpOptions extends TransportOptions {
   /** Answers /ready: true when the database (and Redis, if used) answer. */
   ready: () => Promise<Record<string, boolean>>;
+  /** More for /ready to say that does not decide readiness (the read replicas). */
+  readyDetails?: () => Record<string, unknown>;
+  /** Read replicas: a query operation's reads may go to one (src/db/read-replicas.ts). */
+  replicas?: ReadReplicas;
   /** Adds `extensions.sqlStatements` to responses (tests measure statement budgets with it). */
   reportStatements?: boolean;
   /** Apollo plugins that must join the drain (the WebSocket server's). */
@@ -86,6 +91,27 @@ function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext>
 }
 
 /**
+ * Which database a request reads (src/db/read-replicas.ts): the primary, until
+ * Apollo has resolved the operation and it is a query (a pure read: its reads
+ * may go to a replica). A mutation is its caller's write: when it ends, their
+ * reads wait for a replica that has replayed it.
+ */
+function readRoute(replicas: ReadReplicas): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'query') replicas.pureRead();
+        },
+        async willSendResponse({ operation }) {
+          if (operation?.operation === 'mutation') replicas.scopeWrote();
+        },
+      };
+    },
+  };
+}
+
+/**
  * Origins allowed by CORS_ORIGINS; unset means any outside production and none
  * in it (production needs an explicit list). Same-origin HTTP requests never
  * need CORS; WebSocket handshakes carry an Origin even then, so a page served
@@ -127,6 +153,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       unavailableStatus,
       queryCostLimit(options.limits),
       ...(options.reportStatements ? [statementReport] : []),
+      ...(options.replicas ? [readRoute(options.replicas)] : []),
       ...(options.plugins ?? []),
     ],
   });
@@ -142,7 +169,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
   app.get('/ready', async (_req, res) => {
     const checks = await options.ready();
     const ok = Object.values(checks).every(Boolean);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks, ...options.readyDetails?.() });
   });
   if (options.metrics.enabled) app.get('/metrics', metricsRoute(options));
   // One CORS policy (CORS_ORIGINS) for every browser-facing route.
@@ -175,6 +202,9 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
     },
     authenticateFirst(options),
+    // The request's read scope (the caller; the primary until its operation is known to be a query): only with replicas,
+    // AsyncLocalStorage taxes every promise.
+    ...(options.replicas ? [readScope(options.replicas)] : []),
     // Count each request's statements (tests, benchmarks): AsyncLocalStorage taxes every promise, so only when asked.
     ...(options.reportStatements ? [(_req: unknown, _res: unknown, next: () => void) => void countStatements(() => next())] : []),
     expressMiddleware(apollo, {
@@ -183,6 +213,11 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
   );
   app.use(bodyErrors);
   return { app, apollo };
+}
+
+/** Runs the rest of the request in a read scope of its caller (src/db/read-replicas.ts). */
+function readScope(replicas: ReadReplicas): RequestHandler {
+  return (_req, res, next) => replicas.run((res.locals.requestAuth as RequestAuth).auth?.actor.id ?? null, () => next());
 }
 
 /** Root fields introspection answers; a document of only these may be sent without a token outside production (Sandbox). */

@@ -38,6 +38,8 @@ export interface WebSocketOptions extends TransportOptions {
   keepAliveMs?: number;
   /** Called once per execution of a subscription event (tests and benchmarks count them). */
   onExecution?: () => void;
+  /** Called when a mutation sent over the socket has run: its user wrote (read replicas wait for it). */
+  onWrite?: (userId: string) => void;
 }
 
 type CheckedDocument = { document: DocumentNode; errors?: undefined } | { errors: GraphQLError[]; document?: undefined };
@@ -265,6 +267,11 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
           variableValues: payload.variables,
           contextValue,
         };
+      },
+      onOperation: (ctx, _id, _payload, args) => {
+        if (options.onWrite && getOperationAST(args.document, args.operationName)?.operation === 'mutation') {
+          options.onWrite((stateOf(ctx.extra).auth as Authenticated).actor.id);
+        }
       },
       onComplete: (ctx, id) => {
         const state = stateOf(ctx.extra);

@@ -28,9 +28,13 @@ export function changeRepository(dataSource: DataSource, db: Database) {
   const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
   const MEMBER = columnsOf<Member>(dataSource.getMetadata(Member)).select('rm');
   return dataSource.getRepository(Message).extend({
-    /** The watermark now: every transaction below it has ended (the cursor of "now"). */
+    /**
+     * The watermark now: every transaction below it has ended (the cursor of
+     * "now"). Read on the primary: a standby's is as old as its replay, a cursor
+     * from it would only make the client read again what it has.
+     */
     async watermark(): Promise<string> {
-      const [row] = await db.on(this.manager).query<{ watermark: string }>(`SELECT ${WATERMARK}::text AS watermark`);
+      const [row] = await db.on(this.manager).query<{ watermark: string }>(`SELECT ${WATERMARK}::text AS watermark`, [], { primary: true });
       return row.watermark;
     },
 
