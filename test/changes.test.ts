@@ -251,6 +251,42 @@ describe('changes: an offline client catches up on everything', () => {
     expect(resumed.messages.map((m) => `${m.id}:${m.content}`)).to.include(`${a.id}:slow edit`);
   });
 
+  it('waits for a write in flight before a committed change rather than leave the change out; past the wait, says hasMore and brings it next', async () => {
+    const { owner, roomId } = await staffedRoom(server.url);
+    const m = await send(server.url, owner, roomId, 'a');
+    // A transaction that takes its id first (an older position than any change after it) and holds it open for `ms`.
+    const inFlight = (ms: number) =>
+      server.app.db.transaction(async (manager) => {
+        await manager.query(`SELECT chat_writing_xact()`);
+        await sleep(ms);
+      });
+    // The cursor of now, taken while an older write is in flight, names exactly what had committed: `a` is before it.
+    const before = inFlight(300);
+    await sleep(50);
+    const m2 = await send(server.url, owner, roomId, 'committed before now');
+    let cursor = (await changes(server, owner, null)).cursor;
+    await before;
+    expect((await changes(server, owner, cursor)).messages.map((x) => x.id)).to.not.include(m2.id);
+    const brief = inFlight(300);
+    await sleep(50);
+    await ok(server.url, EDIT, { id: m.id, c: 'edited behind a brief write' }, owner.token);
+    const waited = await changes(server, owner, cursor);
+    expect(waited.messages.map((x) => x.content)).to.deep.equal(['edited behind a brief write']);
+    expect(waited.hasMore).to.equal(false);
+    await brief;
+    cursor = waited.cursor;
+
+    const long = inFlight(2_500);
+    await sleep(50);
+    await ok(server.url, EDIT, { id: m.id, c: 'edited behind a long write' }, owner.token);
+    const startedAt = Date.now();
+    const heldBack = await changes(server, owner, cursor);
+    expect(Date.now() - startedAt, 'waited about HELD_BACK_WAIT_MS').to.be.within(900, 2_000);
+    expect(heldBack).to.deep.include({ messages: [], hasMore: true });
+    await long;
+    expect((await changes(server, owner, heldBack.cursor)).messages.map((x) => x.content)).to.deep.equal(['edited behind a long write']);
+  });
+
   it('pages changes in a constant number of statements, whatever their number', async () => {
     const { owner, member, roomId } = await staffedRoom(server.url);
     const since = (await changes(server, owner, null)).cursor;

@@ -150,7 +150,7 @@ export class ChatStreams {
     // Everything committed after `after` (live events follow the replay, so nothing waits for the watermark here).
     async function* changedAfter(after: Position, inRoom: string | null): AsyncGenerator<Delivery<Message>, void> {
       for (;;) {
-        const { rows: batch } = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom, 'committed');
+        const { rows: batch } = await self.repos.changes.messagesAfter(actor.id, actor.companyId, after, REPLAY_BATCH, inRoom);
         // A room the actor has left since is read from outside: as it was, nothing of it now.
         for (const message of batch) if (fresh(message)) yield { key: batch, payload: asSeenBy(message) };
         if (batch.length < REPLAY_BATCH) return;

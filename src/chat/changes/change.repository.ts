@@ -10,14 +10,13 @@ import { afterSql, type Position, WATERMARK } from './versions';
 export type ChangedMessage = Message & { roomLeft: boolean };
 
 /**
- * How far a read goes: `below` the statement's watermark (the changes feed,
- * whose cursor must never pass a change still in flight: src/chat/changes/versions.ts),
- * or everything committed (a stream's replay, which live events follow: a
- * change committing after the read reaches the stream as an event).
+ * Committed rows after a position, in position order, and the watermark of the
+ * statement that read them: the rows below it are final; one above it may yet
+ * have a change still in flight before it (src/chat/changes/versions.ts). The
+ * changes feed pages only below it; a stream's replay takes them all (live
+ * events follow it: a change committing after the read reaches the stream as
+ * an event).
  */
-export type Reach = 'watermark' | 'committed';
-
-/** Rows after a position, in position order, and the watermark of the statement that read them. */
 export interface ChangedAfter<T> {
   rows: T[];
   watermark: string;
@@ -29,20 +28,25 @@ export function changeRepository(dataSource: DataSource, db: Database) {
   const MEMBER = columnsOf<Member>(dataSource.getMetadata(Member)).select('rm');
   return dataSource.getRepository(Message).extend({
     /**
-     * The watermark now: every transaction below it has ended (the cursor of
-     * "now"). Read on the primary: a standby's is as old as its replay, a cursor
-     * from it would only make the client read again what it has.
+     * Where the order of changes stands now: `below`, the watermark (every
+     * transaction below it has ended), and `next`, the first transaction id not
+     * yet given (every change committed so far is below it). Read on the
+     * primary: a standby's is only as new as its replay, so a cursor from it
+     * would make the client read again what it has.
      */
-    async watermark(): Promise<string> {
-      const [row] = await db.on(this.manager).query<{ watermark: string }>(`SELECT ${WATERMARK}::text AS watermark`, [], { primary: true });
-      return row.watermark;
+    async now(): Promise<{ below: string; next: string }> {
+      const [row] = await db.on(this.manager).query<{ below: string; next: string }>(
+        `SELECT ${WATERMARK}::text AS below, pg_snapshot_xmax(pg_current_snapshot())::text AS next`,
+        [],
+        { primary: true },
+      );
+      return row;
     },
 
     /**
      * Messages changed after `since` (src/chat/changes/versions.ts: Position) in the rooms the user may see (the
      * visibility rule, src/chat/access/visibility.ts) or has left, those only up
-     * to the moment of leaving (`roomLeft`); optionally of one room; as far as
-     * `reach` says. One index range scan per room on (room_id, version_xid,
+     * to the moment of leaving (`roomLeft`); optionally of one room. One index range scan per room on (room_id, version_xid,
      * version), at most `limit` each, merged in position order.
      */
     async messagesAfter(
@@ -51,7 +55,6 @@ export function changeRepository(dataSource: DataSource, db: Database) {
       since: Position,
       limit: number,
       roomId: string | null = null,
-      reach: Reach = 'watermark',
     ): Promise<ChangedAfter<ChangedMessage>> {
       const rows = await db.on(this.manager).query<ChangedMessage & { watermark: string }>(
         `WITH w AS (SELECT ${WATERMARK} AS below),
@@ -66,19 +69,18 @@ export function changeRepository(dataSource: DataSource, db: Database) {
          FROM mine
          CROSS JOIN LATERAL (
            SELECT * FROM messages x
-           WHERE x.room_id = mine.room_id AND ${afterSql('x', '$3', '$4', '$8')}
-             AND (NOT $7 OR x.version_xid < (SELECT below FROM w))
+           WHERE x.room_id = mine.room_id AND ${afterSql('x', '$3', '$4', '$7')}
              AND (mine.is_active OR (x.version_xid, x.version) < (mine.left_xid, mine.left_version))
            ORDER BY x.version_xid, x.version LIMIT $5
          ) m
          RIGHT JOIN (SELECT 1) AS one ON true
          ORDER BY m.version_xid, m.version LIMIT $5`,
-        [userId, companyId, since.xid, since.version, limit, roomId, reach === 'watermark', since.floor],
+        [userId, companyId, since.xid, since.version, limit, roomId, since.floor],
       );
       return { rows: rows.filter((r) => r.id !== null).map(({ watermark: _w, ...m }) => m as ChangedMessage), watermark: rows[0].watermark };
     },
 
-    /** The user's own memberships (of rooms of their company) changed after `since`, in position order, below the watermark. */
+    /** The user's own memberships (of rooms of their company) changed after `since`, in position order. */
     async membershipsAfter(userId: string, companyId: string | null, since: Position, limit: number): Promise<ChangedAfter<Member>> {
       const rows = await db.on(this.manager).query<Member & { watermark: string }>(
         `WITH w AS (SELECT ${WATERMARK} AS below)
@@ -87,7 +89,7 @@ export function changeRepository(dataSource: DataSource, db: Database) {
          LEFT JOIN LATERAL (
            SELECT rm.* FROM room_members rm JOIN rooms r ON r.id = rm.room_id
            WHERE rm.user_id = $1 AND ${roomOfCompanySql('r', '$2')}
-             AND ${afterSql('rm', '$3', '$4', '$6')} AND rm.version_xid < (SELECT below FROM w)
+             AND ${afterSql('rm', '$3', '$4', '$6')}
            ORDER BY rm.version_xid, rm.version LIMIT $5
          ) rm ON true
          ORDER BY rm.version_xid, rm.version`,

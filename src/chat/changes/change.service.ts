@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import type { Member } from '../members/member.entity';
@@ -9,6 +10,19 @@ import type { CursorCodec } from './cursor';
 import { below, comparePositions, exactly, type Position, positionOf } from './versions';
 
 export const CHANGES_LIMIT = { min: 1, max: 500 };
+
+/** How long `changes` waits, at most, for writes in flight before committed changes (then it answers `hasMore`). */
+export const HELD_BACK_WAIT_MS = 1_000;
+
+/** Waits of 2, 4, 8... ms, `totalMs` in all: one per `next()`, done once the time is spent. */
+async function* backoff(totalMs: number): AsyncGenerator<void, void> {
+  for (let waited = 0, delay = 2; waited < totalMs; delay *= 2) {
+    const step = Math.min(delay, totalMs - waited);
+    await sleep(step);
+    waited += step;
+    yield;
+  }
+}
 
 /** A changed message as its reader may see it: from outside, when they have left its room since. */
 export function asSeenBy({ roomLeft, ...message }: ChangedMessage): Message {
@@ -56,33 +70,63 @@ export class ChangeService {
    * `since`, none and the cursor of now. Both lists stop below the lower of the
    * two reads' watermarks (a row above it may have a transaction still in
    * flight before it in the other list) and, when either had more, at the
-   * earlier of their last positions, so the next page repeats nothing;
-   * `hasMore` says a row was held back for the next page.
+   * earlier of their last positions, so the next page repeats nothing.
+   * A committed change behind a write still in flight is waited for, up to
+   * HELD_BACK_WAIT_MS; `hasMore` says a row was left for the next page.
    */
   async changes(actor: Actor, since: string | null, limit: number): Promise<ChangeBatch> {
     requireIntInRange('limit', limit, CHANGES_LIMIT.min, CHANGES_LIMIT.max);
-    if (since === null) {
-      return { messages: [], memberships: [], cursor: this.cursors.encode(below(await this.repos.changes.watermark())), hasMore: false };
-    }
+    if (since === null) return { messages: [], memberships: [], cursor: this.cursors.encode(await this.now()), hasMore: false };
     const from = this.cursors.decode(since, 'since');
-    const [messages, memberships] = await Promise.all([
-      this.repos.changes.messagesAfter(actor.id, actor.companyId, from, limit + 1),
-      this.repos.changes.membershipsAfter(actor.id, actor.companyId, from, limit + 1),
-    ]);
-    // Each read went up to its own statement's watermark; together they have read everything below the lower one.
-    const watermark = BigInt(messages.watermark) < BigInt(memberships.watermark) ? messages.watermark : memberships.watermark;
+    const waits = backoff(HELD_BACK_WAIT_MS);
+    for (;;) {
+      const [messages, memberships] = await Promise.all([
+        this.repos.changes.messagesAfter(actor.id, actor.companyId, from, limit + 1),
+        this.repos.changes.membershipsAfter(actor.id, actor.companyId, from, limit + 1),
+      ]);
+      // Each read saw its own statement's watermark; together they have read everything final below the lower one.
+      const watermark = BigInt(messages.watermark) < BigInt(memberships.watermark) ? messages.watermark : memberships.watermark;
+      const final = <T extends Parameters<typeof positionOf>[0]>(rows: T[]) => rows.filter((row) => BigInt(row.versionXid) < BigInt(watermark));
+      const lists = { messages: final(messages.rows), memberships: final(memberships.rows) };
+      const heldBack = lists.messages.length < messages.rows.length || lists.memberships.length < memberships.rows.length;
+      const full = lists.messages.length > limit || lists.memberships.length > limit;
+      // A committed change waits behind a write still in flight before it (usually for milliseconds):
+      // wait for it, within a bound, rather than answer without a change the caller may have just made.
+      if (heldBack && !full && !(await waits.next()).done) continue;
+      return this.page(from, lists, watermark, limit, heldBack);
+    }
+  }
+
+  /**
+   * The cursor of now: below every transaction that had an id when asked, once
+   * those still in flight have ended (waited for up to HELD_BACK_WAIT_MS, as a
+   * page waits), so it names exactly what had committed by the answer; past
+   * the wait, below the oldest in flight (the changes after it that had
+   * committed are then read again, never missed).
+   */
+  private async now(): Promise<Position> {
+    const { below: watermark, next } = await this.repos.changes.now();
+    let reached = watermark;
+    for (const waits = backoff(HELD_BACK_WAIT_MS); BigInt(reached) < BigInt(next) && !(await waits.next()).done; ) {
+      reached = (await this.repos.changes.now()).below;
+    }
+    return below(BigInt(reached) < BigInt(next) ? reached : next);
+  }
+
+  /** One page of `changes` from final rows (below `watermark`), up to `limit + 1` of each kind. */
+  private page(from: Position, lists: { messages: ChangedMessage[]; memberships: Member[] }, watermark: string, limit: number, heldBack: boolean): ChangeBatch {
     let bound = below(watermark);
     let cut = false;
     // When either list had more, both stop at the earlier of their last positions, so the next page repeats nothing.
-    for (const list of [messages.rows, memberships.rows]) {
+    for (const list of [lists.messages, lists.memberships]) {
       if (list.length > limit && comparePositions(positionOf(list[limit - 1]), bound) < 0) {
         bound = positionOf(list[limit - 1]);
         cut = true;
       }
     }
     const upTo = <T extends Parameters<typeof positionOf>[0]>(list: T[]) => list.filter((row) => comparePositions(positionOf(row), bound) <= 0);
-    const page = { messages: upTo(messages.rows), memberships: upTo(memberships.rows) };
-    const hasMore = page.messages.length < messages.rows.length || page.memberships.length < memberships.rows.length;
+    const page = { messages: upTo(lists.messages), memberships: upTo(lists.memberships) };
+    const hasMore = heldBack || page.messages.length < lists.messages.length || page.memberships.length < lists.memberships.length;
     return {
       // Rooms left, and memberships ended, are read from outside: what they were, nothing of the room since.
       messages: page.messages.map(asSeenBy),
