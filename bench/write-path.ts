@@ -1,5 +1,5 @@
 /**
- * The write path's ceiling in PostgreSQL, for the capacity model (README: Scale out):
+ * The write path's ceiling in PostgreSQL, for the capacity model (docs/scale.md):
  * our send statement (`messages.sendMessage`: visibility, rate limit,
  * the room's seq under its row lock, the change's position (no lock: src/chat/changes/versions.ts), the insert)
  * against a plain insert that takes only the room's seq (no version, no rate

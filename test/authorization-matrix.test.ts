@@ -9,8 +9,7 @@ import { ADD_MEMBERS, ADD_REACTION, EDIT, REMOVE_MEMBER, SET_TYPING } from './su
 
 /*
  * Who may do what: every Query, Mutation and Subscription field of the schema
- * against seven callers, as /work/shared/api/BEHAVIOUR.md and the README's
- * "Decisions where the spec was silent" say.
+ * against seven callers, as docs/behaviour.md and docs/decisions.md say.
  *
  *   owner          OWNER of the fixture's GROUP room
  *   admin          ADMIN of that room
