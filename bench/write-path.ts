@@ -5,6 +5,9 @@
  * against a plain insert that takes only the room's seq (no version, no rate
  * limit: what the baseline server does), by 20 concurrent callers for 5 s each:
  * into 20 rooms (one each), then all into ONE room (the per-room seq lock).
+ * Each caller sends as 100 users in turn, so the rate limit is the production
+ * default and admits every send (a limit of a billion per second instead
+ * would keep a hundred admissions in each user's window: work no deployment does).
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node -r @swc-node/register bench/write-path.ts
  * Creates and drops a throwaway database.
  */
@@ -16,6 +19,9 @@ import { MessageType } from '../src/chat/types';
 import { runOnScratchDatabase } from './lib/scratch-database';
 
 const CALLERS = 20;
+/** Senders per caller, taken in turn: at ~100 sends/s a caller's users stay within the production MESSAGE_RATE_LIMIT (20 per 10 s). */
+const USERS_PER_CALLER = 100;
+const LIMIT = { max: 20, windowSeconds: 10 };
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 
 const PLAIN_SEND = `
@@ -43,21 +49,23 @@ async function run(label: string, send: (caller: number, i: number) => Promise<u
 runOnScratchDatabase('chat_write_path', async (url) => {
   const { dataSource, db } = await openDatabase({ url });
   try {
-    const users = Array.from({ length: CALLERS }, () => randomUUID());
+    const users = Array.from({ length: CALLERS }, () => Array.from({ length: USERS_PER_CALLER }, () => randomUUID()));
     const rooms = Array.from({ length: CALLERS }, () => randomUUID());
-    await db.query(`INSERT INTO users (id, display_name) SELECT u, 'User' FROM unnest($1::uuid[]) u`, [users]);
+    const everyone = users.flat();
+    await db.query(`INSERT INTO users (id, display_name) SELECT u, 'User' FROM unnest($1::uuid[]) u`, [everyone]);
     await db.query(`INSERT INTO rooms (id, type, name, last_seq) SELECT r, 'GROUP', 'room', 0 FROM unnest($1::uuid[]) r`, [rooms]);
+    // Each caller's users in its own room, and all of them in the first (the one-room runs).
+    const memberships = users.flatMap((us, c) => us.flatMap((u) => (c === 0 ? [[rooms[0], u]] : [[rooms[c], u], [rooms[0], u]])));
     await db.query(
-      `INSERT INTO room_members (room_id, user_id, role, version) SELECT r, u, 'MEMBER', 0 FROM unnest($1::uuid[]) r, unnest($2::uuid[]) u`,
-      [rooms, users],
+      `INSERT INTO room_members (room_id, user_id, role, version) SELECT r, u, 'MEMBER', 0 FROM unnest($1::uuid[], $2::uuid[]) AS k(r, u)`,
+      [memberships.map((m) => m[0]), memberships.map((m) => m[1])],
     );
     const { messages } = createRepositories(db);
-    const limit = { max: 1_000_000_000, windowSeconds: 1 };
     const ours = (roomOf: (caller: number) => string) => (caller: number, i: number) =>
       messages.sendMessage(
         {
           roomId: roomOf(caller),
-          senderId: users[caller],
+          senderId: users[caller][i % USERS_PER_CALLER],
           senderCompanyId: null,
           type: MessageType.TEXT,
           content: `message ${i}`,
@@ -67,10 +75,10 @@ runOnScratchDatabase('chat_write_path', async (url) => {
           alsoInRoom: false,
           mentionIds: [],
         },
-        limit,
+        LIMIT,
       );
-    const plain = (roomOf: (caller: number) => string) => (caller: number, i: number) => db.query(PLAIN_SEND, [roomOf(caller), users[caller], `message ${i}`]);
-    console.log(`${CALLERS} callers, ${SECONDS} s per run, pool of 20 (the server's)`);
+    const plain = (roomOf: (caller: number) => string) => (caller: number, i: number) => db.query(PLAIN_SEND, [roomOf(caller), users[caller][i % USERS_PER_CALLER], `message ${i}`]);
+    console.log(`${CALLERS} callers, each sending as ${USERS_PER_CALLER} users in turn (MESSAGE_RATE_LIMIT ${LIMIT.max}/${LIMIT.windowSeconds} s, the default), ${SECONDS} s per run, pool of 20 (the server's)`);
     for (let round = 1; round <= 2; round++) {
       console.log(`round ${round}`);
       const plainMany = await run('plain insert (seq only), 20 rooms', plain((c) => rooms[c]));
