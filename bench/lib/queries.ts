@@ -1,4 +1,5 @@
 /** The documents a React client sends; the baseline answers the same JSON for each operationName. */
+import { ROOMS } from './seed';
 
 export const HISTORY = `query HistoryPage($roomId: ID!, $before: ID, $limit: Int!) {
   messages(roomId: $roomId, before: $before, limit: $limit) {
@@ -67,3 +68,6 @@ export function noisySubscription(variant: number | null): string {
 export function body(query: string, operationName: string, variables: Record<string, unknown>): string {
   return JSON.stringify({ query, operationName, variables });
 }
+
+/** A send into send room `room`, its clientId left for the load generator to fill in (`uniqueClientId`). */
+export const sendBody = (room: number) => body(SEND, 'Send', { input: { roomId: ROOMS.send(room), content: 'A message from the send benchmark', clientId: '__CLIENT_ID__' } });
