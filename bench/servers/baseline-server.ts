@@ -99,8 +99,8 @@ WITH mine AS (
   SELECT rm.room_id, rm.is_active, rm.left_version FROM room_members rm JOIN rooms r ON r.id = rm.room_id
   WHERE rm.user_id = $1 AND (rm.is_active OR rm.left_version IS NOT NULL) AND r.company_id IS NOT DISTINCT FROM $2::uuid),
 msgs AS (
-  SELECT m.id, m.seq, m.content, m.is_deleted, m.edited_at, m.version FROM mine
-  CROSS JOIN LATERAL (SELECT x.id, x.seq, x.content, x.is_deleted, x.edited_at, x.version FROM messages x
+  SELECT m.id, m.seq, m.content, m.is_deleted, m.edited_at, m.revision, m.version FROM mine
+  CROSS JOIN LATERAL (SELECT x.id, x.seq, x.content, x.is_deleted, x.edited_at, x.revision, x.version FROM messages x
     WHERE x.room_id = mine.room_id AND x.version > $3::bigint AND (mine.is_active OR x.version < mine.left_version)
     ORDER BY x.version LIMIT $4::int + 1) m
   ORDER BY m.version LIMIT $4::int + 1),
@@ -114,12 +114,12 @@ cut AS (
       CASE WHEN (SELECT count(*) FROM mems) > $4 THEN (SELECT version FROM mems ORDER BY version OFFSET $4::int - 1 LIMIT 1) END) AS until,
     (SELECT count(*) FROM msgs) > $4 OR (SELECT count(*) FROM mems) > $4 AS has_more),
 page AS (
-  SELECT 'm' AS kind, p.id, p.seq, p.content, p.is_deleted, p.edited_at, NULL::member_role AS role, NULL::boolean AS is_active, p.version
+  SELECT 'm' AS kind, p.id, p.seq, p.content, p.is_deleted, p.edited_at, p.revision, NULL::member_role AS role, NULL::boolean AS is_active, p.version
   FROM (SELECT msgs.* FROM msgs, cut WHERE cut.until IS NULL OR msgs.version <= cut.until ORDER BY msgs.version LIMIT $4) p
   UNION ALL
-  SELECT 'r', p.id, NULL, NULL, NULL, NULL, p.role, p.is_active, p.version
+  SELECT 'r', p.id, NULL, NULL, NULL, NULL, NULL, p.role, p.is_active, p.version
   FROM (SELECT mems.* FROM mems, cut WHERE cut.until IS NULL OR mems.version <= cut.until ORDER BY mems.version LIMIT $4) p)
-SELECT page.kind, page.id, page.seq, page.content, page.is_deleted, page.edited_at, page.role, page.is_active, page.version::text AS version, cut.has_more,
+SELECT page.kind, page.id, page.seq, page.content, page.is_deleted, page.edited_at, page.revision, page.role, page.is_active, page.version::text AS version, cut.has_more,
   CASE WHEN page.kind = 'm' THEN
     (SELECT coalesce(json_agg(json_build_object('reaction', s.reaction, 'count', s.n) ORDER BY s.first, s.first_id), '[]')
      FROM (SELECT reaction, count(*)::int AS n, min(created_at) AS first, min(id::text) AS first_id
@@ -234,7 +234,7 @@ const handlers: Record<string, Handler> = {
           content: r.content,
           isDeleted: r.is_deleted,
           editedAt: iso(r.edited_at),
-          version: cursors.encode(version),
+          version: cursors.encodeVersion(r.revision, version),
           reactions: r.reactions,
         });
       } else {
