@@ -274,12 +274,17 @@ export async function noisy(ctx: Context): Promise<Row[]> {
 
   // Each request attack on its own, three times (the first also parses, validates and compiles the
   // document), and F4 at the largest page (members(limit: 500)).
-  for (const n of [1, 2, 3]) await probe(`F2 search attacker (request ${n})`, f2.text);
-  for (const n of [1, 2, 3]) await probe(`F3 readBy attacker (request ${n})`, f3.text);
-  const f4max = subscriptions('noisy-f4-max', [{ token: attackerToken, subs: [{ query: membersAttack(0, 500), variables: { roomId: ROOMS.attackLive } }] }]);
-  const max = await f4max.open();
-  log(`  noisy F4 members attacker, members(limit: 500): ${max.live ? 'live' : max.refused ? `REFUSED (BAD_USER_INPUT: ${max.firstRefusal})` : `failed (${max.lastError})`}`);
-  await f4max.close();
+  try {
+    for (const n of [1, 2, 3]) await probe(`F2 search attacker (request ${n})`, f2.text);
+    for (const n of [1, 2, 3]) await probe(`F3 readBy attacker (request ${n})`, f3.text);
+    const f4max = subscriptions('noisy-f4-max', [{ token: attackerToken, subs: [{ query: membersAttack(0, 500), variables: { roomId: ROOMS.attackLive } }] }]);
+    const max = await f4max.open();
+    log(`  noisy F4 members attacker, members(limit: 500): ${max.live ? 'live' : max.refused ? `REFUSED (BAD_USER_INPUT: ${max.firstRefusal})` : `failed (${max.lastError})`}`);
+    await f4max.close();
+  } catch (error) {
+    await db.end();
+    throw error;
+  }
 
   const pairs: Pairs[] = attacks.map(() => ({ alone: [], with: [], got: [], poolAlone: [], poolWith: [], editsAlone: [], editsWith: [], machineAlone: [], machineWith: [], postgresAlone: [], postgresWith: [] }));
   // Open loop (up to 5 edits under way): the room sees ~10 edits/s however slow the server gets.
@@ -331,8 +336,8 @@ export async function noisy(ctx: Context): Promise<Row[]> {
     edits = await editor.stop();
     for (const group of ['noisy', 'noisy-f4', 'noisy-f6']) await ctx.ws.call('close', { group }, 60_000).catch(() => {});
     await (attackerHttp as Worker | null)?.stop();
+    await db.end();
   }
-  await db.end();
 
   // What one edit costs in statements, alone and with the first attacker listening: the editor stopped,
   // the server settled, one edit, then until every live subscription has its result and the pool is quiet.
