@@ -1,4 +1,5 @@
 /** The documents a React client sends; the baseline answers the same JSON for each operationName. */
+import { ROOMS } from './seed';
 
 export const HISTORY = `query HistoryPage($roomId: ID!, $before: ID, $limit: Int!) {
   messages(roomId: $roomId, before: $before, limit: $limit) {
@@ -64,6 +65,48 @@ export function noisySubscription(variant: number | null): string {
 }`;
 }
 
+/**
+ * The noisy scenario's attacks of issue 17, as the outside probe sent them.
+ * F2: a 100-word query (the word 'a', which every one of the room's 2,000-word
+ * messages says 2,000 times), 100 hits, under `aliases` aliases in one request.
+ */
+export function searchAttack(aliases: number): string {
+  const one = (k: number) => `s${k}: searchMessages(query: $q, limit: 100) { snippet }`;
+  return `query SearchAttack($q: String!) {\n  ${Array.from({ length: aliases }, (_, k) => one(k)).join('\n  ')}\n}`;
+}
+export const SEARCH_ATTACK_QUERY = Array(100).fill('a').join(' ');
+/** "A few aliases" of F2's search in one request, as the probe (and test/search.test.ts) sent it. */
+export const SEARCH_ATTACK_ALIASES = 3;
+/** F3's aliased readBy fields: 19, under the limit of 20 aliases per document. */
+export const READBY_ATTACK_ALIASES = 19;
+
+/** F3: a history page of 200 messages, each with its read count and `aliases` aliased first readers. */
+export function readByAttack(aliases: number): string {
+  const readers = Array.from({ length: aliases }, (_, k) => `r${k}: readBy(limit: 1) { id }`).join(' ');
+  return `query ReadByAttack($roomId: ID!) {\n  messages(roomId: $roomId, limit: 200) { id readCount ${readers} }\n}`;
+}
+
+/**
+ * F4: a room's members in a messageAdded subscription; `variant` makes the text
+ * distinct (an alias of `content`), `limit` null: the default page (100).
+ */
+export function membersAttack(variant: number, limit: number | null): string {
+  return `subscription MembersAttack($roomId: ID!) {
+  messageAdded(roomId: $roomId) {
+    id m${variant}: content
+    room { members${limit === null ? '' : `(limit: ${limit})`} { id user { id displayName } } }
+  }
+}`;
+}
+
+/** F6: messageAdded replaying the room from `since`. */
+export const REPLAY_ATTACK = `subscription ReplayAttack($roomId: ID!, $since: ID) {
+  messageAdded(roomId: $roomId, since: $since) { id seq content createdAt sender { id displayName } }
+}`;
+
 export function body(query: string, operationName: string, variables: Record<string, unknown>): string {
   return JSON.stringify({ query, operationName, variables });
 }
+
+/** A send into send room `room`, its clientId left for the load generator to fill in (`uniqueClientId`). */
+export const sendBody = (room: number) => body(SEND, 'Send', { input: { roomId: ROOMS.send(room), content: 'A message from the send benchmark', clientId: '__CLIENT_ID__' } });

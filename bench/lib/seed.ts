@@ -31,6 +31,11 @@ export const ROOMS = {
   fanout: benchUuid('r', 2),
   memory: benchUuid('r', 3),
   noisy: benchUuid('r', 4),
+  /** The noisy scenario's attack rooms (seedNoisyAttacks): F2's words, F3's read page, F4's live room, F6's replay. */
+  attackWords: benchUuid('r', 6),
+  attackReads: benchUuid('r', 7),
+  attackLive: benchUuid('r', 8),
+  attackReplay: benchUuid('r', 9),
   inbox: (k: number) => benchUuid('r', 100 + k),
   send: (j: number) => benchUuid('r', 200 + j),
   /** The scale scenario's rooms of SCALE.subscribers members each (room 0: its one-room figures). */
@@ -72,6 +77,25 @@ export const SEARCH_RARE_WORDS = range(0, 25).map((i) => `zq${i}`);
 /** Another company, with one room that none of ours can see (its messages are seeded only with `otherCompanyMessages`). */
 export const OTHER_COMPANY = { company: benchUuid('c', 1), owner: benchUuid('u', 999_999), room: benchUuid('r', 5) };
 /** Subscribers of the mixed scenario are socket users 0..mixedSubscribers-1, spread over the send rooms. */
+
+/**
+ * The noisy scenario's attacks of issue 17 (F2, F3, F4, F6), each in rooms of
+ * the attacker's. CROWD users (no tokens: members only) fill the big rooms.
+ */
+export const NOISY_ATTACK = {
+  /** F2: messages of `wordsPerMessage` one-letter words ('a'), in a room of the attacker alone. */
+  wordMessages: 100,
+  wordsPerMessage: 2_000,
+  /** F3 and F4: rooms of this many members (the editor, OWNER; the attacker; the rest crowd users). */
+  crowdMembers: 3_001,
+  /** F3: messages of its room, every one read by some of its members (read positions spread over them). */
+  readMessages: 200,
+  /** F6: messages of its room (the attacker replays them from the first). */
+  replayMessages: 400_000,
+  replayMessagesQuick: 40_000,
+};
+/** Crowd user i is `bench_uuid('u', CROWD_BASE + i)`, of our company. */
+const CROWD_BASE = 100_000;
 
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
@@ -317,4 +341,87 @@ async function seedMessages(
     [room, count, base, SEARCH_WORDS.common, SEARCH_WORDS.rare, rareEvery, rareSetEvery, SEARCH_RARE_WORDS],
   );
   return count;
+}
+
+/**
+ * The noisy scenario's attack rooms, seeded when it starts (so the scenarios
+ * before it see the same data with or without it): the crowd users; F2's room
+ * (the attacker, OWNER, and its messages of one-letter words); F3's and F4's
+ * rooms of NOISY_ATTACK.crowdMembers members; F3's messages with every member's
+ * read position somewhere among them (member i has read up to message
+ * 1 + i mod readMessages); F6's room of `replayMessages` messages (the editor
+ * OWNER, the attacker a member). Versions from the sequence, as a write takes
+ * them. Answers the id of F6's first message (its `since`).
+ */
+export async function seedNoisyAttacks(url: string, replayMessages: number, log: (line: string) => void): Promise<{ replayFrom: string }> {
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  const q = async (label: string, sql: string, params: unknown[] = []) => {
+    const t = Date.now();
+    const r = await db.query(sql, params);
+    log(`  seed ${label}: ${r.rowCount ?? 0} rows, ${Date.now() - t} ms`);
+    return r;
+  };
+  const a = NOISY_ATTACK;
+  const crowd = a.crowdMembers - 2;
+  try {
+    await q(
+      'noisy attack: crowd users',
+      `INSERT INTO users (id, display_name, company_id, created_at, updated_at)
+       SELECT bench_uuid('u', $2 + i), 'User ' || ($2 + i), $1, now() - interval '30 days', now() - interval '30 days' FROM generate_series(0, $3 - 1) i`,
+      [COMPANY, CROWD_BASE, crowd],
+    );
+    await q(
+      'noisy attack: rooms',
+      `INSERT INTO rooms (id, type, name, company_id, created_by, created_at, updated_at)
+       SELECT id, 'GROUP', name, $1, owner, now() - interval '30 days', now() - interval '30 days'
+       FROM (VALUES ($2::uuid, 'F2 words', $6::uuid), ($3, 'F3 reads', $7), ($4, 'F4 live', $7), ($5, 'F6 replay', $7)) AS v(id, name, owner)`,
+      [COMPANY, ROOMS.attackWords, ROOMS.attackReads, ROOMS.attackLive, ROOMS.attackReplay, userId(PEOPLE.attacker), userId(PEOPLE.editor)],
+    );
+    await q(
+      'noisy attack: members',
+      `INSERT INTO room_members (room_id, user_id, role, joined_at, version)
+       SELECT room, usr, role, now() - interval '30 days', nextval('change_version_seq')
+       FROM (
+         SELECT $1::uuid room, $5::uuid usr, 'OWNER'::member_role role
+         UNION ALL SELECT r, $6, 'OWNER' FROM unnest(ARRAY[$2, $3, $4]::uuid[]) r
+         UNION ALL SELECT r, $5, 'MEMBER' FROM unnest(ARRAY[$2, $3, $4]::uuid[]) r
+         UNION ALL SELECT r, bench_uuid('u', $7 + i), 'MEMBER' FROM unnest(ARRAY[$2, $3]::uuid[]) r, generate_series(0, $8 - 1) i
+       ) AS m(room, usr, role)`,
+      [ROOMS.attackWords, ROOMS.attackReads, ROOMS.attackLive, ROOMS.attackReplay, userId(PEOPLE.attacker), userId(PEOPLE.editor), CROWD_BASE, crowd],
+    );
+    /** `count` messages one millisecond apart, the last `endsAgo` ago. */
+    const messages = async (label: string, room: string, sender: number, count: number, endsAgo: string, content: string, params: unknown[] = []) =>
+      q(
+        `noisy attack: ${label}`,
+        `INSERT INTO messages (room_id, sender_id, type, content, seq, created_at, version)
+         SELECT $1::uuid, $2::uuid, 'TEXT', ${content}, s, now() - $4::interval - ($3 - s) * interval '1 millisecond', nextval('change_version_seq')
+         FROM generate_series(1, $3::int) s ORDER BY s`,
+        [room, userId(sender), count, endsAgo, ...params],
+      );
+    // F2's are the attacker's newest messages: a search that walks rooms newest first stops at the
+    // newest point where a room's share ran out, and F6's long history must not end after them.
+    await messages('F2 messages', ROOMS.attackWords, PEOPLE.attacker, a.wordMessages, '1 minute', `$5::text`, [Array(a.wordsPerMessage).fill('a').join(' ')]);
+    await messages('F3 messages', ROOMS.attackReads, PEOPLE.editor, a.readMessages, '1 day', `'Read me ' || s`);
+    await messages('F6 messages', ROOMS.attackReplay, PEOPLE.editor, replayMessages, '2 days', `'Replay message ' || s`);
+    await q(
+      'noisy attack: F3 read positions',
+      `UPDATE room_members rm SET last_read_at = m.created_at
+       FROM (SELECT rm2.id, 1 + (row_number() OVER (ORDER BY rm2.id) - 1) % $2 AS upto FROM room_members rm2 WHERE rm2.room_id = $1) p
+       JOIN messages m ON m.room_id = $1 AND m.seq = p.upto
+       WHERE rm.id = p.id`,
+      [ROOMS.attackReads, a.readMessages],
+    );
+    await q(
+      'noisy attack: rooms last_seq',
+      `UPDATE rooms r SET last_seq = x.seq, last_message_at = x.at
+       FROM (SELECT room_id, max(seq) seq, max(created_at) at FROM messages WHERE room_id = ANY($1::uuid[]) GROUP BY room_id) x WHERE x.room_id = r.id`,
+      [[ROOMS.attackWords, ROOMS.attackReads, ROOMS.attackReplay]],
+    );
+    await q('noisy attack: analyze', `ANALYZE users, rooms, room_members, messages`);
+    const { rows } = await db.query(`SELECT id FROM messages WHERE room_id = $1 AND seq = 1`, [ROOMS.attackReplay]);
+    return { replayFrom: rows[0].id as string };
+  } finally {
+    await db.end();
+  }
 }
