@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { isoTimestamps } from '../../db/timestamps';
+import { Versioned } from '../changes/versioned.entity';
 import { Room } from '../rooms/room.entity';
 import { MemberRole } from '../types';
 import { User } from '../users/user.entity';
@@ -12,7 +13,7 @@ import { User } from '../users/user.entity';
 @Index('room_members_user_position_idx', ['userId', 'versionXid', 'version'])
 @Index('room_members_room_joined_idx', ['roomId', 'joinedAt', 'id'])
 @Index('room_members_room_read_idx', ['roomId', 'lastReadAt', 'id'], { where: 'is_active AND last_read_at IS NOT NULL' })
-export class Member {
+export class Member extends Versioned {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
@@ -44,18 +45,6 @@ export class Member {
 
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   removedAt!: string | null;
-
-  /** Its latest change's number (src/chat/changes/versions.ts); a bigint, as a string. */
-  @Column('bigint', { default: 0 })
-  version!: string;
-
-  /** The transaction of its latest change (xid8 as a bigint, as a string): with `version`, its position. */
-  @Column('bigint', { default: () => 'chat_writing_xact()' })
-  versionXid!: string;
-
-  /** The floor of its latest change (src/chat/changes/versions.ts): every transaction below it had ended when the change was written. */
-  @Column('bigint', { default: () => 'chat_version_floor()' })
-  versionFloor!: string;
 
   /** The position at which the member left (or was removed); null while active. */
   @Column('bigint', { nullable: true })

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { isoTimestamps } from '../../db/timestamps';
+import { Versioned } from '../changes/versioned.entity';
 import { Room } from '../rooms/room.entity';
 import { MessageType } from '../types';
 import { User } from '../users/user.entity';
@@ -19,7 +20,7 @@ import { User } from '../users/user.entity';
 @Index('messages_room_pins_idx', ['roomId', 'pinnedAt'], { where: 'pinned_at IS NOT NULL' })
 /** GIN over each word prefixed with its room's key (an expression index): TypeORM knows neither, the migration owns it. */
 @Index('messages_room_words_idx', { synchronize: false })
-export class Message {
+export class Message extends Versioned {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
@@ -66,18 +67,6 @@ export class Message {
 
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   deletedAt!: string | null;
-
-  /** Its latest change's number (src/chat/changes/versions.ts); a bigint, as a string. */
-  @Column('bigint', { default: 0 })
-  version!: string;
-
-  /** The transaction of its latest change (xid8 as a bigint, as a string): with `version`, its position. */
-  @Column('bigint', { default: () => 'chat_writing_xact()' })
-  versionXid!: string;
-
-  /** The floor of its latest change (src/chat/changes/versions.ts): every transaction below it had ended when the change was written. */
-  @Column('bigint', { default: () => 'chat_version_floor()' })
-  versionFloor!: string;
 
   /** How many times it changed (1 when sent): two versions of one message compare by it (src/chat/changes/cursor.ts). */
   @Column('integer', { default: 1 })
