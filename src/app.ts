@@ -22,6 +22,7 @@ import type { Logger } from './logger';
 import { ChatStreams } from './realtime/chat-streams';
 import { EventBus } from './realtime/event-bus';
 import { InProcessBroker } from './realtime/broker';
+import { RedisPresenceDirectory } from './realtime/presence-directory';
 import { redisBroker } from './realtime/redis-broker';
 import { NO_METRICS, PrometheusMetrics, type Metrics } from './telemetry/metrics';
 import { createHttpApp } from './transport/http';
@@ -117,7 +118,11 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret);
+  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret, {
+    directory: redis ? new RedisPresenceDirectory(redis, logger, config.presence.ttlMs) : undefined,
+    intervalMs: config.presence.intervalMs,
+    onError: (error, what) => logger.warn({ err: error }, what),
+  });
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
   const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), replicas ? claimsWriteFence(repos.users, replicas) : repos.users);
   const schema = buildChatSchema();
@@ -204,6 +209,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       services.typing.close();
       services.members.close();
       await apollo.stop();
+      // After the sockets closed (their users' last presence written), before Redis and the database go.
+      await services.presence.close();
       await bus.close();
       await dataSource.destroy();
       await replicas?.close();

@@ -18,6 +18,12 @@ export interface Config {
   /** REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster); unset: in-process pub/sub. */
   redis: RedisTarget | undefined;
   /**
+   * PRESENCE_TTL_SECONDS (1-60): with Redis, how long the users of a server that stopped
+   * beating (killed, cut off) still read online. @default 30
+   * PRESENCE_INTERVAL_MS (10-60000): at most one presence event per user and server in this time. @default 1000
+   */
+  presence: { ttlMs: number; intervalMs: number };
+  /**
    * Which tokens are trusted: HS256 with JWT_SECRET, an identity provider's keys
    * (JWT_JWKS_URL), or both; JWT_ISSUER, JWT_AUDIENCE and JWT_CLAIM_* hold for every token.
    */
@@ -217,6 +223,14 @@ function parseMaxLag(raw: string | undefined): number {
   return ms;
 }
 
+function parseWhole(name: string, raw: string | undefined, fallback: number, min: number, max: number, unit: string): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new ConfigError(`${name} must be a whole number of ${unit} between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
@@ -268,6 +282,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseReadUrls: parseReadUrls(env.DATABASE_READ_URLS, databaseUrl),
     databaseReadMaxLagMs: parseMaxLag(env.DATABASE_READ_MAX_LAG_MS),
     redis: parseRedis(env),
+    presence: {
+      ttlMs: parseWhole('PRESENCE_TTL_SECONDS', env.PRESENCE_TTL_SECONDS, 30, 1, 60, 'seconds') * 1000,
+      intervalMs: parseWhole('PRESENCE_INTERVAL_MS', env.PRESENCE_INTERVAL_MS, 1000, 10, 60_000, 'milliseconds'),
+    },
     tokens: { secret, jwksUrl, issuer, audience, claims: parseClaimNames(env), requireExpiry: production },
     jwtSecretIsDefault: secretIsDefault,
     cursorSecret: cursorSecret ?? DEVELOPMENT_JWT_SECRET,

@@ -6,6 +6,8 @@ import type { ChatEventPublisher } from './events';
 import { RateLimiter, type RateLimits } from './limits/rate-limiter';
 import { MemberService } from './members/member.service';
 import { MessageService } from './messages/message.service';
+import { InProcessPresenceDirectory, type PresenceDirectory } from './presence/presence-directory';
+import { PresenceService } from './presence/presence.service';
 import { ReactionService } from './reactions/reaction.service';
 import { RoomService } from './rooms/room.service';
 import { SearchService } from './search/search.service';
@@ -22,10 +24,26 @@ export interface ChatServices {
   typing: TypingService;
   changes: ChangeService;
   search: SearchService;
+  presence: PresenceService;
+}
+
+/** How presence is shared (src/chat/presence): the other servers' directory, the events' interval, where failures are reported. */
+export interface PresenceOptions {
+  /** @default new InProcessPresenceDirectory() (one server) */
+  directory?: PresenceDirectory;
+  /** @default PRESENCE_INTERVAL_MS */
+  intervalMs?: number;
+  onError?: (error: unknown, what: string) => void;
 }
 
 /** Each service takes (repositories, access, events) and the limits it enforces; none calls another for its checks. */
-export function createServices(repos: ChatRepositories, events: ChatEventPublisher, limits: RateLimits, cursorSecret: string): ChatServices {
+export function createServices(
+  repos: ChatRepositories,
+  events: ChatEventPublisher,
+  limits: RateLimits,
+  cursorSecret: string,
+  presence: PresenceOptions = {},
+): ChatServices {
   const access = new Access(repos);
   const limiter = new RateLimiter(limits);
   return {
@@ -38,5 +56,6 @@ export function createServices(repos: ChatRepositories, events: ChatEventPublish
     typing: new TypingService(access, events),
     changes: new ChangeService(repos, new CursorCodec(cursorSecret)),
     search: new SearchService(repos),
+    presence: new PresenceService(repos, events, presence.directory ?? new InProcessPresenceDirectory(), presence.onError ?? (() => {}), presence.intervalMs),
   };
 }

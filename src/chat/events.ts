@@ -25,7 +25,9 @@ export type ChatEvent =
     }
   | { kind: 'typing'; roomId: string; userId: string; isTyping: boolean; at: string }
   /** A member's read position moved forward. */
-  | { kind: 'readReceipt'; roomId: string; userId: string; lastReadAt: string };
+  | { kind: 'readReceipt'; roomId: string; userId: string; lastReadAt: string }
+  /** A member of the room came online or went offline (src/chat/presence); `lastSeenAt`: when (now, while online). */
+  | { kind: 'presence'; roomId: string; userId: string; online: boolean; lastSeenAt: string };
 
 export type ChatEventKind = ChatEvent['kind'];
 

@@ -91,7 +91,7 @@ export function createContext(sources: ContextSources, requestAuth: RequestAuth,
       if (viewer) return viewer;
       const me = actor();
       const key = `${me.id}:${me.companyId ?? ''}`;
-      viewer = viewers?.get(key) ?? new ViewerReader(sources.repos, me, rowReader());
+      viewer = viewers?.get(key) ?? new ViewerReader(sources.repos, me, rowReader(), sources.services.presence);
       viewers?.set(key, viewer);
       return viewer;
     },

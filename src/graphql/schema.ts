@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTime } from './scalars';
 import { buildSchemaSync } from 'type-graphql';
-import { MembershipEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
+import { MembershipEventFieldsResolver, PresenceEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
 import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
 import { MutationResolver } from './resolvers/mutation.resolver';
 import { QueryResolver } from './resolvers/query.resolver';
 import { RoomFieldsResolver } from './resolvers/room.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
+import { UserFieldsResolver } from './resolvers/user.resolver';
 
 /**
  * type-graphql insists on a PubSub, but every subscription here brings its own
@@ -39,6 +40,8 @@ export function buildChatSchema(): GraphQLSchema {
       MembershipEventFieldsResolver,
       TypingEventFieldsResolver,
       ReadReceiptFieldsResolver,
+      UserFieldsResolver,
+      PresenceEventFieldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // Rules live in the services; class-validator is used there, not on GraphQL args.

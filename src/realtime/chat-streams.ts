@@ -15,7 +15,7 @@ import { requireUuid } from '../chat/validation';
 import type { EventBus, Watch } from './event-bus';
 import { cancellable, EventQueue } from './event-queue';
 import type { ReplayTurn } from './replay-gate';
-import { roomTopic, userTopic } from './topics';
+import { presenceTopic, roomTopic, userTopic } from './topics';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
@@ -215,6 +215,23 @@ export class ChatStreams {
   }
 
   /**
+   * Members of a room coming online and going offline, to its active members;
+   * an event about a user no longer in the room when it arrives is dropped
+   * (presence is seen only by those who share an active room).
+   */
+  async presenceChanged(actor: Actor, roomId: string): Promise<AsyncGenerator<Delivery<EventOf<'presence'>>>> {
+    const id = (await this.access.requireRoom(actor, roomId)).roomId;
+    const { queue, watch } = this.open((e): e is EventOf<'presence'> => e.kind === 'presence');
+    await watch.add(presenceTopic(id));
+    const self = this;
+    // The audience is read once per event (stream() admits by it, and has it at hand here).
+    async function* ofMembers(event: EventOf<'presence'>): AsyncGenerator<Delivery<EventOf<'presence'>>> {
+      if ((await self.audienceOf(event))?.userIds.has(event.userId)) yield { key: event, payload: event };
+    }
+    return this.stream(actor, queue, ofMembers);
+  }
+
+  /**
    * The one shape of every stream: an optional replay (when its `turn` comes:
    * one replay at a time per user, src/realtime/replay-gate.ts), then each
    * queued event the actor may receive (its room's audience, or `alsoFor` it)
@@ -289,10 +306,15 @@ export class ChatStreams {
 
   /** Whether the actor was in the audience of the event's room when it arrived (read once per event). */
   private async admits(actor: Actor, event: { roomId: string }): Promise<boolean> {
+    const found = await this.audienceOf(event);
+    return found !== null && inAudience(actor, found);
+  }
+
+  /** The audience of the event's room when it arrived: read once per event and server. */
+  private audienceOf(event: { roomId: string }): Promise<Audience | null> {
     let audience = this.audiences.get(event);
     if (!audience) this.audiences.set(event, (audience = this.repos.members.audience(event.roomId)));
-    const found = await audience;
-    return found !== null && inAudience(actor, found);
+    return audience;
   }
 
   /** The message as it is now (read once per event and server: the state after the change, deleted content wiped). */

@@ -15,6 +15,31 @@ export type RedisTarget = { url: string } | { nodes: { host: string; port: numbe
 const SUBSCRIBE_WAIT_MS = 2_000;
 
 /**
+ * A Redis (or Redis Cluster) client that never crashes the process: errors are
+ * logged once per message and 10 s, ioredis reconnects. `subscriber`: its
+ * commands wait for a reconnect (a topic asked for while Redis is away is
+ * subscribed once it is back), and on a cluster it holds a connection per shard.
+ */
+export function redisClient(target: RedisTarget, logger: Logger, subscriber = false): Redis | Cluster {
+  // A shard that is down makes every connection to it fail many times a second: say so once per message and 10 s.
+  const said = new LRUCache<string, true>({ max: 100, ttl: 10_000 });
+  const onError = (error: Error) => {
+    if (said.has(error.message)) return;
+    said.set(error.message, true);
+    logger.warn({ err: error }, 'redis error');
+  };
+  const redisOptions = { maxRetriesPerRequest: subscriber ? null : 3 };
+  const client =
+    'url' in target
+      ? new Redis(target.url, redisOptions)
+      : new Cluster(target.nodes, { shardedSubscribers: subscriber, redisOptions, clusterRetryStrategy: (times) => Math.min(100 * times, 2_000) });
+  // Without an 'error' listener an unreachable Redis would crash the process.
+  client.on('error', onError);
+  if (client instanceof Cluster) client.on('node error', onError);
+  return client;
+}
+
+/**
  * Redis 7 sharded pub/sub: SPUBLISH / SSUBSCRIBE, one channel per topic. On a
  * cluster a channel lives on the shard that owns its hash slot, so topics, and
  * the work of carrying them, spread over the shards; a server holds one
@@ -25,25 +50,7 @@ const SUBSCRIBE_WAIT_MS = 2_000;
  * lost and logged, the process lives, ioredis reconnects and subscribes again.
  */
 export function redisBroker(target: RedisTarget, deliver: Deliver, logger: Logger): Broker {
-  // A shard that is down makes every connection to it fail many times a second: say so once per message and 10 s.
-  const said = new LRUCache<string, true>({ max: 100, ttl: 10_000 });
-  const onError = (error: Error) => {
-    if (said.has(error.message)) return;
-    said.set(error.message, true);
-    logger.warn({ err: error }, 'redis error');
-  };
-  const connect = (subscriber: boolean): Redis | Cluster => {
-    // A subscriber's commands wait for a reconnect (null): a topic asked for while Redis is away is subscribed once it is back.
-    const redisOptions = { maxRetriesPerRequest: subscriber ? null : 3 };
-    const client =
-      'url' in target
-        ? new Redis(target.url, redisOptions)
-        : new Cluster(target.nodes, { shardedSubscribers: subscriber, redisOptions, clusterRetryStrategy: (times) => Math.min(100 * times, 2_000) });
-    // Without an 'error' listener an unreachable Redis would crash the process.
-    client.on('error', onError);
-    if (client instanceof Cluster) client.on('node error', onError);
-    return client;
-  };
+  const connect = (subscriber: boolean) => redisClient(target, logger, subscriber);
   const publisher = connect(false);
   const subscriber = connect(true);
   subscriber.on('smessage', (topic: string, message: string) => {

@@ -10,7 +10,10 @@ import type { ChatEvent } from '../chat/events';
  */
 export const roomTopic = (roomId: string): string => `chat:room:${roomId}`;
 export const userTopic = (userId: string): string => `chat:user:${userId}`;
+/** Presence of a room's members: a topic of its own, so the room's message streams never hear it. */
+export const presenceTopic = (roomId: string): string => `chat:presence:${roomId}`;
 
 export function topicsOf(event: ChatEvent): string[] {
+  if (event.kind === 'presence') return [presenceTopic(event.roomId)];
   return event.kind === 'membershipChanged' ? [roomTopic(event.roomId), userTopic(event.userId)] : [roomTopic(event.roomId)];
 }

@@ -94,7 +94,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const maxSockets = options.maxSocketsPerUser ?? 20;
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
-  const socketsPerUser = new Map<string, number>();
+  // The user's sockets here are counted by presence (one count per user serves both the cap and who is online).
+  const presence = options.sources.services.presence;
   const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
   const replayGate = new ReplayGate();
   let replayCount = 0;
@@ -145,10 +146,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const releaseSlot = (state: ConnectionState) => {
     if (!state.counted || !state.auth) return;
     state.counted = false;
-    const userId = state.auth.actor.id;
-    const open = (socketsPerUser.get(userId) ?? 1) - 1;
-    if (open <= 0) socketsPerUser.delete(userId);
-    else socketsPerUser.set(userId, open);
+    presence.closed(state.auth.actor.id);
   };
 
   const cleanup = useServer<Record<string, unknown>, { state?: ConnectionState }>(
@@ -175,12 +173,11 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         // The socket may have closed while the token was checked: then it takes no slot (onClose has run).
         if (state.closed) return false;
         const userId = auth.actor.id;
-        const open = socketsPerUser.get(userId) ?? 0;
-        if (open >= maxSockets) {
+        if (presence.socketsOf(userId) >= maxSockets) {
           ctx.extra.socket.close(ChatCloseCode.TooManySockets, `At most ${maxSockets} sockets per user`);
           return false;
         }
-        socketsPerUser.set(userId, open + 1);
+        presence.opened(userId);
         state.auth = auth;
         state.counted = true;
         state.openedAt = Date.now();

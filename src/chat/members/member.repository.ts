@@ -112,6 +112,15 @@ export function memberRepository(dataSource: DataSource, db: Database) {
       );
     },
 
+    /** The rooms where each user is an active member (whose members hear of their presence), whatever the company. */
+    async activeRoomsOf(userIds: readonly string[]): Promise<{ userId: string; roomId: string }[]> {
+      if (userIds.length === 0) return [];
+      return db.on(this.manager).query<{ userId: string; roomId: string }>(
+        `SELECT user_id AS "userId", room_id AS "roomId" FROM room_members WHERE user_id = ANY($1::uuid[]) AND is_active`,
+        [userIds],
+      );
+    },
+
     /** Who may receive the room's events: its company and its active members. Null for a room that does not exist. */
     async audience(roomId: string): Promise<Audience | null> {
       const [row] = await db.on(this.manager).query<{ company_id: string | null; user_ids: string[] }>(

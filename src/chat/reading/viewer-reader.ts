@@ -6,6 +6,7 @@ import type { Message } from '../messages/message.entity';
 import type { InboxExtras } from '../rooms/room.repository';
 import type { Room } from '../rooms/room.entity';
 import type { UserView } from '../users/user.entity';
+import { PRESENCE_HIDDEN, type PresenceService, type PresenceState } from '../presence/presence.service';
 import { checkPaging, otherUserOfDirect } from '../rooms/room.service';
 import type { Page, RoomType } from '../types';
 import { requireIntInRange, requireUuid } from '../validation';
@@ -30,11 +31,14 @@ export class ViewerReader {
   private readonly unreadMentionCounts: Batch<string, number>;
   /** The reactions the actor gave each message. */
   private readonly myReactions: Batch<string, string[]>;
+  /** Users' presence as the actor may see it: one statement and one round of the presence directory per batch. */
+  private readonly presences: Batch<string, PresenceState>;
 
   constructor(
     private readonly repos: Repositories,
     readonly actor: Actor,
     readonly rows: RowReader,
+    presence: Pick<PresenceService, 'online'>,
   ) {
     this.visible = new Batch(async (roomIds) => {
       const found = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, roomIds);
@@ -64,6 +68,16 @@ export class ViewerReader {
       const given = await repos.reactions.givenBy(actor.id, messageIds);
       return messageIds.map((id) => given.get(id) ?? []);
     });
+    this.presences = new Batch(async (userIds) => {
+      // Only users the actor shares an active room with (and the actor): the directory is asked about those alone.
+      const seen = new Map((await repos.users.presenceSeenBy(actor.id, actor.companyId, userIds)).map((u) => [u.id, u.lastSeenAt]));
+      const online = seen.size > 0 ? await presence.online([...seen.keys()]) : new Set<string>();
+      const now = new Date().toISOString();
+      return userIds.map((id): PresenceState => {
+        if (!seen.has(id)) return PRESENCE_HIDDEN;
+        return online.has(id) ? { online: true, lastSeenAt: now } : { online: false, lastSeenAt: seen.get(id) ?? null };
+      });
+    });
   }
 
   /** Forgets what was read (after a mutation). */
@@ -73,6 +87,7 @@ export class ViewerReader {
     this.unreadCounts.clear();
     this.unreadMentionCounts.clear();
     this.myReactions.clear();
+    this.presences.clear();
     this.rows.clear();
   }
 
@@ -125,6 +140,11 @@ export class ViewerReader {
       if (!visible) throw roomNotFound();
       return this.rows.readReceipts(roomId, limit);
     });
+  }
+
+  /** Whether the user is online and when they were last, if the actor shares an active room with them (PRESENCE_HIDDEN otherwise). */
+  presence(userId: string): Maybe<PresenceState> {
+    return this.presences.get(userId);
   }
 
   /** Whether the actor gave this reaction to its message (read once per request for every message asked). */

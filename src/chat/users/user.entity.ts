@@ -17,6 +17,10 @@ export class User {
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   seenAt!: string | null;
 
+  /** When their last socket closed (presence); null until it first did. While they are online the API shows now instead. */
+  @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
+  lastSeenAt!: string | null;
+
   @Column('timestamptz', { default: () => 'now()', transformer: isoTimestamps })
   createdAt!: string;
 

@@ -1,7 +1,14 @@
 import { In, type DataSource } from 'typeorm';
 import { columnsOf } from '../../db/columns';
 import type { Database } from '../../db/database';
+import { visibleMembershipSql } from '../access/visibility';
 import { User } from './user.entity';
+
+/** What a viewer may know of a user's presence: only users they share an active room with (and themselves). */
+export interface PresenceSeen {
+  id: string;
+  lastSeenAt: string | null;
+}
 
 /**
  * The users table. `findByIds` (every request's and every event's user look-up)
@@ -44,6 +51,32 @@ export function userRepository(dataSource: DataSource, db: Database) {
     /** As findByIds, holding the rows (FOR SHARE) until the transaction ends: their claims cannot change meanwhile. */
     async findByIdsForShare(ids: readonly string[]): Promise<User[]> {
       return this.createQueryBuilder('u').where({ id: In([...ids]) }).setLock('pessimistic_read').getMany();
+    },
+
+    /**
+     * Of `ids`, the users whose presence the viewer may see (themselves, and users
+     * with an active membership of a room the viewer sees), with when their last
+     * socket closed: one statement per batch (the presence loader's).
+     */
+    async presenceSeenBy(viewerId: string, viewerCompanyId: string | null, ids: readonly string[]): Promise<PresenceSeen[]> {
+      const rows = await db.on(this.manager).query<{ id: string; last_seen_at: string | null }>(
+        `SELECT u.id, u.last_seen_at FROM users u
+         WHERE u.id = ANY($3::uuid[]) AND (u.id = $1 OR EXISTS (
+           SELECT 1 FROM room_members me JOIN rooms r ON r.id = me.room_id
+           JOIN room_members them ON them.room_id = me.room_id AND them.user_id = u.id AND them.is_active
+           WHERE me.user_id = $1 AND ${visibleMembershipSql('me', 'r', '$2')}))`,
+        [viewerId, viewerCompanyId, ids],
+      );
+      return rows.map((r) => ({ id: r.id, lastSeenAt: r.last_seen_at }));
+    },
+
+    /** Records that these users' last sockets closed at `at` (never moving it back: a late write of an older close loses). */
+    async markLastSeen(ids: readonly string[], at: string): Promise<void> {
+      if (ids.length === 0) return;
+      await db.on(this.manager).query(
+        `UPDATE users SET last_seen_at = $2 WHERE id = ANY($1::uuid[]) AND (last_seen_at IS NULL OR last_seen_at < $2)`,
+        [ids, at],
+      );
     },
 
     /** The users of many ids, in one named statement (the loaders' batch). */

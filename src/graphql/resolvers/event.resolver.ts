@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { type Maybe, then } from '../../chat/reading/batch';
 import { fromOutside, isOutside, roomSeenFromOutside } from '../../chat/reading/outside';
 import type { GraphQLContext } from '../context';
-import { MemberObject, MembershipEventObject, ReadReceiptObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
+import { MemberObject, MembershipEventObject, PresenceEventObject, ReadReceiptObject, RoomObject, TypingEventObject, UserObject } from '../types/object-types';
 import { required } from './required';
 
 /** The records these resolvers get (plain objects: typed as interfaces, type-graphql passes them on as they are). */
@@ -53,5 +53,13 @@ export class ReadReceiptFieldsResolver {
   @FieldResolver(() => UserObject)
   user(@Root() receipt: ReadReceiptRecord, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
     return then(ctx.rows().user(receipt.userId), (user) => required(user, 'user', receipt.userId));
+  }
+}
+
+@Resolver(() => PresenceEventObject)
+export class PresenceEventFieldsResolver {
+  @FieldResolver(() => UserObject)
+  user(@Root() event: Pick<PresenceEventObject, 'userId'>, @Ctx() ctx: GraphQLContext): Maybe<UserObject> {
+    return then(ctx.rows().user(event.userId), (user) => required(user, 'user', event.userId));
   }
 }

@@ -3,7 +3,7 @@ import type { ChatEvent } from '../../chat/events';
 import type { Message } from '../../chat/messages/message.entity';
 import { fromOutside, isOutside } from '../../chat/reading/outside';
 import type { GraphQLContext } from '../context';
-import { MembershipEventObject, MessageObject, ReadReceiptObject, TypingEventObject } from '../types/object-types';
+import { MembershipEventObject, MessageObject, PresenceEventObject, ReadReceiptObject, TypingEventObject } from '../types/object-types';
 
 type EventOf<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 
@@ -65,5 +65,13 @@ export class SubscriptionResolver {
   })
   typing(@Root() event: EventOf<'typing'>, @Arg('roomId', () => ID) _roomId: string): TypingEventObject {
     return { roomId: event.roomId, userId: event.userId, isTyping: event.isTyping, at: event.at };
+  }
+
+  @Subscription(() => PresenceEventObject, {
+    description: 'Members of the room coming online and going offline.',
+    subscribe: ({ args, context }) => (context as GraphQLContext).streams.presenceChanged((context as GraphQLContext).actor(), args.roomId),
+  })
+  presenceChanged(@Root() event: EventOf<'presence'>, @Arg('roomId', () => ID) _roomId: string): PresenceEventObject {
+    return { userId: event.userId, online: event.online, lastSeenAt: event.lastSeenAt };
   }
 }

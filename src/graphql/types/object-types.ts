@@ -201,6 +201,17 @@ export class TypingEventObject {
   userId: string;
 }
 
+@ObjectType('PresenceEvent', { simpleResolvers: true })
+export class PresenceEventObject {
+  @Field(() => Boolean)
+  online: boolean;
+
+  @Field(() => DateTime, { nullable: true })
+  lastSeenAt: string | null;
+
+  userId: string;
+}
+
 @ObjectType('ChangeBatch', { simpleResolvers: true })
 export class ChangeBatchObject {
   @Field(() => [MessageObject], {
