@@ -4,7 +4,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { gql, ok, type TestUser, newUser } from './support/client';
 import { groupRoom, promote, send, type SentMessage } from './support/factories';
 import { startServer, wsClient, type TestServer } from './support/server';
-import { sleep, waitFor } from './support/ws';
+import { connects, sleep, waitFor } from './support/ws';
 import { ADD_MEMBERS, ADD_REACTION, EDIT, REMOVE_MEMBER, SET_TYPING } from './support/operations';
 
 /*
@@ -75,6 +75,7 @@ const MATRIX = {
   membershipChanged: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', U], // event: see its request builder
   messageAdded:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   messageUpdated:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
+  presenceChanged:   ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   readReceipt:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
   typing:            ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // roomId: the room
 } as const satisfies Record<string, Row>;
@@ -260,6 +261,17 @@ const REQUESTS: Record<Operation, Build> = {
     variables: { r: f.roomId },
     trigger: () => ok(f.url, EDIT, { id: f.ownerMessage.id, c: `edit ${++counter}` }, f.owner.token),
     relevant: (d) => d.messageUpdated.id === f.ownerMessage.id,
+  }),
+  // A member of the room (the target) opens a socket and closes it: every active member hears them come and go.
+  presenceChanged: (f) => ({
+    query: 'subscription($r: ID!) { presenceChanged(roomId: $r) { online user { id } } }',
+    variables: { r: f.roomId },
+    trigger: async () => {
+      const socket = await connects({ wsUrl: f.url.replace(/^http/, 'ws') }, f.target.token);
+      await sleep(20);
+      await socket.dispose();
+    },
+    relevant: (d) => d.presenceChanged.user.id === f.target.id,
   }),
   // The owner's read position moves forward: every active member hears it.
   readReceipt: (f) => ({

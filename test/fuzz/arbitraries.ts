@@ -432,7 +432,7 @@ type ArgumentValues = ReturnType<typeof argumentValues>;
 
 const MESSAGE = `{ id seq type content metadata clientId isDeleted isEdited editedAt deletedAt createdAt sender { id displayName } room { id } reactions { reaction count reactedByMe users { id } }
   parent { id } alsoInRoom replyCount lastReplyAt threadParticipants { id } mentions { id } pinnedAt pinnedBy { id } edits { content replacedAt } readCount readBy(limit: 3) { id } version }`;
-const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt user { id displayName companyId } room { id } }`;
+const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt user { id displayName companyId online lastSeenAt } room { id } }`;
 const ROOM = `{ id type name companyId memberCount unreadCount unreadMentionCount pinnedMessages { id } readReceipts { lastReadAt user { id } } createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
 const PAGE = `{ total page pages pageSize items { id name type memberCount lastMessage { id } } }`;
 
@@ -559,7 +559,7 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
       selection: PAGE,
     },
     { kind: 'query', field: 'directChat', args: [{ name: 'userId', type: 'ID!', ...userId }, ...roomNested], selection: ROOM },
-    { kind: 'query', field: 'me', args: [], selection: '{ id displayName companyId }' },
+    { kind: 'query', field: 'me', args: [], selection: '{ id displayName companyId online lastSeenAt }' },
     {
       kind: 'query',
       field: 'thread',
@@ -622,6 +622,7 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
     { kind: 'subscription', field: 'typing', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ isTyping at user { id } room { id } }' },
     { kind: 'subscription', field: 'readReceipt', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ lastReadAt user { id } room { id } }' },
     { kind: 'subscription', field: 'membershipChanged', args: [], selection: '{ kind member { id role isActive } room { id } }' },
+    { kind: 'subscription', field: 'presenceChanged', args: [{ name: 'roomId', type: 'ID!', ...roomId }], selection: '{ online lastSeenAt user { id online lastSeenAt } }' },
   ];
   return { mutations, queries, subscriptions };
 }
