@@ -385,6 +385,25 @@ describe('React example in headless Chromium', function () {
     await bob.screenshot({ path: join(SCREENSHOTS, 'bob.png') });
   });
 
+  it("a green dot shows the room's members online: Bob's goes out when he goes offline and comes back with him", async () => {
+    const dot = (page: Page, userId: string, online: boolean) =>
+      page.locator(`[data-testid="member-presence"][data-user-id="${userId}"][data-online="${online}"]`);
+    await dot(alice, BOB, true).waitFor({ timeout: 5000 });
+    await dot(alice, ALICE, true).waitFor({ timeout: 5000 });
+    await dot(bob, ALICE, true).waitFor({ timeout: 5000 });
+
+    await bob.getByTestId('toggle-connection').click();
+    await bob.getByTestId('connection-status').getByText('offline', { exact: true }).waitFor({ timeout: 2000 });
+    // No reload: presenceChanged reaches Alice's open socket.
+    await dot(alice, BOB, false).waitFor({ timeout: 5000 });
+    expect(await alice.locator(`[data-testid="member-presence"][data-user-id="${BOB}"] .dot.online`).count(), 'no green dot').to.equal(0);
+
+    await bob.getByTestId('toggle-connection').click();
+    await waitOnline(bob);
+    await dot(alice, BOB, true).waitFor({ timeout: 5000 });
+    expect(await alice.locator(`[data-testid="member-presence"][data-user-id="${BOB}"] .dot.online`).count(), 'the green dot').to.equal(1);
+  });
+
   it('scrolls back through the history with `before`', async () => {
     const aliceUser = await devToken(api, 'Alice', ALICE);
     const { createGroupChat } = await graphql(api, aliceUser, 'mutation($i: CreateGroupChatInput!) { createGroupChat(input: $i) { id } }', {

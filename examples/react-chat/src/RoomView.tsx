@@ -4,6 +4,7 @@ import { addMessage, newestLoaded, PAGE_SIZE } from './cache';
 import { Composer } from './Composer';
 import { listen, refetchRoomsIfInFlight } from './live';
 import type { Mentionable } from './mentions';
+import { MemberPresence } from './MemberPresence';
 import { MessageItem } from './MessageItem';
 import { MARK_READ, MESSAGE_ADDED_IN_ROOM, MESSAGES, TYPING, type ChatRoom } from './operations';
 import { canPin, PinnedMessages } from './PinnedMessages';
@@ -88,6 +89,7 @@ export function RoomView({ room, jump: jumpFromSearch }: { room: ChatRoom; jump:
       <section className="room-view" data-testid="room-view" data-room-id={roomId}>
         <div className="room-header">
           <h2 data-testid="room-title">{roomTitle(room, me.userId)}</h2>
+          <MemberPresence room={room} />
           <PinnedMessages roomId={roomId} mayPin={mayPin} onShow={(messageId) => setJump({ messageId })} />
         </div>
         {missing && <p className="notice" data-testid="jump-missing">That message is not in the recent history of this room (deleted, or too far back).</p>}

@@ -48,7 +48,7 @@ export const ROOMS = graphql(`
         lastMessageAt
         unreadCount
         unreadMentionCount
-        members { id role user { id displayName } }
+        members { id role user { id displayName online } }
         lastMessage { ...MessageFields }
       }
     }
@@ -222,6 +222,13 @@ export const TYPING = graphql(`
 export const READ_RECEIPT = graphql(`
   subscription ReadReceipt($roomId: ID!) {
     readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }
+  }
+`);
+
+/** Members of one room coming online and going offline; the user's fields land in the cache by id. */
+export const PRESENCE_CHANGED = graphql(`
+  subscription PresenceChanged($roomId: ID!) {
+    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }
   }
 `);
 

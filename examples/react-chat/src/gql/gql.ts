@@ -15,7 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": typeof types.MessageFieldsFragmentDoc,
-    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
+    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
     "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": typeof types.RoomLiveFragmentDoc,
     "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.MessagesDocument,
     "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.ThreadDocument,
@@ -40,10 +40,11 @@ type Documents = {
     "\n  subscription MembershipChanged {\n    membershipChanged { kind room { id } }\n  }\n": typeof types.MembershipChangedDocument,
     "\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n": typeof types.TypingDocument,
     "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n": typeof types.ReadReceiptDocument,
+    "\n  subscription PresenceChanged($roomId: ID!) {\n    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }\n  }\n": typeof types.PresenceChangedDocument,
 };
 const documents: Documents = {
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": types.MessageFieldsFragmentDoc,
-    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
+    "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
     "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": types.RoomLiveFragmentDoc,
     "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.MessagesDocument,
     "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.ThreadDocument,
@@ -68,6 +69,7 @@ const documents: Documents = {
     "\n  subscription MembershipChanged {\n    membershipChanged { kind room { id } }\n  }\n": types.MembershipChangedDocument,
     "\n  subscription Typing($roomId: ID!) {\n    typing(roomId: $roomId) { isTyping at user { id displayName } }\n  }\n": types.TypingDocument,
     "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n": types.ReadReceiptDocument,
+    "\n  subscription PresenceChanged($roomId: ID!) {\n    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }\n  }\n": types.PresenceChangedDocument,
 };
 
 /**
@@ -91,7 +93,7 @@ export function graphql(source: "\n  fragment MessageFields on Message {\n    id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -188,6 +190,10 @@ export function graphql(source: "\n  subscription Typing($roomId: ID!) {\n    ty
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n"): (typeof documents)["\n  subscription ReadReceipt($roomId: ID!) {\n    readReceipt(roomId: $roomId) { lastReadAt user { id displayName } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PresenceChanged($roomId: ID!) {\n    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }\n  }\n"): (typeof documents)["\n  subscription PresenceChanged($roomId: ID!) {\n    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
