@@ -51,7 +51,8 @@ export class RedisPresenceDirectory implements PresenceDirectory {
 
   async onlineElsewhere(userIds: readonly string[]): Promise<Set<string>> {
     const online = new Set<string>();
-    if (userIds.length === 0) return online;
+    // Redis away: answer at once (nobody elsewhere) rather than hold the request while ioredis retries.
+    if (userIds.length === 0 || this.redis.status !== 'ready') return online;
     try {
       const others = (await this.liveServers()).filter((id) => id !== this.serverId);
       // Sent together on the one connection (one round trip), each to the shard of its key.
