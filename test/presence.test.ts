@@ -251,6 +251,19 @@ describe('presence', function () {
     expect((await presenceOf(server.url, owner, roomId, flapper)).online).to.equal(false);
   });
 
+  it('a server shutting down still writes lastSeenAt of a user whose last socket closed within the interval', async () => {
+    const server = await startServer({ keep: true, env: { PRESENCE_INTERVAL_MS: '60000' } });
+    const owner = await newUser(server.url);
+    const member = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner, [member]);
+    // Online is told at once; the close, 60 s later at the earliest: it is pending when the server stops.
+    await (await connects(server, member.token)).dispose();
+    await sleep(200);
+    await server.app.stop();
+    const next = await startServer();
+    expect((await presenceOf(next.url, owner, roomId, member)).lastSeenAt).to.be.a('string');
+  });
+
   it('takes its TTL and interval from the environment, within bounds (a TTL above 60 s would break the promise)', () => {
     expect(loadConfig({}).presence).to.deep.equal({ ttlMs: 30_000, intervalMs: 1000 });
     expect(loadConfig({ PRESENCE_TTL_SECONDS: '60', PRESENCE_INTERVAL_MS: '10' }).presence).to.deep.equal({ ttlMs: 60_000, intervalMs: 10 });

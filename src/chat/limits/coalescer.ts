@@ -26,6 +26,13 @@ export class Coalescer<V> {
     this.open(key);
   }
 
+  /** Emits every pending value now and forgets the intervals (shutdown, when the last state must still be told). */
+  flush(): void {
+    const pending = [...this.slots.values()].map((slot) => slot.pending);
+    this.close();
+    for (const value of pending) if (value !== undefined) this.emit(value);
+  }
+
   /** Forgets pending values (shutdown). */
   close(): void {
     for (const slot of this.slots.values()) clearTimeout(slot.timer);

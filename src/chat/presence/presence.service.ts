@@ -87,9 +87,9 @@ export class PresenceService {
     return online;
   }
 
-  /** Forgets pending announcements and leaves the directory (shutdown). */
+  /** Announces the states still pending (the sockets closed at shutdown), waits for them, and leaves the directory. */
   async close(): Promise<void> {
-    this.coalescer.close();
+    this.coalescer.flush();
     await Promise.allSettled([...this.pending]);
     await this.directory.close();
   }
