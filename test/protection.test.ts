@@ -530,6 +530,34 @@ describe('Protection', () => {
       expect(switches).to.equal(2);
     });
 
+    it("paces a user's replays (past a burst of twice the pace), complete and in order, without slowing another user's", async function () {
+      this.timeout(60_000);
+      const server = await startServer({ limits: { replayMessagesPerSecond: 200 } });
+      const owner = await newUser(server.url);
+      const slow = await newUser(server.url);
+      const other = await newUser(server.url);
+      const roomId = await groupRoom(server.url, owner, [slow, other]);
+      const first = await send(server.url, owner, roomId, 'first');
+      await server.app.db.query(
+        `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, 1000) g`,
+        [roomId, owner.id],
+      );
+      await server.app.db.query(`UPDATE rooms SET last_seq = 1001 WHERE id = $1`, [roomId]);
+      const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { content } }`;
+      const started = performance.now();
+      const long = collect(wsClient(server, slow.token), SINCE, { r: roomId, s: first.id });
+      await waitFor(() => long.data.length >= 400, 10_000, 'the burst');
+      // Another user's replay of the same room, meanwhile: within their own burst, at once.
+      const short = collect(wsClient(server, other.token), SINCE, { r: roomId, s: first.id });
+      await waitFor(() => short.data.length >= 400, 10_000, "the other user's burst");
+      expect(long.data.length, 'the first replay, still paced when the other has its 400').to.be.below(1000);
+      await waitFor(() => long.data.length === 1000, 30_000, 'the whole replay');
+      // 600 messages past the burst of 400, at 200 a second: 3 s at least.
+      expect(performance.now() - started, 'the replay of 1,000, ms').to.be.above(2800);
+      expect(long.data.map((d) => d.messageAdded.content)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => `m${i + 1}`));
+      expect(long.errors).to.deep.equal([]);
+    });
+
     it('counts every `since` subscription on its own, with its replay, so fifty identical ones cannot all replay', async () => {
       const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 } });
       const owner = await newUser(server.url);

@@ -39,6 +39,11 @@ export interface QueryLimits {
    * a user share one execution and count once. @default 2000
    */
   maxSubscriptionCostPerUser: number;
+  /**
+   * Stored messages one user's `since` replays send per second, together, past
+   * a burst of twice as many (src/realtime/replay-gate.ts). @default 1000
+   */
+  replayMessagesPerSecond: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -48,6 +53,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDocumentBytes: 20_000,
   maxTokens: 1000,
   maxSubscriptionCostPerUser: 2000,
+  replayMessagesPerSecond: 1000,
 };
 
 /** graphql-js parse options: the token limit refuses a huge document while it is being read. */

@@ -96,7 +96,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
   const socketsPerUser = new Map<string, number>();
   const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
-  const replayGate = new ReplayGate();
+  const replayGate = new ReplayGate(options.limits.replayMessagesPerSecond);
   let replayCount = 0;
 
   const wss = new WebSocketServer({
@@ -249,10 +249,13 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const contextValue = createContext(options.sources, { auth });
         if (replays) {
           contextValue.replayTurn = async () => {
-            const release = await replayGate.turn(userId);
-            return () => {
-              release();
-              reserved.resize(live);
+            const turn = await replayGate.turn(userId);
+            return {
+              pace: turn.pace,
+              release: () => {
+                turn.release();
+                reserved.resize(live);
+              },
             };
           };
         }
