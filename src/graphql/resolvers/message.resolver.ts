@@ -10,7 +10,7 @@ import { MAX_REACTIONS_PER_MESSAGE } from '../../chat/reactions/reaction.service
 import type { ReactionSummary } from '../../chat/reactions/reaction.repository';
 import { type Maybe, then } from '../../chat/reading/batch';
 import { isOutside, roomSeenFromOutside } from '../../chat/reading/outside';
-import { EDITS_LIMIT, READ_BY_LIMIT, REACTION_USERS_LIMIT, THREAD_PARTICIPANTS } from '../../chat/reading/row-reader';
+import { EDITS_LIMIT, READ_BY_DEFAULT, READ_BY_LIMIT, REACTION_USERS_LIMIT, THREAD_PARTICIPANTS } from '../../chat/reading/row-reader';
 
 /**
  * A message's relations. A message read from outside its room (a room the
@@ -97,9 +97,9 @@ export class MessageFieldsResolver {
   readBy(
     @Root() message: Message,
     @Ctx() ctx: GraphQLContext,
-    @Arg('limit', () => Int, { nullable: true, defaultValue: 20 }) limit: number | null,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: READ_BY_DEFAULT }) limit: number | null,
   ): Maybe<UserObject[]> {
-    return isOutside(message) ? [] : ctx.rows().readBy(message, limit ?? 20);
+    return isOutside(message) ? [] : ctx.rows().readBy(message, limit ?? READ_BY_DEFAULT);
   }
 
   @FieldResolver(() => [ReactionSummaryObject])
