@@ -16,6 +16,7 @@ import type { ReadReplicas } from './db/read-replicas';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
+import { WorkBudget } from './chat/limits/work-budget';
 import { buildChatSchema } from './graphql/schema';
 import { buildChatSubgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
@@ -154,6 +155,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     corsOrigins: config.corsOrigins,
     logger,
     metrics,
+    workBudget: new WorkBudget(config.queryCostRateLimit),
   };
   const ws = attachWebSocketServer({
     ...transports,

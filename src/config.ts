@@ -35,6 +35,11 @@ export interface Config {
    * unpinMessage) and ROLE_RATE_LIMIT @default 20/60 (updateMemberRole), per user and room.
    */
   rateLimits: RateLimits;
+  /**
+   * QUERY_COST_RATE_LIMIT: the query cost one user may spend, per server, over
+   * HTTP and WebSocket together (src/chat/limits/work-budget.ts). @default 1000000/5
+   */
+  queryCostRateLimit: RateLimit;
   /** Unset: any origin outside production. */
   corsOrigins: string[] | undefined;
   /** @default info */
@@ -281,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       PIN: parseRateLimit('PIN_RATE_LIMIT', env.PIN_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
     },
+    queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 1_000_000, windowSeconds: 5 }),
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     logFormat: parseLogFormat(env.LOG_FORMAT, production),

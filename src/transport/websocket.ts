@@ -238,6 +238,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const state = stateOf(ctx.extra);
         const auth = state.auth as Authenticated;
         const userId = auth.actor.id;
+        // The same work budget as over HTTP: a subscription spends its cost once, when it starts (its events have their own budget).
+        const spent = options.workBudget.refusal(userId, cost ?? options.limits.maxCost);
+        if (spent) return counted(label, type, [new GraphQLError(spent.message, { extensions: { code: spent.code, retryAfter: spent.retryAfter } })]);
         // A subscription that replays shares nothing (each replays on its own) and holds its replay's cost until it has replayed.
         const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
         const live = cost ?? 1;
