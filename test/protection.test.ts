@@ -403,7 +403,8 @@ describe('Protection', () => {
     });
 
     it('weighs a search hit by the text its snippet reads and a readBy by the list it resolves, so their loops are refused by default', async () => {
-      const server = await startServer();
+      // An empty value: the default budget, 1,000,000 per 5 s.
+      const server = await startServer({ env: { QUERY_COST_RATE_LIMIT: '' } });
       const { owner, member, roomId } = await staffedRoom(server.url);
       /** Sends `document` `times` in a row: what was answered, against what the budget (1,000,000 per 5 s by default) allows at its cost. */
       const loop = async (document: string, variables: Record<string, unknown>, token: string, times: number) => {
