@@ -1,0 +1,57 @@
+import type { DataSource } from 'typeorm';
+import { columnsOf } from '../db/columns';
+import type { Database } from '../db/database';
+import { WebhookEvent } from './webhook.entity';
+
+/** An outbox row to hand to the queue. */
+export interface UnrelayedEvent {
+  id: string;
+  roomId: string;
+}
+
+/** The outbox's statements (the worker's; the triggers write it). */
+export function webhookRepository(dataSource: DataSource, db: Database) {
+  const EVENT = columnsOf<WebhookEvent>(dataSource.getMetadata(WebhookEvent)).select('e');
+  return {
+    /** One outbox row, or null once pruned. */
+    async find(id: string): Promise<WebhookEvent | null> {
+      const [row] = await db.query<WebhookEvent>(`SELECT ${EVENT} FROM webhook_events e WHERE e.id = $1`, [id]);
+      return row ?? null;
+    },
+
+    /** The active members of a room other than `exceptUserId` (a message's push audience before sockets are counted). */
+    async activeMemberIds(roomId: string, exceptUserId: string | null): Promise<string[]> {
+      const rows = await db.query<{ user_id: string }>(
+        `SELECT user_id FROM room_members WHERE room_id = $1 AND is_active AND user_id IS DISTINCT FROM $2 ORDER BY joined_at, id`,
+        [roomId, exceptUserId],
+      );
+      return rows.map((r) => r.user_id);
+    },
+
+    /** Keeps an event a URL never accepted; a second death of the same event at the same URL keeps the first. */
+    async keepDead(eventId: string, url: string, body: string, attempts: number, lastError: string): Promise<void> {
+      await db.query(
+        `INSERT INTO webhook_dead_events (event_id, url, body, attempts, last_error) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (event_id, url) DO NOTHING`,
+        [eventId, url, body, attempts, lastError],
+      );
+    },
+
+    /** Events not handed to the queue yet (part of the backlog /metrics shows). */
+    async unrelayedCount(): Promise<number> {
+      const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events WHERE NOT relayed`);
+      return row.n;
+    },
+
+    /** Forgets delivered (or dead) events older than `seconds`: the dead ones stay in webhook_dead_events. */
+    async prune(seconds: number): Promise<number> {
+      const rows = await db.query(
+        `DELETE FROM webhook_events WHERE relayed AND created_at < clock_timestamp() - make_interval(secs => $1) RETURNING 1`,
+        [seconds],
+      );
+      return rows.length;
+    },
+  };
+}
+
+export type WebhookRepository = ReturnType<typeof webhookRepository>;
