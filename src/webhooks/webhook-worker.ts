@@ -69,6 +69,9 @@ export class WebhookWorker {
   private pruneTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> | null = null;
   private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  /** Wakes the idle delivery loops (the relay handed over jobs, or the worker stops). */
+  private wake: (() => void)[] = [];
 
   constructor(private readonly options: WebhookWorkerOptions) {
     const { settings } = options;
@@ -110,13 +113,9 @@ export class WebhookWorker {
         if (!(await this.boss.getQueue(DELIVERY_QUEUE))) throw error;
       });
     }
-    await this.boss.work<DeliveryJob>(
-      DELIVERY_QUEUE,
-      { localConcurrency: this.options.concurrency ?? 4, batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true },
-      async (jobs) => {
-        for (const job of jobs) await this.deliver(job);
-      },
-    );
+    // Our own fetch loops rather than boss.work(): a worker polls again only after its interval, and
+    // key_strict_fifo hands out one job per room at a time, so a room would get one event per poll.
+    for (let i = 0; i < (this.options.concurrency ?? 4); i++) this.loops.push(this.deliveryLoop());
     metrics.webhookBacklog(() => this.backlog());
     const every = this.options.relayIntervalMs ?? 200;
     this.relayTimer = setInterval(() => void this.relay(), every);
@@ -135,6 +134,8 @@ export class WebhookWorker {
     if (this.relayTimer) clearInterval(this.relayTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.relaying;
+    for (const w of this.wake.splice(0)) w();
+    await Promise.all(this.loops);
     await this.boss.stop({ graceful: true, close: true, timeout: Math.min(this.options.settings.timeoutMs + 500, 6_000) });
   }
 
@@ -175,6 +176,7 @@ export class WebhookWorker {
               await client.query(`UPDATE webhook_events SET relayed = true WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
             }
             await client.query('COMMIT');
+            if (rows.length > 0) for (const w of this.wake.splice(0)) w();
             more = rows.length === RELAY_BATCH;
           } catch (error) {
             await client.query('ROLLBACK').catch(() => {});
@@ -186,6 +188,43 @@ export class WebhookWorker {
       }
     } finally {
       client.release();
+    }
+  }
+
+  /**
+   * Takes the next delivery (pg-boss: the head job of a key no other job of
+   * holds, FOR UPDATE SKIP LOCKED) and runs it, at once again while there is
+   * work; idle, it waits for the relay or the poll interval (another server's relay).
+   */
+  private async deliveryLoop(): Promise<void> {
+    const { logger } = this.options;
+    const poll = this.options.relayIntervalMs ?? 200;
+    while (!this.stopped) {
+      let job: Job<DeliveryJob> | undefined;
+      try {
+        [job] = await this.boss.fetch<DeliveryJob>(DELIVERY_QUEUE, { batchSize: 1, includeMetadata: true });
+      } catch (error) {
+        logger.warn({ err: error }, 'webhook queue fetch failed');
+      }
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, poll);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.wake.push(done);
+        });
+        continue;
+      }
+      const attempt = { id: job.id, retryCount: (job as { retryCount?: number }).retryCount ?? 0 };
+      try {
+        await this.deliver(job);
+        await this.boss.complete(DELIVERY_QUEUE, attempt);
+      } catch (error) {
+        // pg-boss retries it after its backoff; the room's later events wait behind it.
+        await this.boss.fail(DELIVERY_QUEUE, attempt, { message: String((error as Error)?.message ?? error) }).catch((e: unknown) => logger.warn({ err: e }, 'webhook queue fail failed'));
+      }
     }
   }
 
