@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { verifyWebhook } from '../src/webhooks/signature';
 import { newUser, ok } from './support/client';
 import { groupRoom, send } from './support/factories';
-import { testDatabaseUrl } from './support/hooks';
+import { startServerProcess } from './support/process';
 import { ADD_MEMBERS, ADD_REACTION, DELETE, EDIT, REMOVE_MEMBER, REMOVE_REACTION, UPDATE_ROLE } from './support/operations';
-import { countRows, onCleanup, startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
+import { countRows, startServer } from './support/server';
 import { webhookReceiver, type Received, type WebhookReceiver } from './support/webhook-receiver';
-import { ready, sleep, waitFor } from './support/ws';
+import { connects, sleep, waitFor } from './support/ws';
 
 const SECRET = 'webhook-test-secret';
 const NO_RATE_LIMIT = { MESSAGE_RATE_LIMIT: '100000/10', EDIT_RATE_LIMIT: '100000/10', REACTION_RATE_LIMIT: '100000/10', ROOM_RATE_LIMIT: '100000/10', MEMBER_RATE_LIMIT: '100000/10', ROLE_RATE_LIMIT: '100000/10' };
@@ -109,5 +107,131 @@ describe('webhooks', function () {
     const roomId = await groupRoom(server.url, owner);
     await send(server.url, owner, roomId, 'nobody listens');
     expect(await countRows(server, `SELECT count(*)::int AS n FROM webhook_events WHERE room_id = $1`, [roomId])).to.equal(0);
+  });
+
+  it('keeps commit order per room while several rooms send at once', async () => {
+    const receiver = await webhookReceiver();
+    // A receiver that answers after a random while: deliveries of different rooms overlap and finish out of order.
+    receiver.answer = () => ({ status: 200, delayMs: Math.floor(Math.random() * 15) });
+    const server = await startServer({ env: hooksTo([receiver]) });
+    const senders = await Promise.all([1, 2, 3].map(() => newUser(server.url)));
+    const rooms = await Promise.all(Array.from({ length: 4 }, () => groupRoom(server.url, senders[0], senders.slice(1))));
+    const perRoom = 15;
+    // Everyone sends to every room at once: within a room the seq (commit order) decides, not the order of the requests.
+    await Promise.all(rooms.flatMap((roomId) => Array.from({ length: perRoom }, (_, i) => send(server.url, senders[i % senders.length], roomId, `m${i}`))));
+    await waitFor(() => rooms.every((roomId) => createdSeqs(receiver.ofRoom(roomId)).length === perRoom), 20_000, 'every message of every room');
+    for (const roomId of rooms) {
+      expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal(Array.from({ length: perRoom }, (_, i) => i + 1));
+    }
+  });
+
+  it('delivers everything, in order, to a receiver that was down for a while, once it is back', async () => {
+    const receiver = await webhookReceiver();
+    const server = await startServer({ env: hooksTo([receiver]) });
+    const owner = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner);
+    await waitFor(() => receiver.ofRoom(roomId).length === 1, 10_000, 'the owner joining');
+    await receiver.stop();
+    for (let i = 1; i <= 5; i++) await send(server.url, owner, roomId, `while down ${i}`);
+    await sleep(2_500);
+    expect(receiver.ofRoom(roomId)).to.have.length(1);
+    // Back, but answering 503 for a second more: a failure too.
+    const backAt = Date.now();
+    receiver.answer = () => ({ status: Date.now() - backAt < 1_000 ? 503 : 200 });
+    await receiver.start();
+    // The next attempt comes after its backoff (1, 2, 4, 8 s... with jitter): within about 16 s here.
+    await waitFor(() => createdSeqs(receiver.ofRoom(roomId)).length === 5, 30_000, 'the five messages after the receiver came back');
+    expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal([1, 2, 3, 4, 5]);
+  });
+
+  it('keeps an event as dead once the retry window has passed, and the room goes on', async () => {
+    const receiver = await webhookReceiver();
+    receiver.answer = (hit) => ({ status: hit.body.type === 'message.created' && hit.body.data.message.content === 'poison' ? 500 : 200 });
+    const server = await startServer({ env: hooksTo([receiver], { WEBHOOK_RETRY_WINDOW_SECONDS: '3' }) });
+    const owner = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner);
+    const poison = await send(server.url, owner, roomId, 'poison');
+    const after = await send(server.url, owner, roomId, 'after');
+
+    await waitFor(() => createdSeqs(receiver.ofRoom(roomId)).includes(after.seq), 20_000, 'the message after the dead one');
+    const tries = receiver.attempts.filter((h) => h.body.data.message?.id === poison.id);
+    expect(tries.length).to.be.at.least(2);
+    // Retried with growing gaps (1 s, then about 2 s...), never after the window.
+    expect(tries[1].at - tries[0].at).to.be.at.least(800);
+    // Head of line: the next event waited for the dead one.
+    const afterAt = receiver.ofRoom(roomId).find((h) => h.body.data.message?.id === after.id)!.at;
+    expect(afterAt).to.be.above(tries[tries.length - 1].at);
+    const [dead] = await server.app.db.query<{ url: string; attempts: number; last_error: string; body: string }>(
+      `SELECT d.url, d.attempts, d.last_error, d.body FROM webhook_dead_events d JOIN webhook_events e ON e.id = d.event_id WHERE e.room_id = $1`,
+      [roomId],
+    );
+    expect(dead).to.include({ url: receiver.url, last_error: 'HTTP 500', attempts: tries.length });
+    expect(JSON.parse(dead.body).data.message.id).to.equal(poison.id);
+  });
+
+  it('delivers each event once when two servers share the outbox', async () => {
+    const receiver = await webhookReceiver();
+    const one = await startServer({ env: hooksTo([receiver]) });
+    const two = await startServer({ env: hooksTo([receiver]) });
+    const owner = await newUser(one.url);
+    const rooms = await Promise.all([1, 2, 3].map(() => groupRoom(one.url, owner)));
+    await Promise.all(rooms.flatMap((roomId, r) => Array.from({ length: 10 }, (_, i) => send((i + r) % 2 ? one.url : two.url, owner, roomId, `m${i}`))));
+    await waitFor(() => rooms.every((roomId) => createdSeqs(receiver.ofRoom(roomId)).length === 10), 20_000, 'thirty messages');
+    await sleep(1_000);
+    const mine = receiver.attempts.filter((h) => rooms.includes(h.body.roomId));
+    expect(mine).to.have.length(33);
+    expect(new Set(mine.map((h) => h.body.id)).size).to.equal(33);
+    for (const roomId of rooms) expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('tells a push service which members of a new message have no open socket', async () => {
+    const receiver = await webhookReceiver();
+    const server = await startServer({ env: hooksTo([receiver]) });
+    const sender = await newUser(server.url);
+    const online = await newUser(server.url);
+    const offline = await newUser(server.url);
+    const gone = await newUser(server.url);
+    const roomId = await groupRoom(server.url, sender, [online, offline, gone]);
+    await ok(server.url, REMOVE_MEMBER, { r: roomId, u: gone.id }, sender.token);
+    await connects(server, online.token);
+    const { id } = await send(server.url, sender, roomId, 'are you there?');
+
+    await waitFor(() => receiver.ofRoom(roomId).some((h) => h.body.type === 'message.created'), 10_000, 'the message.created event');
+    const created = receiver.ofRoom(roomId).find((h) => h.body.type === 'message.created')!;
+    expect(created.body.data.message).to.include({ id, senderId: sender.id, content: 'are you there?' });
+    // Not the sender, not who left, not who has a socket open: only the member who would miss it.
+    expect(created.body.data.offlineMemberIds).to.deep.equal([offline.id]);
+    // Other kinds carry no recipients.
+    for (const hit of receiver.ofRoom(roomId).filter((h) => h.body.type !== 'message.created')) expect(hit.body.data).not.to.have.property('offlineMemberIds');
+  });
+
+  it('loses nothing when a server is killed (SIGKILL) mid-delivery: after a restart every event arrives, in order', async () => {
+    const receiver = await webhookReceiver();
+    const env = hooksTo([receiver]);
+    const first = await startServerProcess(env);
+    const owner = await newUser(first.url);
+    const roomId = await groupRoom(first.url, owner);
+    // The first message's delivery hangs at the receiver: the server dies while it is in flight.
+    let hung = false;
+    const inFlight = new Promise<void>((resolveHit) => {
+      receiver.onRequest = (hit) => {
+        if (hit.body.roomId === roomId && hit.body.type === 'message.created' && !hung) {
+          hung = true;
+          resolveHit();
+        }
+      };
+    });
+    receiver.answer = (hit) => (hit.body.type === 'message.created' && hit.body.data.message.seq === 1 && receiver.attempts.filter((h) => h.body.id === hit.body.id).length === 1 ? { status: 200, delayMs: 20_000 } : { status: 200 });
+    for (let i = 1; i <= 5; i++) await send(first.url, owner, roomId, `before the crash ${i}`);
+    await inFlight;
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal([]);
+
+    const second = await startServerProcess(env);
+    await send(second.url, owner, roomId, 'after the restart');
+    // The dead server's delivery is found when it expires (timeout + 5 s), then retried; the rest wait behind it.
+    await waitFor(() => createdSeqs(receiver.ofRoom(roomId)).length === 6, 30_000, 'all six messages');
+    expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal([1, 2, 3, 4, 5, 6]);
   });
 });
