@@ -24,7 +24,6 @@ export enum WebhookEventType {
 @Entity('webhook_events')
 /** What the relay has still to hand to the delivery queue (pg-boss). */
 @Index('webhook_events_unrelayed_idx', ['id'], { where: 'NOT relayed' })
-@Index('webhook_events_created_idx', ['createdAt'])
 export class WebhookEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id!: string;

@@ -43,11 +43,20 @@ export function webhookRepository(dataSource: DataSource, db: Database) {
       return row.n;
     },
 
-    /** Forgets delivered (or dead) events older than `seconds`: the dead ones stay in webhook_dead_events. */
-    async prune(seconds: number): Promise<number> {
+    /**
+     * Forgets relayed events older than `seconds` (long delivered, or dead and
+     * kept in webhook_dead_events), oldest first, at most `batch` per call: ids
+     * grow with time, so the primary key finds them and a send writes no
+     * index on created_at.
+     */
+    async prune(seconds: number, batch = 10_000): Promise<number> {
       const rows = await db.query(
-        `DELETE FROM webhook_events WHERE relayed AND created_at < clock_timestamp() - make_interval(secs => $1) RETURNING 1`,
-        [seconds],
+        // The first young row bounds the walk along the key: only old rows are read.
+        `WITH young AS (SELECT id FROM webhook_events WHERE created_at >= clock_timestamp() - make_interval(secs => $1) ORDER BY id LIMIT 1)
+         DELETE FROM webhook_events WHERE id IN (
+           SELECT id FROM webhook_events WHERE relayed AND id < coalesce((SELECT id FROM young), 9223372036854775807) ORDER BY id LIMIT $2)
+         RETURNING 1`,
+        [seconds, batch],
       );
       return rows.length;
     },

@@ -16,7 +16,6 @@ export class Webhooks1765600000000 implements MigrationInterface {
     await q.query(
       `CREATE TABLE "webhook_events" ("id" BIGSERIAL NOT NULL, "event_id" uuid NOT NULL DEFAULT gen_random_uuid(), "type" character varying(32) NOT NULL, "room_id" uuid NOT NULL, "snapshot" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT clock_timestamp(), "relayed" boolean NOT NULL DEFAULT false, CONSTRAINT "webhook_events_pkey" PRIMARY KEY ("id"))`,
     );
-    await q.query(`CREATE INDEX "webhook_events_created_idx" ON "webhook_events" ("created_at")`);
     await q.query(`CREATE INDEX "webhook_events_unrelayed_idx" ON "webhook_events" ("id") WHERE NOT relayed`);
     await q.query(
       `CREATE TABLE "webhook_dead_events" ("id" BIGSERIAL NOT NULL, "event_id" bigint NOT NULL, "url" text NOT NULL, "body" text NOT NULL, "attempts" integer NOT NULL, "last_error" text NOT NULL, "died_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT clock_timestamp(), CONSTRAINT "webhook_dead_events_event_url_key" UNIQUE ("event_id", "url"), CONSTRAINT "webhook_dead_events_pkey" PRIMARY KEY ("id"))`,
