@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { verifyWebhook } from '../src/webhooks/signature';
 import { newUser, ok } from './support/client';
 import { groupRoom, send } from './support/factories';
 import { startServerProcess } from './support/process';
 import { ADD_MEMBERS, ADD_REACTION, DELETE, EDIT, REMOVE_MEMBER, REMOVE_REACTION, UPDATE_ROLE } from './support/operations';
-import { countRows, startServer } from './support/server';
+import { countRows, onCleanup, startServer } from './support/server';
 import { webhookReceiver, type Received, type WebhookReceiver } from './support/webhook-receiver';
 import { connects, sleep, waitFor } from './support/ws';
 
@@ -194,15 +196,16 @@ describe('webhooks', function () {
     const roomId = await groupRoom(server.url, sender, [online, offline, gone]);
     await ok(server.url, REMOVE_MEMBER, { r: roomId, u: gone.id }, sender.token);
     await connects(server, online.token);
-    const { id } = await send(server.url, sender, roomId, 'are you there?');
+    const { id } = await send(server.url, sender, roomId, 'are you there?', { mentionIds: [offline.id, online.id] });
 
     await waitFor(() => receiver.ofRoom(roomId).some((h) => h.body.type === 'message.created'), 10_000, 'the message.created event');
     const created = receiver.ofRoom(roomId).find((h) => h.body.type === 'message.created')!;
     expect(created.body.data.message).to.include({ id, senderId: sender.id, content: 'are you there?' });
     // Not the sender, not who left, not who has a socket open: only the member who would miss it.
     expect(created.body.data.offlineMemberIds).to.deep.equal([offline.id]);
+    expect(created.body.data.mentionIds).to.deep.equal([offline.id, online.id]);
     // Other kinds carry no recipients.
-    for (const hit of receiver.ofRoom(roomId).filter((h) => h.body.type !== 'message.created')) expect(hit.body.data).not.to.have.property('offlineMemberIds');
+    for (const hit of receiver.ofRoom(roomId).filter((h) => h.body.type !== 'message.created')) expect(hit.body.data).to.have.all.keys('member');
   });
 
   it('loses nothing when a server is killed (SIGKILL) mid-delivery: after a restart every event arrives, in order', async () => {
@@ -233,5 +236,29 @@ describe('webhooks', function () {
     // The dead server's delivery is found when it expires (timeout + 5 s), then retried; the rest wait behind it.
     await waitFor(() => createdSeqs(receiver.ofRoom(roomId)).length === 6, 30_000, 'all six messages');
     expect(createdSeqs(receiver.ofRoom(roomId))).to.deep.equal([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('ships a push receiver (examples/push-receiver) that verifies the signature and logs the push for each offline member', async () => {
+    const child = spawn(process.execPath, [resolve(__dirname, '../examples/push-receiver/server.mjs')], {
+      env: { ...process.env, WEBHOOK_SECRET: SECRET, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onCleanup(() => child.exitCode === null && child.kill('SIGKILL'));
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitFor(() => /push receiver on (http:\S+)/.test(out), 10_000, 'the push receiver');
+    const url = /push receiver on (http:\S+)/.exec(out)![1];
+    // A POST without a valid signature is refused.
+    const forged = await fetch(url, { method: 'POST', headers: { 'x-chat-timestamp': String(Math.floor(Date.now() / 1000)), 'x-chat-signature': 'sha256=00' }, body: '{}' });
+    expect(forged.status).to.equal(401);
+
+    const server = await startServer({ env: { ...hooksTo([]), WEBHOOK_URLS: url } });
+    const sender = await newUser(server.url);
+    const away = await newUser(server.url);
+    const roomId = await groupRoom(server.url, sender, [away]);
+    await send(server.url, sender, roomId, 'lunch?', { mentionIds: [away.id] });
+    await waitFor(() => out.includes(`push to ${away.id} (mentioned): room ${roomId}, from ${sender.id}: "lunch?"`), 10_000, 'the logged push');
+    expect(out).not.to.include(`push to ${sender.id}`);
   });
 });

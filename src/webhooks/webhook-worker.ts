@@ -233,7 +233,7 @@ export class WebhookWorker {
     const { settings, repo, metrics, logger } = this.options;
     const event = await repo.find(job.data.event);
     if (!event) return; // Pruned: long delivered or dead.
-    const extra = event.type === WebhookEventType.MESSAGE_CREATED ? { offlineMemberIds: await this.offlineMembers(event.roomId, event.snapshot) } : {};
+    const extra = event.type === WebhookEventType.MESSAGE_CREATED ? await this.pushAudience(event.roomId, event.snapshot) : {};
     const body = JSON.stringify(webhookBody(event, extra));
     const timestamp = String(Math.floor(Date.now() / 1000));
     let failure: string;
@@ -272,10 +272,17 @@ export class WebhookWorker {
     throw new Error(`webhook delivery to ${job.data.url} failed: ${failure}`);
   }
 
-  /** The members a push service should notify of a new message: active members but the sender, without an open socket now. */
-  private async offlineMembers(roomId: string, message: Record<string, unknown>): Promise<string[]> {
-    const members = await this.options.repo.activeMemberIds(roomId, (message.sender_id as string | null) ?? null);
-    return members.filter((userId) => !this.options.connected(userId));
+  /**
+   * What a push service needs of a new message: the members to notify (active
+   * members but the sender, without an open socket now) and who it mentions
+   * (they may deserve a louder notification).
+   */
+  private async pushAudience(roomId: string, message: Record<string, unknown>): Promise<{ offlineMemberIds: string[]; mentionIds: string[] }> {
+    const [members, mentionIds] = await Promise.all([
+      this.options.repo.activeMemberIds(roomId, (message.sender_id as string | null) ?? null),
+      this.options.repo.mentionIds(message.id as string),
+    ]);
+    return { offlineMemberIds: members.filter((userId) => !this.options.connected(userId)), mentionIds };
   }
 
   /** Events not yet accepted: outbox rows not relayed, plus queued, retrying and running deliveries. */

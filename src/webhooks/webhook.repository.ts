@@ -28,6 +28,12 @@ export function webhookRepository(dataSource: DataSource, db: Database) {
       return rows.map((r) => r.user_id);
     },
 
+    /** The users a message mentions now, in the order written. */
+    async mentionIds(messageId: string): Promise<string[]> {
+      const rows = await db.query<{ user_id: string }>(`SELECT user_id FROM message_mentions WHERE message_id = $1 ORDER BY position`, [messageId]);
+      return rows.map((r) => r.user_id);
+    },
+
     /** Keeps an event a URL never accepted; a second death of the same event at the same URL keeps the first. */
     async keepDead(eventId: string, url: string, body: string, attempts: number, lastError: string): Promise<void> {
       await db.query(
