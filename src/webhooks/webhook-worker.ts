@@ -102,6 +102,8 @@ export class WebhookWorker {
       retryBackoff: true,
       retryDelayMax: MAX_RETRY_DELAY_SECONDS,
       expireInSeconds: this.expireInSeconds,
+      // A job waiting behind its room's head must outlive the head's retry window (pg-boss's default is 14 days).
+      retentionSeconds: 2 * settings.retryWindowSeconds + 86_400,
       deleteAfterSeconds: 3_600,
     };
     if (await this.boss.getQueue(DELIVERY_QUEUE)) {
@@ -150,7 +152,8 @@ export class WebhookWorker {
   async relay(): Promise<void> {
     if (this.relaying || this.stopped) return this.relaying ?? undefined;
     this.relaying = this.relayOnce()
-      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook relay failed; retrying'))
+      .then(() => this.recovered('relay'))
+      .catch((error: unknown) => this.failing('relay', error))
       .finally(() => (this.relaying = null));
     return this.relaying;
   }
@@ -203,8 +206,9 @@ export class WebhookWorker {
       let job: Job<DeliveryJob> | undefined;
       try {
         [job] = await this.boss.fetch<DeliveryJob>(DELIVERY_QUEUE, { batchSize: 1, includeMetadata: true });
+        this.recovered('fetch');
       } catch (error) {
-        logger.warn({ err: error }, 'webhook queue fetch failed');
+        this.failing('fetch', error);
       }
       if (!job) {
         await new Promise<void>((resolve) => {
@@ -226,6 +230,19 @@ export class WebhookWorker {
         await this.boss.fail(DELIVERY_QUEUE, attempt, { message: String((error as Error)?.message ?? error) }).catch((e: unknown) => logger.warn({ err: e }, 'webhook queue fail failed'));
       }
     }
+  }
+
+  /** Parts whose last try failed (the database away): logged once when they start failing and once when they work again. */
+  private readonly down = new Set<string>();
+
+  private failing(part: string, error: unknown): void {
+    if (this.down.has(part)) return;
+    this.down.add(part);
+    this.options.logger.warn({ err: error, part }, 'webhook worker cannot reach its queue; retrying');
+  }
+
+  private recovered(part: string): void {
+    if (this.down.delete(part)) this.options.logger.info({ part }, 'webhook worker reaches its queue again');
   }
 
   /** One attempt of one event at one URL: resolves when it was accepted or is dead; throws to have pg-boss retry it later. */
