@@ -173,6 +173,26 @@ describe('webhooks', function () {
     );
     expect(dead).to.include({ url: receiver.url, last_error: 'HTTP 500', attempts: tries.length });
     expect(JSON.parse(dead.body).data.message.id).to.equal(poison.id);
+    // /metrics counts each attempt's outcome.
+    const metrics = await fetch(server.url.replace('/graphql', '/metrics')).then((r) => r.text());
+    const counted = (outcome: string) => Number(new RegExp(`chat_webhook_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect(counted('dead')).to.be.at.least(1);
+    expect(counted('failed')).to.be.at.least(tries.length - 1);
+    expect(counted('delivered')).to.be.at.least(2);
+  });
+
+  it('holds back only the URL that fails: another URL gets the room\'s events meanwhile', async () => {
+    const failing = await webhookReceiver();
+    failing.answer = () => ({ status: 503 });
+    const healthy = await webhookReceiver();
+    const server = await startServer({ env: hooksTo([failing, healthy]) });
+    const owner = await newUser(server.url);
+    const roomId = await groupRoom(server.url, owner);
+    for (let i = 1; i <= 3; i++) await send(server.url, owner, roomId, `m${i}`);
+    await waitFor(() => createdSeqs(healthy.ofRoom(roomId)).length === 3, 10_000, 'the healthy receiver getting all three');
+    expect(createdSeqs(healthy.ofRoom(roomId))).to.deep.equal([1, 2, 3]);
+    // The failing URL is still retrying the room's first event (the owner joining): nothing after it was tried there.
+    expect(new Set(failing.attempts.filter((h) => h.body.roomId === roomId).map((h) => h.body.type))).to.deep.equal(new Set(['member.added']));
   });
 
   it('delivers each event once when two servers share the outbox', async () => {
