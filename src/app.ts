@@ -29,6 +29,8 @@ import { createHttpApp } from './transport/http';
 import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
+import { WebhookWorker } from './webhooks/webhook-worker';
+import { webhookRepository } from './webhooks/webhook.repository';
 
 export interface AppOptions {
   config: Config;
@@ -67,6 +69,8 @@ export interface App {
   bus: EventBus;
   /** What /metrics serves (NO_METRICS when it is not served); the webhook worker reports to it. */
   metrics: Metrics;
+  /** Delivers the outbox when WEBHOOK_URLS is set (src/webhooks/); null otherwise. */
+  webhooks: WebhookWorker | null;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
   stop(): Promise<void>;
 }
@@ -111,6 +115,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     maxReadLagMs: config.databaseReadMaxLagMs,
     onReplicaChange: (status) =>
       status.inUse ? logger.info({ replica: status }, 'read replica in use') : logger.warn({ replica: status }, 'read replica not in use: its reads go to the primary'),
+    webhooks: config.webhooks !== undefined,
   });
   const { replicas } = db;
 
@@ -192,6 +197,19 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   });
   httpServer.on('request', app);
 
+  const webhooks = config.webhooks
+    ? new WebhookWorker({
+        settings: config.webhooks,
+        databaseUrl,
+        db,
+        repo: webhookRepository(dataSource, db),
+        logger,
+        metrics,
+        connected: ws.connected,
+      })
+    : null;
+  await webhooks?.start();
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);
@@ -206,6 +224,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       services.typing.close();
       services.members.close();
       await apollo.stop();
+      // After the last request: what it wrote is in the outbox, for this server or another to deliver.
+      await webhooks?.stop();
       await bus.close();
       await dataSource.destroy();
       await replicas?.close();
@@ -223,6 +243,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     services,
     bus,
     metrics,
+    webhooks,
     stop,
   };
 }

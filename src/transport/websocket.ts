@@ -90,7 +90,7 @@ function subscriptionKey(query: string, operationName: string | null | undefined
  * graphql-ws on the HTTP server's port and path. It runs its own
  * parse/validate/execute, so the HTTP limits are wired in here again.
  */
-export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void>; server: WebSocketServer } {
+export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void>; server: WebSocketServer; connected(userId: string): boolean } {
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const maxSockets = options.maxSocketsPerUser ?? 20;
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
@@ -302,6 +302,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
 
   return {
     server: wss,
+    // Whether the user holds an authenticated socket on this server (the webhook worker's push recipients).
+    connected: (userId) => socketsPerUser.has(userId),
     close: async () => {
       // graphql-ws closes each socket with 1001 Going Away; clients reconnect elsewhere.
       await cleanup.dispose();
