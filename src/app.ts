@@ -16,6 +16,7 @@ import type { ReadReplicas } from './db/read-replicas';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
+import { WorkBudget } from './chat/limits/work-budget';
 import { buildChatSchema } from './graphql/schema';
 import { buildChatSubgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
@@ -29,6 +30,8 @@ import { createHttpApp } from './transport/http';
 import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
+import { WebhookWorker } from './webhooks/webhook-worker';
+import { webhookRepository } from './webhooks/webhook.repository';
 
 export interface AppOptions {
   config: Config;
@@ -67,6 +70,8 @@ export interface App {
   bus: EventBus;
   /** What /metrics serves (NO_METRICS when it is not served); the webhook worker reports to it. */
   metrics: Metrics;
+  /** Delivers the outbox when WEBHOOK_URLS is set (src/webhooks/); null otherwise. */
+  webhooks: WebhookWorker | null;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
   stop(): Promise<void>;
 }
@@ -111,6 +116,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     maxReadLagMs: config.databaseReadMaxLagMs,
     onReplicaChange: (status) =>
       status.inUse ? logger.info({ replica: status }, 'read replica in use') : logger.warn({ replica: status }, 'read replica not in use: its reads go to the primary'),
+    webhooks: config.webhooks !== undefined,
   });
   const { replicas } = db;
 
@@ -159,6 +165,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     corsOrigins: config.corsOrigins,
     logger,
     metrics,
+    workBudget: new WorkBudget(config.queryCostRateLimit),
   };
   const ws = attachWebSocketServer({
     ...transports,
@@ -195,6 +202,20 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   });
   httpServer.on('request', app);
 
+  const webhooks = config.webhooks
+    ? new WebhookWorker({
+        settings: config.webhooks,
+        databaseUrl,
+        db,
+        repo: webhookRepository(dataSource, db),
+        logger,
+        metrics,
+        // Online on any server, not only the one delivering: the push goes to members with no socket anywhere.
+        online: (userIds) => services.presence.online(userIds),
+      })
+    : null;
+  await webhooks?.start();
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);
@@ -211,6 +232,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       await apollo.stop();
       // After the sockets closed (their users' last presence written), before Redis and the database go.
       await services.presence.close();
+      // After the last request: what it wrote is in the outbox, for this server or another to deliver.
+      await webhooks?.stop();
       await bus.close();
       await dataSource.destroy();
       await replicas?.close();
@@ -228,6 +251,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     services,
     bus,
     metrics,
+    webhooks,
     stop,
   };
 }

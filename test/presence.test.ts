@@ -1,18 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { ChatEvent } from '../src/chat/events';
 import { ConfigError, loadConfig } from '../src/config';
 import { gql, ok, newUser, asCompany, type TestUser } from './support/client';
 import { groupRoom, send } from './support/factories';
-import { testDatabaseUrl } from './support/hooks';
 import { REMOVE_MEMBER } from './support/operations';
 import { freeClusterPort, startRedisServer, stopProcess } from './support/redis-servers';
-import { onCleanup, startServer, TEST_JWT_SECRET, wsClient, type TestServer } from './support/server';
+import { startServerProcess } from './support/process';
+import { startServer, wsClient, type TestServer } from './support/server';
 import { collect, connects, sleep, waitFor, type Collected } from './support/ws';
-
-const root = resolve(__dirname, '..');
 
 const PRESENCE_CHANGED = 'subscription($r: ID!) { presenceChanged(roomId: $r) { online lastSeenAt user { id } } }';
 const MEMBERS_PRESENCE = 'query($r: ID!) { room(id: $r) { members(limit: 500) { user { id online lastSeenAt } } } }';
@@ -267,7 +264,7 @@ describe('presence', function () {
   it('takes its TTL and interval from the environment, within bounds (a TTL above 60 s would break the promise)', () => {
     expect(loadConfig({}).presence).to.deep.equal({ ttlMs: 30_000, intervalMs: 1000 });
     expect(loadConfig({ PRESENCE_TTL_SECONDS: '60', PRESENCE_INTERVAL_MS: '10' }).presence).to.deep.equal({ ttlMs: 60_000, intervalMs: 10 });
-    expect(() => loadConfig({ PRESENCE_TTL_SECONDS: '61' })).to.throw(ConfigError, 'PRESENCE_TTL_SECONDS must be a whole number of seconds between 1 and 60, got "61"');
+    expect(() => loadConfig({ PRESENCE_TTL_SECONDS: '61' })).to.throw(ConfigError, 'PRESENCE_TTL_SECONDS must be a whole number between 1 and 60, got "61"');
     expect(() => loadConfig({ PRESENCE_TTL_SECONDS: '0' })).to.throw(ConfigError);
     expect(() => loadConfig({ PRESENCE_INTERVAL_MS: '1.5' })).to.throw(ConfigError);
   });
@@ -340,7 +337,7 @@ describe('presence', function () {
     it('a server killed with SIGKILL leaves its users online no longer than the TTL: they go offline, announced, lastSeenAt set', async function () {
       this.timeout(90_000);
       const a = await startServer({ env: env() });
-      const doomed = await startProcess({ ...env() });
+      const doomed = await startServerProcess(env());
       const owner = await newUser(a.url);
       const member = await newUser(a.url);
       const probe = await newUser(a.url);
@@ -383,24 +380,3 @@ describe('presence', function () {
     });
   });
 });
-
-/** The real entry point in its own process (so it can be killed with SIGKILL, its sockets left unclosed). */
-async function startProcess(extraEnv: Record<string, string>): Promise<{ url: string; wsUrl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/index.ts'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: testDatabaseUrl(), JWT_SECRET: TEST_JWT_SECRET, PORT: '0', LOG_LEVEL: 'info', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onCleanup(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const ready = /"url":"(http:[^"]+)"/.exec(out);
-      if (ready) resolveUrl(ready[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-  });
-  return { url, wsUrl: url.replace(/^http/, 'ws'), child };
-}

@@ -97,7 +97,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   // The user's sockets here are counted by presence (one count per user serves both the cap and who is online).
   const presence = options.sources.services.presence;
   const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
-  const replayGate = new ReplayGate();
+  const replayGate = new ReplayGate(options.limits.replayMessagesPerSecond);
   let replayCount = 0;
 
   const wss = new WebSocketServer({
@@ -235,6 +235,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const state = stateOf(ctx.extra);
         const auth = state.auth as Authenticated;
         const userId = auth.actor.id;
+        // The same work budget as over HTTP: a subscription spends its cost once, when it starts (its events have their own budget).
+        const spent = options.workBudget.refusal(userId, cost ?? options.limits.maxCost);
+        if (spent) return counted(label, type, [new GraphQLError(spent.message, { extensions: { code: spent.code, retryAfter: spent.retryAfter } })]);
         // A subscription that replays shares nothing (each replays on its own) and holds its replay's cost until it has replayed.
         const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
         const live = cost ?? 1;
@@ -246,10 +249,13 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const contextValue = createContext(options.sources, { auth });
         if (replays) {
           contextValue.replayTurn = async () => {
-            const release = await replayGate.turn(userId);
-            return () => {
-              release();
-              reserved.resize(live);
+            const turn = await replayGate.turn(userId);
+            return {
+              pace: turn.pace,
+              release: () => {
+                turn.release();
+                reserved.resize(live);
+              },
             };
           };
         }
