@@ -9,6 +9,7 @@ import { REMOVE_MEMBER } from './support/operations';
 import { freeClusterPort, startRedisServer, stopProcess } from './support/redis-servers';
 import { startServerProcess } from './support/process';
 import { startServer, wsClient, type TestServer } from './support/server';
+import { webhookReceiver } from './support/webhook-receiver';
 import { collect, connects, sleep, waitFor, type Collected } from './support/ws';
 
 const PRESENCE_CHANGED = 'subscription($r: ID!) { presenceChanged(roomId: $r) { online lastSeenAt user { id } } }';
@@ -360,6 +361,23 @@ describe('presence', function () {
       expect(read.lastSeenAt, 'lastSeenAt: when the dead server last beat').to.equal(offline.lastSeenAt);
       expect(Date.parse(offline.lastSeenAt as string)).to.be.within(killedAt - TTL_SECONDS * 1000, killedAt);
       expect(tookMs, 'offline within the TTL and one beat').to.be.below(limitMs);
+    });
+
+    it("a webhook's push recipients are the members offline on every server, not only on the one delivering", async () => {
+      const receiver = await webhookReceiver();
+      const hooks = { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: 'presence-test-secret', WEBHOOK_SUPERVISE_SECONDS: '1' };
+      const a = await startServer({ env: { ...env(), ...hooks } });
+      const b = await startServer({ env: env() });
+      const sender = await newUser(a.url);
+      const elsewhere = await newUser(a.url);
+      const away = await newUser(a.url);
+      const roomId = await groupRoom(a.url, sender, [elsewhere, away]);
+      await connects(b, elsewhere.token);
+      for (let i = 0; i < 50 && !(await presenceOf(a.url, sender, roomId, elsewhere)).online; i++) await sleep(50);
+      await send(a.url, sender, roomId, 'anyone?');
+      await waitFor(() => receiver.ofRoom(roomId).some((h) => h.body.type === 'message.created'), 10_000, 'the message.created event');
+      const created = receiver.ofRoom(roomId).find((h) => h.body.type === 'message.created')!;
+      expect(created.body.data.offlineMemberIds).to.deep.equal([away.id]);
     });
 
     it('while Redis is down, presence reads answer at once from what this server knows, and nothing crashes', async () => {
