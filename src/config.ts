@@ -43,7 +43,7 @@ export interface Config {
   rateLimits: RateLimits;
   /**
    * QUERY_COST_RATE_LIMIT: the query cost one user may spend, per server, over
-   * HTTP and WebSocket together (src/chat/limits/work-budget.ts). @default 1000000/5
+   * HTTP and WebSocket together (src/chat/limits/work-budget.ts). @default 600000/3
    */
   queryCostRateLimit: RateLimit;
   /** Unset: any origin outside production. */
@@ -341,7 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       PIN: parseRateLimit('PIN_RATE_LIMIT', env.PIN_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
     },
-    queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 1_000_000, windowSeconds: 5 }),
+    queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 600_000, windowSeconds: 3 }),
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     logFormat: parseLogFormat(env.LOG_FORMAT, production),

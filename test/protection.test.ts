@@ -403,10 +403,10 @@ describe('Protection', () => {
     });
 
     it('weighs a search hit by the text its snippet reads and a readBy by the list it resolves, so their loops are refused by default', async () => {
-      // An empty value: the default budget, 1,000,000 per 5 s.
+      // An empty value: the default budget, 600,000 per 3 s.
       const server = await startServer({ env: { QUERY_COST_RATE_LIMIT: '' } });
       const { owner, member, roomId } = await staffedRoom(server.url);
-      /** Sends `document` `times` in a row: what was answered, against what the budget (1,000,000 per 5 s by default) allows at its cost. */
+      /** Sends `document` `times` in a row: what was answered, against what the budget (600,000 per 3 s by default) allows at its cost. */
       const loop = async (document: string, variables: Record<string, unknown>, token: string, times: number) => {
         const cost = queryCost(buildChatSchema(), parse(document), variables, undefined) as number;
         const started = performance.now();
@@ -415,8 +415,8 @@ describe('Protection', () => {
         const seconds = (performance.now() - started) / 1000;
         const answered = codes.filter((c) => c === 'ok').length;
         expect(codes.filter((c) => c !== 'ok' && c !== 'RATE_LIMITED'), 'other errors').to.deep.equal([]);
-        expect(answered, 'at least the burst').to.be.at.least(Math.floor(1_000_000 / cost));
-        expect(answered, 'at most the burst and the refill').to.be.at.most(Math.floor((1_000_000 + 200_000 * seconds) / cost) + 1);
+        expect(answered, 'at least the burst').to.be.at.least(Math.floor(600_000 / cost));
+        expect(answered, 'at most the burst and the refill').to.be.at.most(Math.floor((600_000 + 200_000 * seconds) / cost) + 1);
         expect(answered, 'some refused').to.be.below(times);
       };
       // Issue 17's F2: three aliases of 100 hits with their snippets, whatever the hits are.

@@ -22,7 +22,7 @@ interface Bucket {
  * How much of the server one user may take per second: a token bucket of
  * query cost (the same cost the per-request limit computes, where a search
  * hit weighs the text its snippet reads and a `readBy` what it resolves) per
- * user, QUERY_COST_RATE_LIMIT (`max/seconds`: at most `max` in any `seconds`,
+ * user, QUERY_COST_RATE_LIMIT (default 600000/3: `max/seconds`: at most `max` in any `seconds`,
  * refilled evenly). Every limit on one request, subscription or event bounds
  * what it costs; this bounds how many of them one user may send, so a user
  * looping on the costliest requests the limits allow takes a bounded share of

@@ -231,8 +231,12 @@ export class ChangeBatchObject {
   hasMore: boolean;
 }
 
-/** A search hit's snippet in plain fields' units: ~120 µs of our CPU for a hit of 2,000 matching words (issue 17, F2). */
-export const SNIPPET_COST = 150;
+/**
+ * A search hit's snippet, in plain fields' units (a 50-message history page of 12,350 takes ~2 ms of our CPU): a hit
+ * of 2,000 matching words, its text read and marked, took ~120-170 µs (issue 17, F2), as much as ~1,000 plain fields;
+ * weighed at 300, three aliases of 100 such hits still fit one request's limit.
+ */
+export const SNIPPET_COST = 300;
 
 @ObjectType('MessageSearchHit', { simpleResolvers: true })
 export class MessageSearchHitObject {
