@@ -28,6 +28,10 @@ import { createHttpApp } from './transport/http';
 import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
+import { DEFAULT_ATTACHMENT_SETTINGS, type AttachmentSettings } from './chat/attachments/attachment.service';
+import type { AttachmentStore } from './chat/attachments/attachment-store';
+import { LocalStore } from './storage/local-store';
+import { S3Store } from './storage/s3-store';
 
 export interface AppOptions {
   config: Config;
@@ -45,6 +49,8 @@ export interface AppOptions {
   jwks?: JwksOptions;
   /** A span per HTTP request: src/index.ts gives one when tracing was started (OTEL_EXPORTER_OTLP_ENDPOINT). */
   tracer?: RequestTracer;
+  /** How long upload and download URLs work, and unsent uploads are kept (tests shorten them). @default DEFAULT_ATTACHMENT_SETTINGS */
+  attachments?: Partial<Omit<AttachmentSettings, 'maxBytes'>>;
 }
 
 /** Counters the tests and benchmarks read. */
@@ -117,7 +123,15 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret);
+  // Attachments' bytes: S3 when S3_* is set, else this API's disk (its URLs need the port, known once listening).
+  let publicUrl = config.attachments.publicUrl;
+  const localStore = config.attachments.s3
+    ? null
+    : new LocalStore({ dir: config.attachments.uploadDir, secret: config.cursorSecret, baseUrl: () => publicUrl as string });
+  const store: AttachmentStore = localStore ?? new S3Store(config.attachments.s3 as NonNullable<typeof config.attachments.s3>);
+  await store.prepare().catch((error) => logger.warn({ err: error, store: store.kind }, 'attachment store not ready: uploads fail until it is'));
+  const attachmentSettings = { ...DEFAULT_ATTACHMENT_SETTINGS, ...options.attachments, maxBytes: config.attachments.maxBytes };
+  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret, { store, settings: attachmentSettings });
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
   const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), replicas ? claimsWriteFence(repos.users, replicas) : repos.users);
   const schema = buildChatSchema();
@@ -140,6 +154,11 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       .catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
   }, 60_000);
   sweeper.unref();
+  // Files of deleted messages (when the store was away at the deletion) and uploads never sent.
+  const fileSweeper = setInterval(() => {
+    services.attachments.sweep().catch((error) => logger.warn({ err: error }, 'attachment sweep failed'));
+  }, 60_000);
+  fileSweeper.unref();
 
   const { secret } = config.tokens;
   const httpServer = createServer();
@@ -180,6 +199,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     // A replica out of use leaves the server ready: its reads go to the primary.
     readyDetails: replicas ? () => ({ replicas: replicas.status() }) : undefined,
     replicas: replicas ?? undefined,
+    localFiles: localStore ? { store: localStore, servable: (id) => services.attachments.servable(id) } : undefined,
     plugins: [
       {
         async serverWillStart() {
@@ -195,12 +215,14 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     httpServer.listen(config.port, resolve);
   });
   const port = (httpServer.address() as AddressInfo).port;
+  publicUrl ??= `http://localhost:${port}`;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
       clearInterval(sweeper);
+      clearInterval(fileSweeper);
       services.typing.close();
       services.members.close();
       await apollo.stop();

@@ -28,13 +28,6 @@ const NOT_YET_BUILT: Record<string, string[]> = {
     'Mutation.setSlowMode was removed.',
   ],
   'presence (later issue)': ['PresenceEvent was removed.', 'User.online was removed.', 'User.lastSeenAt was removed.', 'Subscription.presenceChanged was removed.'],
-  'attachments (later issue)': [
-    'Attachment was removed.',
-    'UploadTicket was removed.',
-    'Message.attachments was removed.',
-    'SendMessageInput.attachmentIds was removed.',
-    'Mutation.createUpload was removed.',
-  ],
 };
 
 describe('schema.graphql', () => {

@@ -1,4 +1,6 @@
 import { Access } from './access/access';
+import { AttachmentService, type AttachmentSettings } from './attachments/attachment.service';
+import type { AttachmentStore } from './attachments/attachment-store';
 import { ChangeService } from './changes/change.service';
 import { CursorCodec } from './changes/cursor';
 import type { ChatRepositories } from './chat-repositories';
@@ -22,21 +24,36 @@ export interface ChatServices {
   typing: TypingService;
   changes: ChangeService;
   search: SearchService;
+  attachments: AttachmentService;
+}
+
+/** Where attachments' bytes are kept, and their limits. */
+export interface AttachmentOptions {
+  store: AttachmentStore;
+  settings: AttachmentSettings;
 }
 
 /** Each service takes (repositories, access, events) and the limits it enforces; none calls another for its checks. */
-export function createServices(repos: ChatRepositories, events: ChatEventPublisher, limits: RateLimits, cursorSecret: string): ChatServices {
+export function createServices(
+  repos: ChatRepositories,
+  events: ChatEventPublisher,
+  limits: RateLimits,
+  cursorSecret: string,
+  files: AttachmentOptions,
+): ChatServices {
   const access = new Access(repos);
   const limiter = new RateLimiter(limits);
+  const attachments = new AttachmentService(repos, access, limiter, files.store, files.settings);
   return {
     access,
     limiter,
     rooms: new RoomService(repos, access, events, limiter),
     members: new MemberService(repos, access, events, limiter),
-    messages: new MessageService(repos, access, events, limiter),
+    messages: new MessageService(repos, access, events, limiter, attachments),
     reactions: new ReactionService(repos, access, events, limiter),
     typing: new TypingService(access, events),
     changes: new ChangeService(repos, new CursorCodec(cursorSecret)),
     search: new SearchService(repos),
+    attachments,
   };
 }

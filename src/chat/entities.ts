@@ -1,3 +1,4 @@
+import { Attachment } from './attachments/attachment.entity';
 import { RateLimitLog } from './limits/rate-limit.entity';
 import { Member } from './members/member.entity';
 import { MessageEdit } from './messages/edit.entity';
@@ -8,4 +9,4 @@ import { Room } from './rooms/room.entity';
 import { User } from './users/user.entity';
 
 /** Every table of the domain: the one declaration of each (test/schema-drift.test.ts holds the migrations to them). */
-export const chatEntities = [User, Room, Member, Message, Mention, MessageEdit, Reaction, RateLimitLog];
+export const chatEntities = [User, Room, Member, Message, Mention, MessageEdit, Reaction, RateLimitLog, Attachment];

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTime } from './scalars';
 import { buildSchemaSync } from 'type-graphql';
+import { AttachmentFieldsResolver, AttachmentMutationResolver, MessageAttachmentsResolver } from './resolvers/attachment.resolver';
 import { MembershipEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
 import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
@@ -39,6 +40,9 @@ export function buildChatSchema(): GraphQLSchema {
       MembershipEventFieldsResolver,
       TypingEventFieldsResolver,
       ReadReceiptFieldsResolver,
+      AttachmentMutationResolver,
+      MessageAttachmentsResolver,
+      AttachmentFieldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // Rules live in the services; class-validator is used there, not on GraphQL args.
