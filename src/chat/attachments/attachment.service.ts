@@ -107,8 +107,11 @@ export class AttachmentService {
    * whose bytes arrived with the declared size (images get their width and
    * height here). BAD_USER_INPUT otherwise. The send statement claims them
    * again under their row locks: of two sends naming one upload, one wins.
+   * With `retry` (a send with a clientId) an upload already in a message is
+   * left to the statement: the repeat of that send returns its first message,
+   * any other send is refused there.
    */
-  async requireSendable(actor: Actor, roomId: string, ids: readonly string[], type: MessageType): Promise<string[]> {
+  async requireSendable(actor: Actor, roomId: string, ids: readonly string[], type: MessageType, retry: boolean): Promise<string[]> {
     if (ids.length === 0) return [];
     if (ids.length > MAX_ATTACHMENTS) throw new BadInputError(`attachmentIds may name at most ${MAX_ATTACHMENTS} uploads, got ${ids.length}`);
     const wanted = ids.map((id) => requireUuid('attachmentIds', id));
@@ -118,13 +121,13 @@ export class AttachmentService {
       const row = found.get(id);
       // Someone else's upload, another room's and none at all answer alike: ids are no oracle.
       if (!row || row.uploaderId !== actor.id || row.roomId !== roomId) throw new BadInputError(`attachmentIds: ${id} is not an upload of yours for this room`);
-      if (row.messageId !== null) throw new BadInputError(`attachmentIds: ${id} is attached to a message already; upload the file again`);
+      if (row.messageId !== null && !retry) throw new BadInputError(`attachmentIds: ${id} is attached to a message already; upload the file again`);
       if (type === MessageType.IMAGE && !row.contentType.startsWith('image/')) {
         throw new BadInputError(`An IMAGE message takes image/* attachments only; ${id} is ${row.contentType}`);
       }
       return row;
     });
-    await Promise.all(rows.map((row) => this.requireArrived(row)));
+    await Promise.all(rows.filter((row) => row.messageId === null).map((row) => this.requireArrived(row)));
     return wanted;
   }
 

@@ -92,7 +92,7 @@ export class MessageService {
       await this.requireMentionable(roomId, mentionIds);
     }
     // Asks the store what arrived (and reads images' sizes) before the statement, which claims them under lock.
-    const attachmentIds = request.attachmentIds == null ? [] : await this.attachments.requireSendable(actor, roomId, request.attachmentIds, request.type);
+    const attachmentIds = request.attachmentIds == null ? [] : await this.attachments.requireSendable(actor, roomId, request.attachmentIds, request.type, clientId !== null);
 
     const limit = this.limiter.limits[RateLimitedAction.MESSAGE];
     const outcome = await this.repos.messages.sendMessage(
