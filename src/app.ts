@@ -129,7 +129,13 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     ? null
     : new LocalStore({ dir: config.attachments.uploadDir, secret: config.cursorSecret, baseUrl: () => publicUrl as string });
   const store: AttachmentStore = localStore ?? new S3Store(config.attachments.s3 as NonNullable<typeof config.attachments.s3>);
-  await store.prepare().catch((error) => logger.warn({ err: error, store: store.kind }, 'attachment store not ready: uploads fail until it is'));
+  // A store not reachable yet (MinIO starting beside the API) is prepared again by the sweep below.
+  const prepareStore = () =>
+    store.prepare().then(
+      () => true,
+      (error) => (logger.warn({ err: error, store: store.kind }, 'attachment store not ready: uploads fail until it is'), false),
+    );
+  let storeReady = await prepareStore();
   const attachmentSettings = { ...DEFAULT_ATTACHMENT_SETTINGS, ...options.attachments, maxBytes: config.attachments.maxBytes };
   const services = createServices(repos, bus, config.rateLimits, config.cursorSecret, { store, settings: attachmentSettings });
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
@@ -155,8 +161,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   }, 60_000);
   sweeper.unref();
   // Files of deleted messages (when the store was away at the deletion) and uploads never sent.
-  const fileSweeper = setInterval(() => {
-    services.attachments.sweep().catch((error) => logger.warn({ err: error }, 'attachment sweep failed'));
+  const fileSweeper = setInterval(async () => {
+    storeReady ||= await prepareStore();
+    if (storeReady) await services.attachments.sweep().catch((error) => logger.warn({ err: error }, 'attachment sweep failed'));
   }, 60_000);
   fileSweeper.unref();
 

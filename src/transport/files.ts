@@ -73,11 +73,21 @@ export function localFileRoutes({ store, servable }: LocalFilesOptions, allowOri
         'cache-control': 'private, max-age=60',
       });
       const file = store.openFile(id);
-      file.on('error', (error) => (res.headersSent ? res.destroy(error) : next(error)));
+      file.on('error', (error: NodeJS.ErrnoException) => {
+        if (res.headersSent) res.destroy(error);
+        // Swept between the look-up and the read: gone, as for a deleted message.
+        else if (error.code === 'ENOENT') res.status(404).set('content-length', undefined).json({ error: 'No such file' });
+        else next(error);
+      });
       file.pipe(res);
     } catch (error) {
       next(error);
     }
   });
+  // An upload the client abandoned, or a disk error: a plain 500 with no details (the request log has the error).
+  router.use(((error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    res.status(500).json({ error: 'The file could not be stored or read' });
+  }) as express.ErrorRequestHandler);
   return router;
 }
