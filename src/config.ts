@@ -309,7 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
     attachments: {
       maxBytes: parseMaxUploadBytes(env.MAX_UPLOAD_BYTES),
-      s3: parseS3(env, production),
+      s3: parseS3(env),
       uploadDir: nonEmpty(env.UPLOAD_DIR) ?? './data/uploads',
       publicUrl: nonEmpty(env.PUBLIC_URL) === undefined ? undefined : parseUrl('PUBLIC_URL', nonEmpty(env.PUBLIC_URL) as string, { production: false }).replace(/\/$/, ''),
     },
@@ -328,7 +328,7 @@ function parseMaxUploadBytes(raw: string | undefined): number {
 }
 
 /** S3_*: all of bucket and keys, or none (then the local disk keeps the files). */
-function parseS3(env: NodeJS.ProcessEnv, production: boolean): S3Settings | undefined {
+function parseS3(env: NodeJS.ProcessEnv): S3Settings | undefined {
   const bucket = nonEmpty(env.S3_BUCKET);
   const accessKeyId = nonEmpty(env.S3_ACCESS_KEY);
   const secretAccessKey = nonEmpty(env.S3_SECRET_KEY);
@@ -346,7 +346,7 @@ function parseS3(env: NodeJS.ProcessEnv, production: boolean): S3Settings | unde
   }
   return {
     endpoint: endpoint === undefined ? undefined : parseUrl('S3_ENDPOINT', endpoint, { production: false }),
-    publicEndpoint: publicEndpoint === undefined ? undefined : parseUrl('S3_PUBLIC_ENDPOINT', publicEndpoint, { production }),
+    publicEndpoint: publicEndpoint === undefined ? undefined : parseUrl('S3_PUBLIC_ENDPOINT', publicEndpoint, { production: false }),
     bucket: bucket as string,
     region: nonEmpty(env.S3_REGION) ?? 'us-east-1',
     accessKeyId: accessKeyId as string,
