@@ -34,6 +34,7 @@ export const MESSAGE_FIELDS = graphql(`
     pinnedAt
     pinnedBy { id displayName }
     edits { content replacedAt }
+    attachments { id filename contentType size url width height }
   }
 `);
 
@@ -134,6 +135,13 @@ export const CREATE_GROUP = graphql(`
 export const SEND = graphql(`
   mutation Send($input: SendMessageInput!) {
     sendMessage(input: $input) { ...MessageFields }
+  }
+`);
+
+/** Reserves a file of the room; its bytes go to uploadUrl (Attachments.tsx). */
+export const CREATE_UPLOAD = graphql(`
+  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {
+    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }
   }
 `);
 
