@@ -2,7 +2,6 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { deflateSync, crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import { parse } from 'graphql';
 import S3rver from 's3rver';
@@ -10,6 +9,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { queryCost } from '../src/graphql/protection';
 import { gql, ok, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
+import { png } from './support/images';
 import { countRows, startServer, wsClient, type ServerOverrides, type TestServer } from './support/server';
 import { collect, ready, sleep, waitFor } from './support/ws';
 
@@ -42,24 +42,6 @@ interface AttachmentView {
   url: string;
   width: number | null;
   height: number | null;
-}
-
-/** A real PNG of `width` x `height` grey pixels: what a phone would upload, small. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
-  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(width, 0x80)])));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function createUpload(server: TestServer, user: TestUser, roomId: string, file: { filename: string; contentType: string; size: number }): Promise<Ticket> {

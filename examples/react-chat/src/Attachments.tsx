@@ -1,6 +1,7 @@
-import { useApolloClient } from '@apollo/client/react';
+import { useApolloClient, useQuery } from '@apollo/client/react';
 import { useEffect, useRef, useState } from 'react';
-import { CREATE_UPLOAD, type ChatMessage } from './operations';
+import type { MessageAttachmentsFragment } from './gql/graphql';
+import { CREATE_UPLOAD, MESSAGE_ATTACHMENTS, type ChatMessage } from './operations';
 
 /*
  * Attachments: picking files, uploading each straight to where createUpload
@@ -103,7 +104,7 @@ export function useUploads(roomId: string) {
 }
 
 /** The attach button: a file input behind a paperclip. */
-export function AttachButton({ onFiles, disabled }: { onFiles: (files: FileList) => void; disabled: boolean }) {
+export function AttachButton({ testId, onFiles, disabled }: { testId: string; onFiles: (files: FileList) => void; disabled: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
@@ -112,13 +113,13 @@ export function AttachButton({ onFiles, disabled }: { onFiles: (files: FileList)
         type="file"
         multiple
         hidden
-        data-testid="attach-input"
+        data-testid={`${testId}-attach-input`}
         onChange={(e) => {
           if (e.target.files?.length) onFiles(e.target.files);
           e.target.value = ''; // the same file can be picked again
         }}
       />
-      <button type="button" className="attach" data-testid="attach-button" title="Attach files" disabled={disabled} onClick={() => input.current?.click()}>
+      <button type="button" className="attach" data-testid={`${testId}-attach`} title="Attach files" disabled={disabled} onClick={() => input.current?.click()}>
         📎
       </button>
     </>
@@ -146,8 +147,29 @@ export function PendingUploads({ uploads, onRemove }: { uploads: PendingUpload[]
 const sizeOf = (bytes: number) =>
   bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-/** A message's files: images shown (their size known before they load), every file a download link. */
-export function MessageAttachments({ attachments }: { attachments: ChatMessage['attachments'] }) {
+/**
+ * A message's files, from the cache when the page that showed the message
+ * brought them, else asked for (messages of type IMAGE or FILE: what this app
+ * sends files with). A URL that no longer works (they last 15 minutes) is
+ * asked for again, once.
+ */
+export function MessageAttachments({ message }: { message: ChatMessage }) {
+  const { data, refetch } = useQuery(MESSAGE_ATTACHMENTS, {
+    variables: { id: message.id },
+    fetchPolicy: message.type === 'TEXT' ? 'cache-only' : 'cache-first',
+  });
+  const refreshed = useRef(false);
+  const refresh = () => {
+    if (refreshed.current) return;
+    refreshed.current = true;
+    void refetch().catch(() => {});
+  };
+  const attachments = data?.message.attachments ?? [];
+  return <AttachmentList attachments={attachments} onBrokenUrl={refresh} />;
+}
+
+/** Images shown (their size known before they load), every file a download link. */
+function AttachmentList({ attachments, onBrokenUrl }: { attachments: MessageAttachmentsFragment['attachments']; onBrokenUrl: () => void }) {
   if (attachments.length === 0) return null;
   return (
     <ul className="attachments" data-testid="attachments">
@@ -159,6 +181,7 @@ export function MessageAttachments({ attachments }: { attachments: ChatMessage['
                 data-testid="attachment-image"
                 src={a.url}
                 alt={a.filename}
+                onError={onBrokenUrl}
                 width={a.width ? Math.min(a.width, 240) : undefined}
                 style={a.width && a.height ? { aspectRatio: `${a.width} / ${a.height}` } : undefined}
               />

@@ -106,7 +106,7 @@ export function Composer({ roomId, members, parentId }: Props) {
       {mention.open && <MentionPicker options={mention.options} active={mention.active} onPick={pick} />}
       <PendingUploads uploads={files.uploads} onRemove={files.remove} />
       <div className="composer-row">
-        <AttachButton onFiles={files.add} disabled={files.uploads.length >= MAX_FILES} />
+        <AttachButton testId={testId} onFiles={files.add} disabled={files.uploads.length >= MAX_FILES} />
         <input
           ref={input}
           data-testid={`${testId}-input`}

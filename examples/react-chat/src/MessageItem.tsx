@@ -82,7 +82,7 @@ export function MessageItem({ message, variant = 'message', found = false, canPi
           {message.isDeleted ? <i>Message deleted</i> : <MessageText content={message.content ?? ''} mentions={message.mentions} />}
         </p>
       )}
-      {!message.isDeleted && <MessageAttachments attachments={message.attachments} />}
+      {!message.isDeleted && <MessageAttachments message={message} />}
       {showEdits && message.isEdited && <EditHistory message={message} />}
       {!isReply && message.replyCount > 0 && onOpenThread && <ThreadSummary message={message} onOpen={() => onOpenThread(message.id)} />}
       {!message.isDeleted && (
