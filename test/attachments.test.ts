@@ -378,6 +378,18 @@ for (const store of [localStore(), s3Store()]) {
       expect((await gql(server.url, ATTACHMENTS, { id: message.id }, member.token)).errors?.[0].extensions.code).to.equal('NOT_FOUND');
     });
 
+    it('reads the files of a whole history page in one statement, and a send without files stays one statement', async () => {
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      for (let i = 0; i < 6; i++) await sent(server, owner, roomId, [await upload(server, owner, roomId, Buffer.from(`file ${i}`), `f${i}.txt`)]);
+      const page = 'query($r: ID!) { messages(roomId: $r, limit: 50) { id ATTACHMENTS } }';
+      const without = await gql(server.url, page.replace('ATTACHMENTS', ''), { r: roomId }, member.token);
+      const withFiles = await gql(server.url, page.replace('ATTACHMENTS', 'attachments { id filename url }'), { r: roomId }, member.token);
+      expect(withFiles.data?.messages.map((m: { attachments: unknown[] }) => m.attachments.length)).to.deep.equal([1, 1, 1, 1, 1, 1]);
+      expect(withFiles.extensions?.sqlStatements).to.equal((without.extensions?.sqlStatements as number) + 1);
+      const plain = await gql(server.url, SEND.replace(' attachments { id filename contentType size url width height }', ''), { input: { roomId, content: 'no files' } }, owner.token);
+      expect(plain.extensions?.sqlStatements).to.equal(1);
+    });
+
     it('counts attachments in the query cost at their bound of 10 per message', () => {
       const cost = (query: string) => queryCost(buildChatSchema(), parse(query), {}, undefined) as number;
       expect(cost('{ messages(roomId: "r", limit: 200) { id attachments { id url } } }') - cost('{ messages(roomId: "r", limit: 200) { id } }')).to.equal(200 * 10 * 3);
