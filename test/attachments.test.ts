@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { parse } from 'graphql';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import S3rver from 's3rver';
 import { buildChatSchema } from '../src/graphql/schema';
 import { queryCost } from '../src/graphql/protection';
+import { S3GetPresigner } from '../src/storage/sigv4-presign';
+import { S3Store } from '../src/storage/s3-store';
 import { gql, ok, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { png } from './support/images';
@@ -453,3 +457,36 @@ for (const store of [localStore(), s3Store()]) {
     }
   });
 }
+
+describe('attachments: S3 download URLs', () => {
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+  it("are signed exactly as the AWS SDK's presigner signs the same request", async () => {
+    const client = new S3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials });
+    const sdk = new S3RequestPresigner({ ...client.config });
+    const ours = new S3GetPresigner({ ...credentials, region: 'eu-west-1' });
+    const at = new Date('2026-12-04T16:00:00.123Z');
+    const query = {
+      'response-content-type': 'text/plain',
+      'response-content-disposition': `attachment; filename="r_sum_ (1).txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20(1).txt`,
+    };
+    const path = '/chat-attachments/attachments/0b8c3c6e-7f0a-4c55-9d8e-2b1f2f8f1a11';
+    const expected = await sdk.presign(
+      { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 9000, path, query: { ...query }, headers: { host: '127.0.0.1:9000' } } as never,
+      { expiresIn: 900, signingDate: at },
+    );
+    const url = new URL(ours.presign({ protocol: 'http:', host: '127.0.0.1:9000', path }, query, 900, at));
+    expect(url.origin + url.pathname).to.equal(`http://127.0.0.1:9000${path}`);
+    expect(Object.fromEntries(url.searchParams)).to.deep.equal(expected.query);
+  });
+
+  // The SDK's getSignedUrl took 2 s for these 2,000 on this machine (1 ms each), its bare presigner 0.35 s.
+  it('cost microseconds each, not a millisecond: a page of 2,000 files signs in a fraction of a second', async () => {
+    const store = new S3Store({ endpoint: 'http://127.0.0.1:9', publicEndpoint: undefined, bucket: 'b', region: 'us-east-1', ...credentials });
+    const expiresAt = new Date(Date.now() + 900_000);
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 2000; i++) await store.downloadUrl(`attachments/00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, { filename: 'a.png', contentType: 'image/png', expiresAt });
+    expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(250);
+  });
+});
+

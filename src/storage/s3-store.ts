@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { contentDisposition, type AttachmentStore, type PresignedUpload } from '../chat/attachments/attachment-store';
+import { encodeRfc3986, S3GetPresigner, type PresignTarget } from './sigv4-presign';
 
 export interface S3Settings {
   /** S3_ENDPOINT: where the API reaches the store (`http://minio:9000`); unset: AWS itself. */
@@ -34,8 +35,12 @@ const secondsUntil = (at: Date) => Math.max(1, Math.floor((at.getTime() - Date.n
 export class S3Store implements AttachmentStore {
   readonly kind = 's3';
   private readonly client: S3Client;
-  /** Signs the URLs clients use: the same keys, the host clients see. */
+  /** Signs the upload URLs clients use: the same keys, the host clients see. */
   private readonly signer: S3Client;
+  /** Signs download URLs, many per page, in microseconds (src/storage/sigv4-presign.ts). */
+  private readonly downloads: S3GetPresigner;
+  /** Where clients GET objects: path-style on a given endpoint, virtual-hosted on AWS. */
+  private readonly publicBase: Omit<PresignTarget, 'path' | 'region' | 'accessKeyId' | 'secretAccessKey'> & { prefix: string };
 
   constructor(private readonly settings: S3Settings) {
     const base = {
@@ -46,6 +51,14 @@ export class S3Store implements AttachmentStore {
     };
     this.client = new S3Client({ ...base, endpoint: settings.endpoint });
     this.signer = new S3Client({ ...base, endpoint: settings.publicEndpoint ?? settings.endpoint });
+    this.downloads = new S3GetPresigner({ accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, region: settings.region });
+    const endpoint = settings.publicEndpoint ?? settings.endpoint;
+    if (endpoint) {
+      const url = new URL(endpoint);
+      this.publicBase = { protocol: url.protocol, host: url.host, prefix: `${url.pathname.replace(/\/$/, '')}/${encodeRfc3986(settings.bucket)}` };
+    } else {
+      this.publicBase = { protocol: 'https:', host: `${settings.bucket}.s3.${settings.region}.amazonaws.com`, prefix: '' };
+    }
   }
 
   /** Creates the bucket when it is missing (a fresh MinIO has none). */
@@ -68,13 +81,10 @@ export class S3Store implements AttachmentStore {
   }
 
   async downloadUrl(key: string, file: { filename: string; contentType: string; expiresAt: Date }): Promise<string> {
-    const command = new GetObjectCommand({
-      Bucket: this.settings.bucket,
-      Key: key,
-      ResponseContentType: file.contentType,
-      ResponseContentDisposition: contentDisposition(file.filename, file.contentType),
-    });
-    return getSignedUrl(this.signer, command, { expiresIn: secondsUntil(file.expiresAt) });
+    const { protocol, host, prefix } = this.publicBase;
+    const path = `${prefix}/${key.split('/').map(encodeRfc3986).join('/')}`;
+    const overrides = { 'response-content-type': file.contentType, 'response-content-disposition': contentDisposition(file.filename, file.contentType) };
+    return this.downloads.presign({ protocol, host, path }, overrides, secondsUntil(file.expiresAt));
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
