@@ -125,6 +125,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const repos = createRepositories(db);
   // Attachments' bytes: S3 when S3_* is set, else this API's disk (its URLs need the port, known once listening).
   let publicUrl = config.attachments.publicUrl;
+  if (!config.attachments.s3 && !publicUrl && config.production) {
+    logger.warn('Attachments are kept on local disk and their URLs name http://localhost:<PORT>: set PUBLIC_URL (or S3_*) in production');
+  }
   const localStore = config.attachments.s3
     ? null
     : new LocalStore({ dir: config.attachments.uploadDir, secret: config.cursorSecret, baseUrl: () => publicUrl as string });
