@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { parse } from 'graphql';
@@ -487,6 +488,26 @@ describe('attachments: S3 download URLs', () => {
     const started = process.hrtime.bigint();
     for (let i = 0; i < 2000; i++) await store.downloadUrl(`attachments/00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, { filename: 'a.png', contentType: 'image/png', expiresAt });
     expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(250);
+  });
+});
+
+describe('attachments: the store away', () => {
+  it('starts anyway, reserves uploads, and answers a send that needs the store with 503 "retry shortly", storing nothing', async () => {
+    // A port nothing listens on: the S3 server is down.
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const server = await startServer({
+      env: { S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_BUCKET: 'chat', S3_ACCESS_KEY: 'key', S3_SECRET_KEY: 'secret' },
+    });
+    const { owner, roomId } = await staffedRoom(server.url);
+    const ticket = await createUpload(server, owner, roomId, { filename: 'a.txt', contentType: 'text/plain', size: 3 });
+    const res = await sendWith(server, owner, roomId, [ticket.attachmentId]);
+    expect(res.status).to.equal(503);
+    expect(res.errors?.[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
+    expect(res.errors?.[0].message).to.match(/^Service temporarily unavailable: the attachment store cannot be reached/);
+    expect(await messagesOfRoom(server, roomId)).to.equal(0);
   });
 });
 
