@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * marked discarded in the transaction that deletes its message. The bytes are
  * in the attachment store, keyed by the row's id alone.
  */
-export class Attachments1765600000000 implements MigrationInterface {
-  name = 'Attachments1765600000000';
+export class Attachments1765700000000 implements MigrationInterface {
+  name = 'Attachments1765700000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
