@@ -140,6 +140,7 @@ runOnScratchDatabase('chat_replicas', async (url) => {
     JWT_SECRET,
     NODE_ENV: 'production',
     MESSAGE_RATE_LIMIT: '1000000000/1',
+    QUERY_COST_RATE_LIMIT: '1000000000000/1',
     LOG_LEVEL: 'silent',
   };
   const workers: Worker[] = [];

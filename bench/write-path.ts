@@ -8,6 +8,8 @@
  * Each caller sends as 100 users in turn, so the rate limit is the production
  * default and admits every send (a limit of a billion per second instead
  * would keep a hundred admissions in each user's window: work no deployment does).
+ * Then our send again on connections of a server with webhooks on (WEBHOOK_URLS:
+ * the outbox trigger writes a row per message in the send's transaction).
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node -r @swc-node/register bench/write-path.ts
  * Creates and drops a throwaway database.
  */
@@ -48,6 +50,8 @@ async function run(label: string, send: (caller: number, i: number) => Promise<u
 
 runOnScratchDatabase('chat_write_path', async (url) => {
   const { dataSource, db } = await openDatabase({ url });
+  // The same database seen by a server with WEBHOOK_URLS: its connections turn the outbox triggers on.
+  const hooked = await openDatabase({ url, webhooks: true });
   try {
     const users = Array.from({ length: CALLERS }, () => Array.from({ length: USERS_PER_CALLER }, () => randomUUID()));
     const rooms = Array.from({ length: CALLERS }, () => randomUUID());
@@ -61,8 +65,9 @@ runOnScratchDatabase('chat_write_path', async (url) => {
       [memberships.map((m) => m[0]), memberships.map((m) => m[1])],
     );
     const { messages } = createRepositories(db);
-    const ours = (roomOf: (caller: number) => string) => (caller: number, i: number) =>
-      messages.sendMessage(
+    const withHooks = createRepositories(hooked.db).messages;
+    const ours = (roomOf: (caller: number) => string, repo = messages) => (caller: number, i: number) =>
+      repo.sendMessage(
         {
           roomId: roomOf(caller),
           senderId: users[caller][i % USERS_PER_CALLER],
@@ -87,8 +92,12 @@ runOnScratchDatabase('chat_write_path', async (url) => {
       const plainOne = await run('plain insert (seq only), 1 room', plain(() => rooms[0]));
       const oursOne = await run('our send, 1 room', ours(() => rooms[0]));
       console.log(`  ours/plain: 20 rooms ${(oursMany.perSec / plainMany.perSec).toFixed(2)}x, 1 room ${(oursOne.perSec / plainOne.perSec).toFixed(2)}x`);
+      const hooksMany = await run('our send, webhooks on (outbox row), 20 rooms', ours((c) => rooms[c], withHooks));
+      const hooksOne = await run('our send, webhooks on (outbox row), 1 room', ours(() => rooms[0], withHooks));
+      console.log(`  webhooks on/off: 20 rooms ${(hooksMany.perSec / oursMany.perSec).toFixed(2)}x, 1 room ${(hooksOne.perSec / oursOne.perSec).toFixed(2)}x`);
     }
   } finally {
     await dataSource.destroy().catch(() => {});
+    await hooked.dataSource.destroy().catch(() => {});
   }
 });

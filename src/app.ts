@@ -16,6 +16,7 @@ import type { ReadReplicas } from './db/read-replicas';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { createErrorFormatter } from './graphql/format-error';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/protection';
+import { WorkBudget } from './chat/limits/work-budget';
 import { buildChatSchema } from './graphql/schema';
 import { buildChatSubgraphSchema } from './graphql/subgraph';
 import type { Logger } from './logger';
@@ -28,6 +29,8 @@ import { createHttpApp } from './transport/http';
 import type { RequestTracer } from './transport/request-observer';
 import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
+import { WebhookWorker } from './webhooks/webhook-worker';
+import { webhookRepository } from './webhooks/webhook.repository';
 import { DEFAULT_ATTACHMENT_SETTINGS, type AttachmentSettings } from './chat/attachments/attachment.service';
 import type { AttachmentStore } from './chat/attachments/attachment-store';
 import { LocalStore } from './storage/local-store';
@@ -72,6 +75,8 @@ export interface App {
   bus: EventBus;
   /** What /metrics serves (NO_METRICS when it is not served); the webhook worker reports to it. */
   metrics: Metrics;
+  /** Delivers the outbox when WEBHOOK_URLS is set (src/webhooks/); null otherwise. */
+  webhooks: WebhookWorker | null;
   /** Stop accepting, drain HTTP and WebSocket, close Redis and the database, in that order. */
   stop(): Promise<void>;
 }
@@ -116,6 +121,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     maxReadLagMs: config.databaseReadMaxLagMs,
     onReplicaChange: (status) =>
       status.inUse ? logger.info({ replica: status }, 'read replica in use') : logger.warn({ replica: status }, 'read replica not in use: its reads go to the primary'),
+    webhooks: config.webhooks !== undefined,
   });
   const { replicas } = db;
 
@@ -183,6 +189,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     corsOrigins: config.corsOrigins,
     logger,
     metrics,
+    workBudget: new WorkBudget(config.queryCostRateLimit),
   };
   const ws = attachWebSocketServer({
     ...transports,
@@ -220,6 +227,19 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   });
   httpServer.on('request', app);
 
+  const webhooks = config.webhooks
+    ? new WebhookWorker({
+        settings: config.webhooks,
+        databaseUrl,
+        db,
+        repo: webhookRepository(dataSource, db),
+        logger,
+        metrics,
+        connected: ws.connected,
+      })
+    : null;
+  await webhooks?.start();
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);
@@ -236,6 +256,8 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       services.typing.close();
       services.members.close();
       await apollo.stop();
+      // After the last request: what it wrote is in the outbox, for this server or another to deliver.
+      await webhooks?.stop();
       await bus.close();
       await dataSource.destroy();
       await replicas?.close();
@@ -253,6 +275,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     services,
     bus,
     metrics,
+    webhooks,
     stop,
   };
 }

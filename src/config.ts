@@ -37,6 +37,11 @@ export interface Config {
    * @default 20/60 (createUpload), per user and room.
    */
   rateLimits: RateLimits;
+  /**
+   * QUERY_COST_RATE_LIMIT: the query cost one user may spend, per server, over
+   * HTTP and WebSocket together (src/chat/limits/work-budget.ts). @default 1000000/5
+   */
+  queryCostRateLimit: RateLimit;
   /** Unset: any origin outside production. */
   corsOrigins: string[] | undefined;
   /** @default info */
@@ -76,6 +81,23 @@ export interface Config {
     uploadDir: string;
     publicUrl: string | undefined;
   };
+  /** WEBHOOK_URLS and WEBHOOK_SECRET (both or neither), with the delivery knobs; unset: no webhooks, no outbox rows. */
+  webhooks: WebhookSettings | undefined;
+}
+
+/** Where events are POSTed and how hard delivery tries (src/webhooks/). */
+export interface WebhookSettings {
+  urls: string[];
+  /** The HMAC key of X-Chat-Signature. */
+  secret: string;
+  /** WEBHOOK_RETRY_WINDOW_SECONDS: a failing event is retried this long after it happened, then kept as dead. @default 86400 */
+  retryWindowSeconds: number;
+  /** WEBHOOK_RETRY_DELAY_SECONDS: the first retry's delay; each next one doubles, up to an hour. @default 5 */
+  retryDelaySeconds: number;
+  /** WEBHOOK_TIMEOUT_MS: a receiver that has not answered by then failed the attempt. @default 5000 */
+  timeoutMs: number;
+  /** WEBHOOK_SUPERVISE_SECONDS: how often a delivery held by a server that died is looked for. @default 10 */
+  superviseSeconds: number;
 }
 
 export type LogFormat = 'pretty' | 'json';
@@ -231,6 +253,34 @@ function parseMaxLag(raw: string | undefined): number {
   return ms;
 }
 
+function parseSeconds(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
+function parseWebhooks(env: NodeJS.ProcessEnv): WebhookSettings | undefined {
+  const urls = nonEmpty(env.WEBHOOK_URLS)
+    ?.split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const secret = nonEmpty(env.WEBHOOK_SECRET);
+  if (!urls?.length && secret === undefined) return undefined;
+  if (!urls?.length || secret === undefined) {
+    throw new ConfigError('WEBHOOK_URLS and WEBHOOK_SECRET go together: set both (webhooks on) or neither (off)');
+  }
+  return {
+    urls: urls.map((u, i) => parseUrl(`WEBHOOK_URLS item ${i + 1}`, u, { production: false })),
+    secret,
+    retryWindowSeconds: parseSeconds('WEBHOOK_RETRY_WINDOW_SECONDS', env.WEBHOOK_RETRY_WINDOW_SECONDS, 86_400, 1, 30 * 86_400),
+    retryDelaySeconds: parseSeconds('WEBHOOK_RETRY_DELAY_SECONDS', env.WEBHOOK_RETRY_DELAY_SECONDS, 5, 1, 3_600),
+    timeoutMs: parseSeconds('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 5_000, 100, 60_000),
+    superviseSeconds: parseSeconds('WEBHOOK_SUPERVISE_SECONDS', env.WEBHOOK_SUPERVISE_SECONDS, 10, 1, 3_600),
+  };
+}
+
 function nonEmpty(raw: string | undefined): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
@@ -296,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       UPLOAD: parseRateLimit('UPLOAD_RATE_LIMIT', env.UPLOAD_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
     },
+    queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 1_000_000, windowSeconds: 5 }),
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     logFormat: parseLogFormat(env.LOG_FORMAT, production),
@@ -313,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uploadDir: nonEmpty(env.UPLOAD_DIR) ?? './data/uploads',
       publicUrl: nonEmpty(env.PUBLIC_URL) === undefined ? undefined : parseUrl('PUBLIC_URL', nonEmpty(env.PUBLIC_URL) as string, { production: false }).replace(/\/$/, ''),
     },
+    webhooks: parseWebhooks(env),
   };
 }
 

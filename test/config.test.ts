@@ -132,11 +132,27 @@ describe('configuration', () => {
     ['an unknown log format', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be pretty or json; got "xml"'],
     ['an OTLP endpoint that is not a URL', { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    ['webhook URLs without a secret', { WEBHOOK_URLS: 'https://hooks.example.com/chat' }, 'WEBHOOK_URLS and WEBHOOK_SECRET go together'],
+    ['a webhook secret without URLs', { WEBHOOK_SECRET: 'shh' }, 'WEBHOOK_URLS and WEBHOOK_SECRET go together'],
+    ['a webhook URL that is not a URL', { WEBHOOK_URLS: 'https://a.example.com, hooks.example.com', WEBHOOK_SECRET: 'shh' }, 'WEBHOOK_URLS item 2 must be an http(s) URL, got "hooks.example.com"'],
+    ['a retry window of no time', { WEBHOOK_URLS: 'https://a.example.com', WEBHOOK_SECRET: 'shh', WEBHOOK_RETRY_WINDOW_SECONDS: '0' }, 'WEBHOOK_RETRY_WINDOW_SECONDS must be a whole number between 1 and 2592000, got "0"'],
   ] as const) {
     it(`refuses ${name} with a message that names the setting`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
     });
   }
+
+  it('reads webhooks: off without WEBHOOK_URLS, else the URLs, the secret and the retry window of BEHAVIOUR.md (24 h, 5 s timeout)', () => {
+    expect(loadConfig({}).webhooks).to.equal(undefined);
+    expect(loadConfig({ WEBHOOK_URLS: 'https://a.example.com/hooks, http://10.0.0.7:4100/push', WEBHOOK_SECRET: 'shh' }).webhooks).to.deep.equal({
+      urls: ['https://a.example.com/hooks', 'http://10.0.0.7:4100/push'],
+      secret: 'shh',
+      retryWindowSeconds: 86_400,
+      retryDelaySeconds: 5,
+      timeoutMs: 5_000,
+      superviseSeconds: 10,
+    });
+  });
 
   it('never serves development tokens in production', () => {
     expect(loadConfig({ ...PRODUCTION, JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' }).devTokens).to.equal(false);

@@ -376,6 +376,61 @@ describe('Protection', () => {
     });
   });
 
+  describe('the work budget: query cost per user and second', () => {
+    const ROOMS = `query { rooms(pageSize: 50) { items { id name } } }`;
+    const roomsCost = () => queryCost(buildChatSchema(), parse(ROOMS), {}, undefined) as number;
+
+    it('refuses a user past QUERY_COST_RATE_LIMIT with RATE_LIMITED (429 and Retry-After), over HTTP and a socket alike, and no other user', async () => {
+      // Three of these documents per 3 s.
+      const server = await startServer({ env: { QUERY_COST_RATE_LIMIT: `${3 * roomsCost()}/3` } });
+      const heavy = await newUser(server.url);
+      const other = await newUser(server.url);
+      for (let i = 0; i < 3; i++) expect((await gql(server.url, ROOMS, {}, heavy.token)).errors, `request ${i + 1}`).to.equal(undefined);
+      const refused = await gql(server.url, ROOMS, {}, heavy.token);
+      expect(refused.errors?.map((e) => e.extensions.code)).to.deep.equal(['RATE_LIMITED']);
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 3);
+      expect(refused.errors?.[0].extensions.retryAfter).to.be.within(1, 3);
+      // One budget for both transports: the socket refuses the same user's operation now...
+      const socket = wsClient(server, heavy.token);
+      expect(await refusal(collect(socket, ROOMS))).to.deep.equal(['RATE_LIMITED']);
+      // ...and nobody else's.
+      expect((await gql(server.url, ROOMS, {}, other.token)).errors).to.equal(undefined);
+      // Refilled evenly: one document's worth a second.
+      await sleep(1100);
+      expect((await gql(server.url, ROOMS, {}, heavy.token)).errors).to.equal(undefined);
+      expect((await gql(server.url, ROOMS, {}, heavy.token)).errors?.map((e) => e.extensions.code)).to.deep.equal(['RATE_LIMITED']);
+    });
+
+    it('weighs a search hit by the text its snippet reads and a readBy by the list it resolves, so their loops are refused by default', async () => {
+      // An empty value: the default budget, 1,000,000 per 5 s.
+      const server = await startServer({ env: { QUERY_COST_RATE_LIMIT: '' } });
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      /** Sends `document` `times` in a row: what was answered, against what the budget (1,000,000 per 5 s by default) allows at its cost. */
+      const loop = async (document: string, variables: Record<string, unknown>, token: string, times: number) => {
+        const cost = queryCost(buildChatSchema(), parse(document), variables, undefined) as number;
+        const started = performance.now();
+        const codes: string[] = [];
+        for (let i = 0; i < times; i++) codes.push((await gql(server.url, document, variables, token)).errors?.[0]?.extensions.code ?? 'ok');
+        const seconds = (performance.now() - started) / 1000;
+        const answered = codes.filter((c) => c === 'ok').length;
+        expect(codes.filter((c) => c !== 'ok' && c !== 'RATE_LIMITED'), 'other errors').to.deep.equal([]);
+        expect(answered, 'at least the burst').to.be.at.least(Math.floor(1_000_000 / cost));
+        expect(answered, 'at most the burst and the refill').to.be.at.most(Math.floor((1_000_000 + 200_000 * seconds) / cost) + 1);
+        expect(answered, 'some refused').to.be.below(times);
+      };
+      // Issue 17's F2: three aliases of 100 hits with their snippets, whatever the hits are.
+      const hits = (alias: string) => `${alias}: searchMessages(query: $q, limit: 100) { snippet }`;
+      await loop(`query($q: String!) { ${['a', 'b', 'c'].map(hits).join(' ')} }`, { q: 'alpha' }, member.token, 40);
+      // F3: a 200-message page with 19 aliased readBy(limit: 1).
+      const readers = Array.from({ length: 19 }, (_, k) => `r${k}: readBy(limit: 1) { id }`).join(' ');
+      await loop(`query($r: ID!) { messages(roomId: $r, limit: 200) { id readCount ${readers} } }`, { r: roomId }, owner.token, 60);
+      // Someone else is served meanwhile.
+      const bystander = await newUser(server.url);
+      expect((await gql(server.url, ROOMS, {}, bystander.token)).errors).to.equal(undefined);
+    });
+  });
+
   describe('masked errors', () => {
     it('show no SQL, driver text or stack trace; an internal error only as a reference id', async () => {
       const server = await startServer();
@@ -528,6 +583,34 @@ describe('Protection', () => {
       // Each replay's messages arrive together: the subscription changes twice in 900 arrivals, no more.
       const switches = arrivals.filter((sub, i) => i > 0 && sub !== arrivals[i - 1]).length;
       expect(switches).to.equal(2);
+    });
+
+    it("paces a user's replays (past a burst of twice the pace), complete and in order, without slowing another user's", async function () {
+      this.timeout(60_000);
+      const server = await startServer({ limits: { replayMessagesPerSecond: 200 } });
+      const owner = await newUser(server.url);
+      const slow = await newUser(server.url);
+      const other = await newUser(server.url);
+      const roomId = await groupRoom(server.url, owner, [slow, other]);
+      const first = await send(server.url, owner, roomId, 'first');
+      await server.app.db.query(
+        `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, 1000) g`,
+        [roomId, owner.id],
+      );
+      await server.app.db.query(`UPDATE rooms SET last_seq = 1001 WHERE id = $1`, [roomId]);
+      const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { content } }`;
+      const started = performance.now();
+      const long = collect(wsClient(server, slow.token), SINCE, { r: roomId, s: first.id });
+      await waitFor(() => long.data.length >= 400, 10_000, 'the burst');
+      // Another user's replay of the same room, meanwhile: within their own burst, at once.
+      const short = collect(wsClient(server, other.token), SINCE, { r: roomId, s: first.id });
+      await waitFor(() => short.data.length >= 400, 10_000, "the other user's burst");
+      expect(long.data.length, 'the first replay, still paced when the other has its 400').to.be.below(1000);
+      await waitFor(() => long.data.length === 1000, 30_000, 'the whole replay');
+      // 600 messages past the burst of 400, at 200 a second: 3 s at least.
+      expect(performance.now() - started, 'the replay of 1,000, ms').to.be.above(2800);
+      expect(long.data.map((d) => d.messageAdded.content)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => `m${i + 1}`));
+      expect(long.errors).to.deep.equal([]);
     });
 
     it('counts every `since` subscription on its own, with its replay, so fifty identical ones cannot all replay', async () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { buildSchema, findBreakingChanges, getNullableType, isInterfaceType, isListType, isObjectType } from 'graphql';
 import { listBoundOf } from '../src/graphql/list-bounds';
-import { buildChatSchema, printChatSchema } from '../src/graphql/schema';
+import { buildChatSchema, printChatSchema, wrappedFieldResolvers } from '../src/graphql/schema';
 
 const root = resolve(__dirname, '..');
 
@@ -41,6 +41,10 @@ describe('schema.graphql', () => {
       }
     }
     expect(unbounded, 'list fields without @Extensions(listBound(...))').to.deep.equal([]);
+  });
+
+  it('calls every field resolver directly, none through the wrapper that makes each argument a promise', () => {
+    expect(wrappedFieldResolvers()).to.deep.equal([]);
   });
 
   it('matches the schema the code builds (run `npm run schema` after changing the API)', () => {

@@ -1,46 +1,15 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { gql, newUser } from './support/client';
 import { groupRoom } from './support/factories';
 import { testDatabaseUrl } from './support/hooks';
-import { onCleanup, TEST_JWT_SECRET, wsClient } from './support/server';
-
-const root = resolve(__dirname, '..');
-
-/** The real entry point (src/index.ts) in its own process, as `npm start` runs it. */
-async function startProcess(): Promise<{ url: string; wsUrl: string; child: ReturnType<typeof spawn> }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/index.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: testDatabaseUrl(),
-      JWT_SECRET: TEST_JWT_SECRET,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      MESSAGE_RATE_LIMIT: '100000/10',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onCleanup(() => child.exitCode === null && child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const ready = /"url":"(http:[^"]+)"/.exec(out);
-      if (ready) resolveUrl(ready[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-  });
-  return { url, wsUrl: url.replace(/^http/, 'ws'), child };
-}
+import { startServerProcess } from './support/process';
+import { onCleanup, wsClient } from './support/server';
 
 describe('shutdown on SIGTERM', () => {
   it('finishes in-flight requests, closes sockets so clients reconnect, and exits within 10 s', async function () {
     this.timeout(60_000);
-    const server = await startProcess();
+    const server = await startServerProcess();
     const owner = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner);
 

@@ -23,17 +23,20 @@ export interface DataSourceSettings {
   maxReadLagMs?: number;
   /** Told when a replica starts or stops being read. */
   onReplicaChange?: (status: ReplicaStatus) => void;
+  /** Webhooks are configured: every connection turns the outbox triggers on (src/webhooks/). @default false */
+  webhooks?: boolean;
 }
 
 /** What every connection says at its start, on the primary and on the replicas alike. */
-function connectionSettings(): PoolConfig {
+function connectionSettings(webhooks = false): PoolConfig {
   return {
     // A statement that never returns must not hold a request (or a row lock) forever.
     statement_timeout: 15_000,
     connectionTimeoutMillis: 5_000,
     application_name: 'chat-api',
     // Timestamps are read as the API prints them (UTC ISO strings): the session speaks UTC.
-    options: '-c TimeZone=UTC',
+    // chat.webhooks: the outbox triggers fire (src/db/migrations/1765600000000-webhooks.ts); off, a write calls no trigger function.
+    options: webhooks ? '-c TimeZone=UTC -c chat.webhooks=on' : '-c TimeZone=UTC',
     types: driverTypes,
   };
 }
@@ -45,7 +48,7 @@ function connectionSettings(): PoolConfig {
  * test/schema-drift.test.ts holds the two together with TypeORM's own diff.
  * TypeORM owns the pool; hand-tuned statements run on it through src/db/database.ts.
  */
-export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'poolSize' | 'onPoolError'>): DataSourceOptions {
+export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'poolSize' | 'onPoolError' | 'webhooks'>): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
@@ -61,7 +64,7 @@ export function dataSourceOptions(settings: Pick<DataSourceSettings, 'url' | 'po
     poolSize: settings.poolSize ?? 20,
     // pg's pool emits 'error' when an idle client loses its server; unhandled, that would crash the process.
     poolErrorHandler: (error: Error) => settings.onPoolError?.(error),
-    extra: connectionSettings(),
+    extra: connectionSettings(settings.webhooks),
   } as DataSourceOptions;
 }
 

@@ -39,3 +39,18 @@ export function boundSize(bound: ListBound, args: Record<string, unknown>): numb
   const requested = args[bound.arg];
   return typeof requested === 'number' && Number.isInteger(requested) && requested >= 1 && requested <= bound.max ? requested : bound.max;
 }
+
+/**
+ * What resolving a field costs beyond one unit per field and its items, where
+ * the work is not in what it returns: a search hit's snippet reads its
+ * message's text, a `readBy` resolves a list per message whatever its limit.
+ * Counted by the query cost (src/graphql/protection.ts), so by the per-user
+ * work budget too, in units of what a plain field costs (~1 µs of our CPU).
+ */
+export function extraCost(units: number): { extraCost: number } {
+  return { extraCost: units };
+}
+
+export function extraCostOf(field: GraphQLField<unknown, unknown> | null | undefined): number {
+  return (field?.extensions?.extraCost as number | undefined) ?? 0;
+}

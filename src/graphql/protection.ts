@@ -19,7 +19,7 @@ import {
 } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
-import { boundSize, listBoundOf } from './list-bounds';
+import { boundSize, extraCostOf, listBoundOf } from './list-bounds';
 
 /** Limits on what one GraphQL document may ask; the same on HTTP and WebSocket. */
 export interface QueryLimits {
@@ -39,6 +39,11 @@ export interface QueryLimits {
    * a user share one execution and count once. @default 2000
    */
   maxSubscriptionCostPerUser: number;
+  /**
+   * Stored messages one user's `since` replays send per second, together, past
+   * a burst of twice as many (src/realtime/replay-gate.ts). @default 1000
+   */
+  replayMessagesPerSecond: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -48,6 +53,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDocumentBytes: 20_000,
   maxTokens: 1000,
   maxSubscriptionCostPerUser: 2000,
+  replayMessagesPerSecond: 1000,
 };
 
 /** graphql-js parse options: the token limit refuses a huge document while it is being read. */
@@ -94,9 +100,10 @@ const introspectionSizesOf = new WeakMap<GraphQLSchema, Map<string, number>>();
  */
 function listEstimator(schema: GraphQLSchema): ComplexityEstimator {
   return ({ type, field, args, childComplexity }) => {
+    const extra = extraCostOf(field);
     const bound = listBoundOf(field);
-    if (bound) return boundSize(bound, args) * (1 + childComplexity);
-    if (!isListType(getNullableType(field.type))) return undefined;
+    if (bound) return extra + boundSize(bound, args) * (1 + childComplexity);
+    if (!isListType(getNullableType(field.type))) return extra === 0 ? undefined : 1 + extra + childComplexity;
     const size = introspectionSizes(schema).get(`${type.name}.${field.name}`) ?? UNBOUNDED_LIST_WEIGHT;
     return size * (1 + childComplexity);
   };

@@ -1,4 +1,5 @@
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { READ_BY_DEFAULT } from '../chat/reading/row-reader';
 
 /** The fields named `field` directly under `sets` (through fragments and inline fragments too). */
 function childFields(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[], field: string): FieldNode[] {
@@ -46,6 +47,26 @@ export function selects(info: GraphQLResolveInfo, ...path: string[]): boolean {
   return true;
 }
 
+/**
+ * The values of argument `name` of the fields `field` directly under the
+ * current one (each alias may give its own; a variable read from the request;
+ * `fallback` when absent). Values that are not integers are left out: the field
+ * itself refuses them.
+ */
+function intArguments(info: GraphQLResolveInfo, field: string, name: string, fallback: number): number[] {
+  const values = new Set<number>();
+  for (const node of childFields(
+    info,
+    info.fieldNodes.map((n) => n.selectionSet),
+    field,
+  )) {
+    const arg = node.arguments?.find((a) => a.name.value === name)?.value;
+    const value = arg === undefined ? fallback : arg.kind === Kind.INT ? Number(arg.value) : arg.kind === Kind.VARIABLE ? info.variableValues[arg.name.value] ?? fallback : null;
+    if (Number.isInteger(value)) values.add(value as number);
+  }
+  return [...values];
+}
+
 /** What a history page should read in its one statement, by what the client selected. */
 export function historySelection(info: GraphQLResolveInfo): HistorySelection {
   return {
@@ -53,6 +74,7 @@ export function historySelection(info: GraphQLResolveInfo): HistorySelection {
     reactionUsers: selects(info, 'reactions', 'users'),
     mentions: selects(info, 'mentions'),
     readCount: selects(info, 'readCount'),
+    readByLimits: intArguments(info, 'readBy', 'limit', READ_BY_DEFAULT),
   };
 }
 
@@ -61,6 +83,8 @@ export interface HistorySelection {
   reactionUsers: boolean;
   mentions: boolean;
   readCount: boolean;
+  /** The `limit` of each `readBy` selected (aliases may differ); empty when none is. */
+  readByLimits: number[];
 }
 
 /** What an inbox page should read in its one statement, by what the client selected under `items`. */

@@ -232,12 +232,19 @@ export class ChatStreams {
     async function* run(): AsyncGenerator<Delivery<P>> {
       try {
         if (replay) {
-          const done = await turn?.();
+          const held = await turn?.();
           try {
             // Unsubscribed while waiting for its turn: nothing to replay for.
-            if (!queue.isClosed) yield* replay();
+            if (!queue.isClosed) {
+              let sent = 0;
+              for await (const delivery of replay()) {
+                // At the user's replay pace, a batch at a time, taken before it is sent (src/realtime/replay-gate.ts).
+                if (held && sent++ % REPLAY_BATCH === 0) await held.pace(REPLAY_BATCH);
+                yield delivery;
+              }
+            }
           } finally {
-            done?.();
+            held?.release();
           }
         }
         for await (const event of queue) {

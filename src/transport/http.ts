@@ -16,6 +16,7 @@ import type { ReadReplicas } from '../db/read-replicas';
 import { countStatements, currentStatementTally } from '../db/statement-counter';
 import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
 import { unavailableDependency } from '../graphql/format-error';
+import type { WorkBudget } from '../chat/limits/work-budget';
 import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
@@ -74,19 +75,37 @@ const unavailableStatus: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** Refuses subscriptions (HTTP cannot stream them) and costly operations once variables are known, before any resolver runs. */
-function queryCostLimit(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+/** The caller's id, or null for a request without a valid token. */
+function callerId(context: GraphQLContext): string | null {
+  try {
+    return context.actor().id;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses subscriptions (HTTP cannot stream them), costly operations once
+ * variables are known, and a caller's operation past their work budget (429),
+ * before any resolver runs.
+ */
+function queryCostLimit(limits: QueryLimits, workBudget: WorkBudget): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request: { variables }, operationName, operation }) {
+        async didResolveOperation({ schema, document, request: { variables }, operationName, operation, contextValue }) {
           if (operation?.operation === 'subscription') {
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP', {
               extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
             });
           }
-          const tooCostly = costError(queryCost(schema, document, variables, operationName), limits);
+          const cost = queryCost(schema, document, variables, operationName);
+          const tooCostly = costError(cost, limits);
           if (tooCostly) throw tooCostly;
+          // Anonymous documents (introspection outside production) have their own allowance.
+          const userId = callerId(contextValue);
+          const spent = userId === null ? null : workBudget.refusal(userId, cost ?? limits.maxCost);
+          if (spent) throw spent;
         },
       };
     },
@@ -154,7 +173,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       rateLimitStatus,
       // After rateLimitStatus: an outage outranks a rate limit.
       unavailableStatus,
-      queryCostLimit(options.limits),
+      queryCostLimit(options.limits, options.workBudget),
       ...(options.reportStatements ? [statementReport] : []),
       ...(options.replicas ? [readRoute(options.replicas)] : []),
       ...(options.plugins ?? []),

@@ -6,6 +6,7 @@ import type { ErrorFormatter } from '../graphql/format-error';
 import type { QueryLimits } from '../graphql/protection';
 import type { Logger } from '../logger';
 import type { Metrics } from '../telemetry/metrics';
+import type { WorkBudget } from '../chat/limits/work-budget';
 
 /** What HTTP and WebSocket share: one schema, one authenticator, one error boundary, the same limits, one log and one set of metrics. */
 export interface TransportOptions {
@@ -22,4 +23,6 @@ export interface TransportOptions {
   logger: Logger;
   /** NO_METRICS when /metrics is not served. */
   metrics: Metrics;
+  /** The query cost each user may spend per second, over both transports at once. */
+  workBudget: WorkBudget;
 }

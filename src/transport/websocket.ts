@@ -90,13 +90,13 @@ function subscriptionKey(query: string, operationName: string | null | undefined
  * graphql-ws on the HTTP server's port and path. It runs its own
  * parse/validate/execute, so the HTTP limits are wired in here again.
  */
-export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void>; server: WebSocketServer } {
+export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void>; server: WebSocketServer; connected(userId: string): boolean } {
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const maxSockets = options.maxSocketsPerUser ?? 20;
   const rules = [...specifiedRules, ...protectionRules(options.limits, options.production)];
   const socketsPerUser = new Map<string, number>();
   const budget = new SubscriptionBudget(options.limits.maxSubscriptionCostPerUser);
-  const replayGate = new ReplayGate();
+  const replayGate = new ReplayGate(options.limits.replayMessagesPerSecond);
   let replayCount = 0;
 
   const wss = new WebSocketServer({
@@ -238,6 +238,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const state = stateOf(ctx.extra);
         const auth = state.auth as Authenticated;
         const userId = auth.actor.id;
+        // The same work budget as over HTTP: a subscription spends its cost once, when it starts (its events have their own budget).
+        const spent = options.workBudget.refusal(userId, cost ?? options.limits.maxCost);
+        if (spent) return counted(label, type, [new GraphQLError(spent.message, { extensions: { code: spent.code, retryAfter: spent.retryAfter } })]);
         // A subscription that replays shares nothing (each replays on its own) and holds its replay's cost until it has replayed.
         const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
         const live = cost ?? 1;
@@ -249,10 +252,13 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const contextValue = createContext(options.sources, { auth });
         if (replays) {
           contextValue.replayTurn = async () => {
-            const release = await replayGate.turn(userId);
-            return () => {
-              release();
-              reserved.resize(live);
+            const turn = await replayGate.turn(userId);
+            return {
+              pace: turn.pace,
+              release: () => {
+                turn.release();
+                reserved.resize(live);
+              },
             };
           };
         }
@@ -296,6 +302,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
 
   return {
     server: wss,
+    // Whether the user holds an authenticated socket on this server (the webhook worker's push recipients).
+    connected: (userId) => socketsPerUser.has(userId),
     close: async () => {
       // graphql-ws closes each socket with 1001 Going Away; clients reconnect elsewhere.
       await cleanup.dispose();

@@ -185,7 +185,7 @@ export class ViewerReader {
     limit: number,
     before: string | null,
     includeDeleted: boolean,
-    selected: { reactions: boolean; reactionUsers: boolean; mentions?: boolean; readCount?: boolean } = { reactions: false, reactionUsers: false },
+    selected: { reactions: boolean; reactionUsers: boolean; mentions?: boolean; readCount?: boolean; readByLimits?: readonly number[] } = { reactions: false, reactionUsers: false },
   ): Promise<Message[]> {
     requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
     const beforeId = before === null ? null : requireUuid('before', before);
@@ -207,6 +207,7 @@ export class ViewerReader {
     for (const [messageId, given] of page.myReactions ?? []) this.myReactions.prime(messageId, given);
     if (page.mentions) this.rows.primeMentions(page.mentions, page.mentionedUsers);
     if (page.readCounts) this.rows.primeReadCounts(page.readCounts);
+    if (selected.readByLimits?.length) await this.rows.preloadReaders(page.messages, selected.readByLimits);
     return page.messages;
   }
 

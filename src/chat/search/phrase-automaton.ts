@@ -12,6 +12,7 @@ export class PhraseAutomaton {
   private readonly fail: number[] = [0];
   /** Per state: the length in words of the longest phrase ending there (0: none). */
   private readonly longest: number[] = [0];
+  private maxLength = 0;
 
   constructor(phrases: readonly (readonly string[])[]) {
     for (const phrase of phrases) {
@@ -31,6 +32,7 @@ export class PhraseAutomaton {
       }
       // The same phrase twice is one state: duplicates cost nothing.
       this.longest[state] = phrase.length;
+      this.maxLength = Math.max(this.maxLength, phrase.length);
     }
     // Breadth first, so a state's suffix state (shallower) is complete before it.
     const queue = [...this.next[0].values()];
@@ -38,13 +40,29 @@ export class PhraseAutomaton {
       const state = queue[head];
       if (this.longest[state] === 0) this.longest[state] = this.longest[this.fail[state]];
       for (const [id, to] of this.next[state]) {
-        this.fail[to] = this.step(this.fail[state], id);
+        this.fail[to] = this.stepId(this.fail[state], id);
         queue.push(to);
       }
     }
   }
 
-  private step(state: number, id: number): number {
+  /** The length in words of the longest phrase (0 for none): a match never spans more. */
+  get longestPhrase(): number {
+    return this.maxLength;
+  }
+
+  /** The state after `word` from `state` (word by word, for a scan that stops early). */
+  step(state: number, word: string): number {
+    const id = this.ids.get(word);
+    return id === undefined ? 0 : this.stepId(state, id);
+  }
+
+  /** The length of the longest phrase ending at `state` (0: none). */
+  lengthAt(state: number): number {
+    return this.longest[state];
+  }
+
+  private stepId(state: number, id: number): number {
     let at = state;
     while (at !== 0 && !this.next[at].has(id)) at = this.fail[at];
     return this.next[at].get(id) ?? 0;
@@ -57,8 +75,7 @@ export class PhraseAutomaton {
   scan(words: readonly string[], found: (first: number, last: number) => void): void {
     let state = 0;
     for (let i = 0; i < words.length; i++) {
-      const id = this.ids.get(words[i]);
-      state = id === undefined ? 0 : this.step(state, id);
+      state = this.step(state, words[i]);
       const length = this.longest[state];
       if (length > 0) found(i - length + 1, i);
     }

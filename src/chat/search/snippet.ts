@@ -9,14 +9,15 @@
  * The work is bounded whatever the query and the content: the query's phrases
  * are read once per request (QuerySnippets), and each content is read once,
  * its words run through an automaton of all the phrases at once, so a hit
- * costs its words plus its matches, not words times phrases.
+ * costs its words plus its matches, not words times phrases. A long content is
+ * read twice, and only the first time whole: a scan that keeps nothing finds
+ * the first match, then only the excerpt around it is split into words and
+ * marked, so a hit of 2,000 matching words costs the 120 its excerpt shows.
  */
 import { PhraseAutomaton } from './phrase-automaton';
 
 /** Kana, CJK ideographs and Hangul: one word per character, as the index has them (chat_search_text). */
 export const UNSPACED = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/u;
-/** Splits a text into separators (even places) and words (odd places): one call, no match object per word. */
-const WORDS = /([\p{L}\p{N}\p{M}]+)/u;
 
 interface Token {
   start: number;
@@ -24,39 +25,47 @@ interface Token {
   word: string;
 }
 
+/** Runs of letters, digits and marks: the index's words, before unspaced characters are split off. */
+const WORD_RUN = /[\p{L}\p{N}\p{M}]+/gu;
+
+/**
+ * Calls `visit(word, start, end)` for each word of `text` from `from` on, as
+ * the index sees them (lower-cased; unspaced characters one by one), until it
+ * returns false. `from` must not fall inside a word.
+ */
+function eachWord(text: string, from: number, visit: (word: string, start: number, end: number) => boolean): void {
+  // Most texts hold no unspaced character: then no word needs a test per character.
+  const unspaced = UNSPACED.test(text);
+  const runs = new RegExp(WORD_RUN.source, WORD_RUN.flags);
+  runs.lastIndex = from;
+  for (let m = runs.exec(text); m !== null; m = runs.exec(text)) {
+    const part = m[0];
+    if (!(unspaced && UNSPACED.test(part))) {
+      if (!visit(part.toLowerCase(), m.index, m.index + part.length)) return;
+      continue;
+    }
+    // A word with unspaced characters: each of them a word, the runs of other characters between them words too.
+    let start = m.index;
+    let run = '';
+    for (const char of part) {
+      if (UNSPACED.test(char)) {
+        if (run && !visit(run.toLowerCase(), start - run.length, start)) return;
+        run = '';
+        if (!visit(char, start, start + char.length)) return;
+      } else {
+        run += char;
+      }
+      start += char.length;
+    }
+    if (run && !visit(run.toLowerCase(), start - run.length, start)) return;
+  }
+}
+
 /** The words of a text as the index sees them, with where each stands. */
 function tokens(text: string): Token[] {
   const found: Token[] = [];
-  // Most texts hold no unspaced character: then no word needs a test per character.
-  const unspaced = UNSPACED.test(text);
-  const parts = text.split(WORDS);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
-    if (i % 2 === 1) {
-      if (unspaced && UNSPACED.test(part)) splitUnspaced(part, at, found);
-      else found.push({ start: at, end: at + part.length, word: part.toLowerCase() });
-    }
-    at += part.length;
-  }
+  eachWord(text, 0, (word, start, end) => found.push({ start, end, word }) > 0);
   return found;
-}
-
-/** A word with unspaced characters: each of them a word, the runs of other characters between them words too. */
-function splitUnspaced(text: string, offset: number, found: Token[]): void {
-  let start = offset;
-  let run = '';
-  for (const char of text) {
-    if (UNSPACED.test(char)) {
-      if (run) found.push({ start: start - run.length, end: start, word: run.toLowerCase() });
-      run = '';
-      found.push({ start, end: start + char.length, word: char });
-    } else {
-      run += char;
-    }
-    start += char.length;
-  }
-  if (run) found.push({ start: start - run.length, end: start, word: run.toLowerCase() });
 }
 
 /** The phrases a web-search query looks for (quoted phrases, runs of unspaced characters, single words), not its -exclusions or `or`. */
@@ -90,6 +99,8 @@ const escapeHtml = (text: string) =>
 
 /** At most this many characters of content around the first match, cut at word boundaries. */
 const EXCERPT = 240;
+/** A character of a word run (WORD_RUN), to find where the word holding a position starts. */
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 
 /**
  * The character ranges to mark: every match of a phrase, where matches that
@@ -138,17 +149,53 @@ export class QuerySnippets {
   }
 
   of(content: string): string {
-    const words = tokens(content);
+    if (content.length <= EXCERPT) return this.html(content, tokens(content), 0, content.length);
+    // Where the excerpt goes: around the first match, found by a scan that keeps nothing per word.
+    const first = this.firstMatch(content);
+    let from = Math.max(0, first - Math.floor(EXCERPT / 3));
+    let to = Math.min(content.length, from + EXCERPT);
+    // No match starts before the first, so the words from the one holding `from` on mark the excerpt exactly.
+    const cut = from;
+    while (from > 0 && WORD_CHAR.test(content[from - 1]) && WORD_CHAR.test(content[from])) from--;
+    const words: Token[] = [];
+    let after = 0;
+    eachWord(content, from, (word, start, end) => {
+      words.push({ start, end, word });
+      // A match that starts inside the excerpt is marked up to its edge: read as far as the longest phrase reaches.
+      if (start >= to) after++;
+      return after < this.automaton.longestPhrase;
+    });
+    from = words.find((t) => t.end > cut)?.start ?? from;
+    to = findLast(words, (t) => t.start < to)?.end ?? to;
+    return this.html(content, words, from, to);
+  }
+
+  /** Where the first match starts in `content` (0 when nothing matches), reading each word once and keeping none. */
+  private firstMatch(content: string): number {
+    const longest = this.automaton.longestPhrase;
+    if (longest === 0) return 0;
+    // The starts of the last `longest` words: a match ending here began among them.
+    const starts = new Int32Array(longest);
+    let found = 0;
+    let state = 0;
+    let i = 0;
+    eachWord(content, 0, (word, start) => {
+      starts[i % longest] = start;
+      state = this.automaton.step(state, word);
+      const length = this.automaton.lengthAt(state);
+      if (length > 0) {
+        found = starts[(i - length + 1) % longest];
+        return false;
+      }
+      i++;
+      return true;
+    });
+    return found;
+  }
+
+  /** The excerpt [from, to) of `content`, HTML-escaped, with the matches among `words` (which cover it) in <mark>. */
+  private html(content: string, words: Token[], from: number, to: number): string {
     const merged = markedRanges(words, this.automaton);
-    let from = 0;
-    let to = content.length;
-    if (content.length > EXCERPT) {
-      const first = merged[0]?.[0] ?? 0;
-      from = Math.max(0, first - Math.floor(EXCERPT / 3));
-      to = Math.min(content.length, from + EXCERPT);
-      from = words.find((t) => t.end > from)?.start ?? from;
-      to = findLast(words, (t) => t.start < to)?.end ?? to;
-    }
     let html = from > 0 ? '… ' : '';
     let at = from;
     for (const [start, end] of merged) {

@@ -7,6 +7,7 @@ import { BoundedReads1765300000000 } from './1765300000000-bounded-reads';
 import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words';
 import { Entities1765400000000 } from './1765400000000-entities';
 import { VersionsWithoutLock1765500000000 } from './1765500000000-versions-without-lock';
+import { Webhooks1765600000000 } from './1765600000000-webhooks';
 import { Attachments1765700000000 } from './1765700000000-attachments';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
@@ -20,5 +21,6 @@ export const migrations = [
   SearchRoomWords1765317000000,
   Entities1765400000000,
   VersionsWithoutLock1765500000000,
+  Webhooks1765600000000,
   Attachments1765700000000,
 ];
