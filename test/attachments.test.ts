@@ -506,7 +506,7 @@ describe('attachments: the store away', () => {
     const res = await sendWith(server, owner, roomId, [ticket.attachmentId]);
     expect(res.status).to.equal(503);
     expect(res.errors?.[0].extensions.code).to.equal('INTERNAL_SERVER_ERROR');
-    expect(res.errors?.[0].message).to.match(/^Service temporarily unavailable: the attachment store cannot be reached/);
+    expect(res.errors?.[0].message, res.errors?.[0].message).to.match(/^Service temporarily unavailable: the attachment store cannot be reached/);
     expect(await messagesOfRoom(server, roomId)).to.equal(0);
   });
 });

@@ -3,7 +3,7 @@ import type { Access } from '../access/access';
 import { Permission } from '../access/permissions';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError } from '../errors';
+import { BadInputError, ChatError, ServiceUnavailableError } from '../errors';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MessageType, RateLimitedAction } from '../types';
 import { requireIntInRange, requireLength, requireUuid } from '../validation';
@@ -47,6 +47,16 @@ export interface UploadTicket {
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 /** Separators of any file system, and control characters: a filename is a name, never a path. */
 const NOT_IN_FILENAMES = /[/\\\u0000-\u001f\u007f]/;
+
+/** A store that fails to answer is the server's trouble, not the client's: 503 "retry shortly", as for the database. */
+async function fromStore<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ChatError) throw error;
+    throw new ServiceUnavailableError('the attachment store', `The attachment store did not answer: ${(error as Error)?.message ?? error}`, { cause: error });
+  }
+}
 
 function checkFilename(filename: string): string {
   requireLength('filename', filename, FILENAME_LENGTH.min, FILENAME_LENGTH.max);
@@ -97,7 +107,7 @@ export class AttachmentService {
       size,
       uploadExpiresAt: expiresAt.toISOString(),
     });
-    const upload = await this.store.presignUpload(keyOf(reserved.id), { contentType: type, size, expiresAt });
+    const upload = await fromStore(() => this.store.presignUpload(keyOf(reserved.id), { contentType: type, size, expiresAt }));
     return { attachmentId: reserved.id, uploadUrl: upload.url, method: upload.method, headers: upload.headers, expiresAt: expiresAt.toISOString() };
   }
 
@@ -167,7 +177,7 @@ export class AttachmentService {
   }
 
   private async requireArrived(row: Attachment): Promise<void> {
-    const stored = await this.store.stat(keyOf(row.id));
+    const stored = await fromStore(() => this.store.stat(keyOf(row.id)));
     if (!stored) throw new BadInputError(`attachmentIds: ${row.id} has not been uploaded (PUT the file to its uploadUrl first)`);
     if (stored.size !== row.size) throw new BadInputError(`attachmentIds: ${row.id} has ${stored.size} bytes, but ${row.size} were declared`);
     if (row.contentType.startsWith('image/') && row.width === null) {
@@ -178,7 +188,7 @@ export class AttachmentService {
 
   /** Width and height from the image's header, when the format is one image-size knows and the header is whole. */
   private async dimensionsOf(row: Attachment): Promise<{ width: number; height: number } | null> {
-    const head = await this.store.readHead(keyOf(row.id), Math.min(IMAGE_HEAD_BYTES, row.size));
+    const head = await fromStore(() => this.store.readHead(keyOf(row.id), Math.min(IMAGE_HEAD_BYTES, row.size)));
     if (!head) return null;
     try {
       const { width, height } = imageSize(head);
