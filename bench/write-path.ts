@@ -79,6 +79,7 @@ runOnScratchDatabase('chat_write_path', async (url) => {
           parentId: null,
           alsoInRoom: false,
           mentionIds: [],
+          attachmentIds: [],
         },
         LIMIT,
       );

@@ -32,6 +32,10 @@ import type { TransportOptions } from './transport/transport-options';
 import { attachWebSocketServer } from './transport/websocket';
 import { WebhookWorker } from './webhooks/webhook-worker';
 import { webhookRepository } from './webhooks/webhook.repository';
+import { DEFAULT_ATTACHMENT_SETTINGS, type AttachmentSettings } from './chat/attachments/attachment.service';
+import type { AttachmentStore } from './chat/attachments/attachment-store';
+import { LocalStore } from './storage/local-store';
+import { S3Store } from './storage/s3-store';
 
 export interface AppOptions {
   config: Config;
@@ -49,6 +53,8 @@ export interface AppOptions {
   jwks?: JwksOptions;
   /** A span per HTTP request: src/index.ts gives one when tracing was started (OTEL_EXPORTER_OTLP_ENDPOINT). */
   tracer?: RequestTracer;
+  /** How long upload and download URLs work, and unsent uploads are kept (tests shorten them). @default DEFAULT_ATTACHMENT_SETTINGS */
+  attachments?: Partial<Omit<AttachmentSettings, 'maxBytes'>>;
 }
 
 /** Counters the tests and benchmarks read. */
@@ -124,11 +130,35 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
   const repos = createRepositories(db);
-  const services = createServices(repos, bus, config.rateLimits, config.cursorSecret, {
-    directory: redis ? new RedisPresenceDirectory(redis, logger, config.presence.ttlMs) : undefined,
-    intervalMs: config.presence.intervalMs,
-    onError: (error, what) => logger.warn({ err: error }, what),
-  });
+  // Attachments' bytes: S3 when S3_* is set, else this API's disk (its URLs need the port, known once listening).
+  let publicUrl = config.attachments.publicUrl;
+  if (!config.attachments.s3 && !publicUrl && config.production) {
+    logger.warn('Attachments are kept on local disk and their URLs name http://localhost:<PORT>: set PUBLIC_URL (or S3_*) in production');
+  }
+  const localStore = config.attachments.s3
+    ? null
+    : new LocalStore({ dir: config.attachments.uploadDir, secret: config.cursorSecret, baseUrl: () => publicUrl as string });
+  const store: AttachmentStore = localStore ?? new S3Store(config.attachments.s3 as NonNullable<typeof config.attachments.s3>);
+  // A store not reachable yet (MinIO starting beside the API) is prepared again by the sweep below.
+  const prepareStore = () =>
+    store.prepare().then(
+      () => true,
+      (error) => (logger.warn({ err: error, store: store.kind }, 'attachment store not ready: uploads fail until it is'), false),
+    );
+  let storeReady = await prepareStore();
+  const attachmentSettings = { ...DEFAULT_ATTACHMENT_SETTINGS, ...options.attachments, maxBytes: config.attachments.maxBytes };
+  const services = createServices(
+    repos,
+    bus,
+    config.rateLimits,
+    config.cursorSecret,
+    { store, settings: attachmentSettings },
+    {
+      directory: redis ? new RedisPresenceDirectory(redis, logger, config.presence.ttlMs) : undefined,
+      intervalMs: config.presence.intervalMs,
+      onError: (error, what) => logger.warn({ err: error }, what),
+    },
+  );
   const streams = new ChatStreams(repos, services.access, bus, services.changes.cursors);
   const authenticator = new Authenticator(new TokenVerifier(config.tokens, options.jwks), replicas ? claimsWriteFence(repos.users, replicas) : repos.users);
   const schema = buildChatSchema();
@@ -151,6 +181,12 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       .catch((error) => logger.warn({ err: error }, 'rate-limit log sweep failed'));
   }, 60_000);
   sweeper.unref();
+  // Files of deleted messages (when the store was away at the deletion) and uploads never sent.
+  const fileSweeper = setInterval(async () => {
+    storeReady ||= await prepareStore();
+    if (storeReady) await services.attachments.sweep().catch((error) => logger.warn({ err: error }, 'attachment sweep failed'));
+  }, 60_000);
+  fileSweeper.unref();
 
   const { secret } = config.tokens;
   const httpServer = createServer();
@@ -192,6 +228,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     // A replica out of use leaves the server ready: its reads go to the primary.
     readyDetails: replicas ? () => ({ replicas: replicas.status() }) : undefined,
     replicas: replicas ?? undefined,
+    localFiles: localStore ? { store: localStore, servable: (id) => services.attachments.servable(id) } : undefined,
     plugins: [
       {
         async serverWillStart() {
@@ -221,12 +258,14 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     httpServer.listen(config.port, resolve);
   });
   const port = (httpServer.address() as AddressInfo).port;
+  publicUrl ??= `http://localhost:${port}`;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       // apollo.stop() stops accepting, lets in-flight requests finish and drains the WebSocket server.
       clearInterval(sweeper);
+      clearInterval(fileSweeper);
       services.typing.close();
       services.members.close();
       await apollo.stop();

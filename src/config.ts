@@ -3,6 +3,7 @@ import type { ClaimNames, TokenSettings } from './auth/token';
 import type { RateLimit } from './chat/limits/rate-limit.repository';
 import type { RateLimits } from './chat/limits/rate-limiter';
 import type { RedisTarget } from './realtime/redis-broker';
+import type { S3Settings } from './storage/s3-store';
 
 export type { RateLimit };
 
@@ -38,7 +39,8 @@ export interface Config {
    * EDIT_RATE_LIMIT @default 20/10 (per user and room); ROOM_RATE_LIMIT @default 10/60
    * (createGroupChat and createDirectChat, per user); MEMBER_RATE_LIMIT @default 30/60
    * (addMembers, per user and room); PIN_RATE_LIMIT @default 20/60 (pinMessage and
-   * unpinMessage) and ROLE_RATE_LIMIT @default 20/60 (updateMemberRole), per user and room.
+   * unpinMessage), ROLE_RATE_LIMIT @default 20/60 (updateMemberRole) and UPLOAD_RATE_LIMIT
+   * @default 20/60 (createUpload), per user and room.
    */
   rateLimits: RateLimits;
   /**
@@ -73,6 +75,18 @@ export interface Config {
   devTokens: boolean;
   /** A built web client to serve at `/` (the React example). */
   exampleDir: string | undefined;
+  /**
+   * Attachments: MAX_UPLOAD_BYTES @default 26214400; S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
+   * S3_SECRET_KEY, S3_REGION (and S3_PUBLIC_ENDPOINT, the address clients reach it at) for
+   * S3-compatible storage; unset: files on local disk under UPLOAD_DIR @default ./data/uploads,
+   * served by this API at PUBLIC_URL @default http://localhost:<port>.
+   */
+  attachments: {
+    maxBytes: number;
+    s3: S3Settings | undefined;
+    uploadDir: string;
+    publicUrl: string | undefined;
+  };
   /** WEBHOOK_URLS and WEBHOOK_SECRET (both or neither), with the delivery knobs; unset: no webhooks, no outbox rows. */
   webhooks: WebhookSettings | undefined;
 }
@@ -340,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       MEMBERSHIP: parseRateLimit('MEMBER_RATE_LIMIT', env.MEMBER_RATE_LIMIT, { max: 30, windowSeconds: 60 }),
       PIN: parseRateLimit('PIN_RATE_LIMIT', env.PIN_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
+      UPLOAD: parseRateLimit('UPLOAD_RATE_LIMIT', env.UPLOAD_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
     },
     queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 600_000, windowSeconds: 3 }),
     corsOrigins: origins,
@@ -353,6 +368,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Development tokens are HS256: only where HS256 tokens are trusted.
     devTokens: !production && secret !== undefined && (secretIsDefault || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
+    attachments: {
+      maxBytes: parseMaxUploadBytes(env.MAX_UPLOAD_BYTES),
+      s3: parseS3(env),
+      uploadDir: nonEmpty(env.UPLOAD_DIR) ?? './data/uploads',
+      publicUrl: nonEmpty(env.PUBLIC_URL) === undefined ? undefined : parseUrl('PUBLIC_URL', nonEmpty(env.PUBLIC_URL) as string, { production: false }).replace(/\/$/, ''),
+    },
     webhooks: parseWebhooks(env),
+  };
+}
+
+/** The largest attachment: 1 byte to 2 GiB - 1 (the size is a GraphQL Int). */
+function parseMaxUploadBytes(raw: string | undefined): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return 25 * 1024 * 1024;
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value) || bytes < 1 || bytes > 2 ** 31 - 1) {
+    throw new ConfigError(`MAX_UPLOAD_BYTES must be a whole number of bytes between 1 and 2147483647, got "${raw}"`);
+  }
+  return bytes;
+}
+
+/** S3_*: all of bucket and keys, or none (then the local disk keeps the files). */
+function parseS3(env: NodeJS.ProcessEnv): S3Settings | undefined {
+  const bucket = nonEmpty(env.S3_BUCKET);
+  const accessKeyId = nonEmpty(env.S3_ACCESS_KEY);
+  const secretAccessKey = nonEmpty(env.S3_SECRET_KEY);
+  const endpoint = nonEmpty(env.S3_ENDPOINT);
+  const publicEndpoint = nonEmpty(env.S3_PUBLIC_ENDPOINT);
+  const given = { S3_BUCKET: bucket, S3_ACCESS_KEY: accessKeyId, S3_SECRET_KEY: secretAccessKey };
+  const present = Object.entries(given).filter(([, v]) => v !== undefined);
+  if (present.length === 0) {
+    if (endpoint) throw new ConfigError('S3_ENDPOINT is set but S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY are not: set all of them, or none for local disk');
+    return undefined;
+  }
+  if (present.length < 3) {
+    const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
+    throw new ConfigError(`S3 storage needs S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY; missing ${missing.join(', ')}`);
+  }
+  return {
+    endpoint: endpoint === undefined ? undefined : parseUrl('S3_ENDPOINT', endpoint, { production: false }),
+    publicEndpoint: publicEndpoint === undefined ? undefined : parseUrl('S3_PUBLIC_ENDPOINT', publicEndpoint, { production: false }),
+    bucket: bucket as string,
+    region: nonEmpty(env.S3_REGION) ?? 'us-east-1',
+    accessKeyId: accessKeyId as string,
+    secretAccessKey: secretAccessKey as string,
   };
 }

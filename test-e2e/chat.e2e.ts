@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -10,6 +11,7 @@ import { createApp, type App } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { png } from '../test/support/images';
 
 /**
  * The React example (examples/react-chat) end to end in headless Chromium: two
@@ -191,6 +193,7 @@ describe('React example in headless Chromium', function () {
   let allowedSite: { origin: string; server: Server };
   let foreignSite: { origin: string; server: Server };
   let browser: Browser;
+  let uploads: string;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
   /** graphql-ws messages each page sent and received. */
@@ -233,6 +236,7 @@ describe('React example in headless Chromium', function () {
     foreignSite = await staticServer();
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
+    uploads = mkdtempSync(join(tmpdir(), 'e2e-uploads-'));
     const config = loadConfig({
       DATABASE_URL: database.url,
       PORT: String(port),
@@ -242,6 +246,9 @@ describe('React example in headless Chromium', function () {
       // The allowed second site (the API's own pages are same-origin); listing the API too is harmless.
       CORS_ORIGINS: `${api},${allowedSite.origin}`,
       MESSAGE_RATE_LIMIT: '100/10',
+      // Attachments on the API's own disk, under a folder of this run; their URLs name the API as the pages reach it.
+      UPLOAD_DIR: uploads,
+      PUBLIC_URL: api,
     });
     app = await createApp({ config, logger: createLogger(process.env.E2E_LOG_LEVEL ?? 'silent') });
     browser = await chromium.launch({
@@ -268,6 +275,7 @@ describe('React example in headless Chromium', function () {
     if (allowedSite) await close(allowedSite.server);
     if (foreignSite) await close(foreignSite.server);
     await database?.drop().catch(() => {});
+    if (uploads) rmSync(uploads, { recursive: true, force: true });
   });
 
   it('two development users sign in; a group made by Alice appears live in Bob\'s room list', async () => {
@@ -743,6 +751,53 @@ describe('React example in headless Chromium', function () {
     await history.nth(1).waitFor({ timeout: 2000 });
     expect(await history.allTextContents()).to.deep.equal(['Meet at 10', 'Meet at 11']);
     await bob.screenshot({ path: join(SCREENSHOTS, 'bob-edit-history.png') });
+  });
+
+  it('Alice attaches an image and a file (previews, progress); Bob sees the image and downloads the file in his browser', async () => {
+    const chart = png(40, 30);
+    const report = Buffer.from('Q3 revenue by region\n'.repeat(20_000)); // ~420 KB
+    // Every state the upload rows go through, as the page shows them.
+    await alice.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { uploadStates: string[] }).uploadStates = seen;
+      new MutationObserver(() => {
+        for (const row of document.querySelectorAll('[data-testid="pending-upload"]')) {
+          const state = `${row.getAttribute('data-filename')}:${row.getAttribute('data-status')}:${row.querySelector('progress') ? 'progress' : ''}`;
+          if (!seen.includes(state)) seen.push(state);
+        }
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await alice.getByTestId('composer-attach-input').setInputFiles([
+      { name: 'chart.png', mimeType: 'image/png', buffer: chart },
+      { name: 'report.txt', mimeType: 'text/plain', buffer: report },
+    ]);
+    const pending = alice.getByTestId('pending-upload');
+    await eventually(async () => expect(await pending.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')))).to.deep.equal(['ready', 'ready']), 10_000);
+    // The image is previewed before it is sent; each file showed a progress bar while it uploaded.
+    expect(await pending.first().locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).to.equal(40);
+    const states = await alice.evaluate(() => (window as unknown as { uploadStates: string[] }).uploadStates);
+    expect(states).to.include.members(['chart.png:uploading:progress', 'report.txt:uploading:progress', 'chart.png:ready:', 'report.txt:ready:']);
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-attachments-ready.png') });
+
+    await alice.getByTestId('composer-input').fill('Q3 numbers attached');
+    await alice.getByTestId('composer-send').click();
+    await waitForCount(bob, 'Q3 numbers attached', 1, 5000);
+    await pending.first().waitFor({ state: 'detached', timeout: 2000 });
+
+    const sent = message(bob, 'Q3 numbers attached');
+    expect(await sent.getByTestId('attachment').evaluateAll((items) => items.map((i) => i.getAttribute('data-filename')))).to.deep.equal(['chart.png', 'report.txt']);
+    // The image loads from its short-lived URL, at its size.
+    await eventually(async () =>
+      expect(await sent.getByTestId('attachment-image').evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight])).to.deep.equal([true, 40, 30]),
+    5000);
+    // The file downloads in Bob's browser, byte for byte.
+    const [download] = await Promise.all([
+      bob.waitForEvent('download', { timeout: 5000 }),
+      sent.getByTestId('attachment').filter({ hasText: 'report.txt' }).getByTestId('attachment-download').click(),
+    ]);
+    expect(download.suggestedFilename()).to.equal('report.txt');
+    expect(readFileSync(await download.path()).equals(report)).to.equal(true);
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-attachments.png') });
   });
 
   it('raised no uncaught errors in the pages', () => {

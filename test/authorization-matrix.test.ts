@@ -61,6 +61,7 @@ const MATRIX = {
   addReaction:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // on the owner's message
   createDirectChat:  ['ok', 'ok', 'ok', 'ok', 'ok', F,    U], // userId: peer, so otherCompany DMs another company
   createGroupChat:   ['ok', 'ok', 'ok', 'ok', 'ok', F,    U], // memberIds: [peer], so otherCompany adds another company
+  createUpload:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // a 1-byte text file for the room
   deleteMessage:     ['ok', 'ok', F,    NF,   NF,   NF,   U], // the OWNER's message: the admin deletes it as ADMIN
   editMessage:       [F,    F,    'ok', NF,   NF,   NF,   U], // the MEMBER's message: sender only, not even the OWNER
   markRoomRead:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
@@ -183,6 +184,10 @@ const REQUESTS: Record<Operation, Build> = {
   createGroupChat: (f) => ({
     query: 'mutation($input: CreateGroupChatInput!) { createGroupChat(input: $input) { id } }',
     variables: { input: { name: 'Another group', memberIds: [f.peer.id] } },
+  }),
+  createUpload: (f) => ({
+    query: 'mutation($r: ID!) { createUpload(roomId: $r, filename: "a.txt", contentType: "text/plain", size: 1) { attachmentId } }',
+    variables: { r: f.roomId },
   }),
   deleteMessage: (f) => ({ query: 'mutation($id: ID!) { deleteMessage(id: $id) { id isDeleted } }', variables: { id: f.ownerMessage.id } }),
   editMessage: (f) => ({ query: EDIT, variables: { id: f.memberMessage.id, c: 'edited' } }),

@@ -32,6 +32,7 @@ describe('configuration', () => {
         MEMBERSHIP: { max: 30, windowSeconds: 60 },
         PIN: { max: 20, windowSeconds: 60 },
         ROLE: { max: 20, windowSeconds: 60 },
+        UPLOAD: { max: 20, windowSeconds: 60 },
       },
       corsOrigins: undefined,
       logLevel: 'info',
@@ -42,7 +43,31 @@ describe('configuration', () => {
       embeddedDataDir: './data',
       embeddedPort: 54329,
       devTokens: true,
+      attachments: { maxBytes: 26214400, s3: undefined, uploadDir: './data/uploads', publicUrl: undefined },
     });
+  });
+
+  it('reads attachment storage: S3 when bucket and keys are all set, the local disk when none is, and refuses half a setup', () => {
+    const s3 = { S3_ENDPOINT: 'http://minio:9000', S3_BUCKET: 'chat', S3_ACCESS_KEY: 'key', S3_SECRET_KEY: 'secret' };
+    expect(loadConfig(s3).attachments.s3).to.deep.equal({
+      endpoint: 'http://minio:9000/',
+      publicEndpoint: undefined,
+      bucket: 'chat',
+      region: 'us-east-1',
+      accessKeyId: 'key',
+      secretAccessKey: 'secret',
+    });
+    expect(loadConfig({ ...s3, S3_REGION: 'eu-west-1', S3_PUBLIC_ENDPOINT: 'http://localhost:9000' }).attachments.s3).to.include({
+      region: 'eu-west-1',
+      publicEndpoint: 'http://localhost:9000/',
+    });
+    expect(loadConfig({ MAX_UPLOAD_BYTES: '1048576', PUBLIC_URL: 'https://chat.example.com/' }).attachments).to.include({ maxBytes: 1048576, publicUrl: 'https://chat.example.com' });
+    expect(() => loadConfig({ S3_BUCKET: 'chat' })).to.throw(ConfigError, 'S3 storage needs S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY; missing S3_ACCESS_KEY, S3_SECRET_KEY');
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).to.throw(ConfigError, 'S3_ENDPOINT is set but');
+    expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'minio:9000' })).to.throw(ConfigError, 'S3_ENDPOINT must be an http(s) URL');
+    for (const bad of ['0', '-1', '2147483648', '25MB', '1.5']) {
+      expect(() => loadConfig({ MAX_UPLOAD_BYTES: bad }), bad).to.throw(ConfigError, 'MAX_UPLOAD_BYTES must be a whole number of bytes');
+    }
   });
 
   it('reads REDIS_URL as one Redis and REDIS_CLUSTER_NODES as the seed nodes of a cluster, never both', () => {
@@ -69,6 +94,7 @@ describe('configuration', () => {
       MEMBER_RATE_LIMIT: '4/40',
       PIN_RATE_LIMIT: '6/11',
       ROLE_RATE_LIMIT: '8/12',
+      UPLOAD_RATE_LIMIT: '9/13',
       CORS_ORIGINS: 'http://a.test, http://b.test',
     });
     expect(config.rateLimits).to.deep.equal({
@@ -79,6 +105,7 @@ describe('configuration', () => {
       MEMBERSHIP: { max: 4, windowSeconds: 40 },
       PIN: { max: 6, windowSeconds: 11 },
       ROLE: { max: 8, windowSeconds: 12 },
+      UPLOAD: { max: 9, windowSeconds: 13 },
     });
     expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
   });

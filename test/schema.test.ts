@@ -27,13 +27,6 @@ const NOT_YET_BUILT: Record<string, string[]> = {
     'Mutation.unbanMember was removed.',
     'Mutation.setSlowMode was removed.',
   ],
-  'attachments (later issue)': [
-    'Attachment was removed.',
-    'UploadTicket was removed.',
-    'Message.attachments was removed.',
-    'SendMessageInput.attachmentIds was removed.',
-    'Mutation.createUpload was removed.',
-  ],
 };
 
 describe('schema.graphql', () => {

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../db/database';
+import { attachmentRepository, type AttachmentRepository } from './attachments/attachment.repository';
 import { changeRepository, type ChangeRepository } from './changes/change.repository';
 import { rateLimitRepository, type RateLimitRepository } from './limits/rate-limit.repository';
 import { memberRepository, type MemberRepository } from './members/member.repository';
@@ -19,6 +20,7 @@ export interface Repositories {
   rateLimits: RateLimitRepository;
   changes: ChangeRepository;
   search: SearchRepository;
+  attachments: AttachmentRepository;
 }
 
 /** The repositories over the pool, and a way to run work in one transaction over the same ones. */
@@ -38,6 +40,7 @@ export function createRepositories(db: Database): ChatRepositories {
     rateLimits: rateLimitRepository(dataSource, db),
     changes: changeRepository(dataSource, db),
     search: searchRepository(dataSource, db),
+    attachments: attachmentRepository(dataSource, db),
   };
   // The same repositories, their statements on the transaction's connection.
   const within = (manager: EntityManager): Repositories =>

@@ -1,4 +1,6 @@
 import { Access } from './access/access';
+import { AttachmentService, type AttachmentSettings } from './attachments/attachment.service';
+import type { AttachmentStore } from './attachments/attachment-store';
 import { ChangeService } from './changes/change.service';
 import { CursorCodec } from './changes/cursor';
 import type { ChatRepositories } from './chat-repositories';
@@ -25,6 +27,7 @@ export interface ChatServices {
   changes: ChangeService;
   search: SearchService;
   presence: PresenceService;
+  attachments: AttachmentService;
 }
 
 /** How presence is shared (src/chat/presence): the other servers' directory, the events' interval, where failures are reported. */
@@ -36,26 +39,35 @@ export interface PresenceOptions {
   onError?: (error: unknown, what: string) => void;
 }
 
+/** Where attachments' bytes are kept, and their limits. */
+export interface AttachmentOptions {
+  store: AttachmentStore;
+  settings: AttachmentSettings;
+}
+
 /** Each service takes (repositories, access, events) and the limits it enforces; none calls another for its checks. */
 export function createServices(
   repos: ChatRepositories,
   events: ChatEventPublisher,
   limits: RateLimits,
   cursorSecret: string,
+  files: AttachmentOptions,
   presence: PresenceOptions = {},
 ): ChatServices {
   const access = new Access(repos);
   const limiter = new RateLimiter(limits);
+  const attachments = new AttachmentService(repos, access, limiter, files.store, files.settings);
   return {
     access,
     limiter,
     rooms: new RoomService(repos, access, events, limiter),
     members: new MemberService(repos, access, events, limiter),
-    messages: new MessageService(repos, access, events, limiter),
+    messages: new MessageService(repos, access, events, limiter, attachments),
     reactions: new ReactionService(repos, access, events, limiter),
     typing: new TypingService(access, events),
     changes: new ChangeService(repos, new CursorCodec(cursorSecret)),
     search: new SearchService(repos),
     presence: new PresenceService(repos, events, presence.directory ?? new InProcessPresenceDirectory(), presence.onError ?? (() => {}), presence.intervalMs),
+    attachments,
   };
 }

@@ -1,3 +1,4 @@
+import { Attachment } from './attachments/attachment.entity';
 import { RateLimitLog } from './limits/rate-limit.entity';
 import { Member } from './members/member.entity';
 import { MessageEdit } from './messages/edit.entity';
@@ -9,4 +10,4 @@ import { User } from './users/user.entity';
 import { WebhookDeadEvent, WebhookEvent } from '../webhooks/webhook.entity';
 
 /** Every table of the domain: the one declaration of each (test/schema-drift.test.ts holds the migrations to them). */
-export const chatEntities = [User, Room, Member, Message, Mention, MessageEdit, Reaction, RateLimitLog, WebhookEvent, WebhookDeadEvent];
+export const chatEntities = [User, Room, Member, Message, Mention, MessageEdit, Reaction, RateLimitLog, WebhookEvent, WebhookDeadEvent, Attachment];

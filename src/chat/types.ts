@@ -37,6 +37,8 @@ export enum RateLimitedAction {
   PIN = 'PIN',
   /** updateMemberRole, per user and room. */
   ROLE = 'ROLE',
+  /** createUpload, per user and room. */
+  UPLOAD = 'UPLOAD',
 }
 
 /** A page of rows with the numbers a client needs to page on. */

@@ -3,6 +3,7 @@ import { type GraphQLResolveInfo, GraphQLScalarType, GraphQLSchema, isObjectType
 import { DateTime } from './scalars';
 import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import { MembershipEventFieldsResolver, PresenceEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
+import { AttachmentFieldsResolver, AttachmentMutationResolver, MessageAttachmentsResolver } from './resolvers/attachment.resolver';
 import { MemberFieldsResolver } from './resolvers/member.resolver';
 import { MessageFieldsResolver, ReactionSummaryFieldsResolver } from './resolvers/message.resolver';
 import { MutationResolver } from './resolvers/mutation.resolver';
@@ -140,6 +141,9 @@ export function buildChatSchema(): GraphQLSchema {
       ReadReceiptFieldsResolver,
       UserFieldsResolver,
       PresenceEventFieldsResolver,
+      AttachmentMutationResolver,
+      MessageAttachmentsResolver,
+      AttachmentFieldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // Rules live in the services; class-validator is used there, not on GraphQL args.

@@ -21,6 +21,7 @@ import { costError, documentSizeError, parseOptions, protectionRules, queryCost,
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
 import { compiledGateway } from './compiled-executor';
+import { localFileRoutes, type LocalFilesOptions } from './files';
 import { attachObservation, noteOutcome, observationPlugin, observeRequests, type RequestTracer } from './request-observer';
 import type { TransportOptions } from './transport-options';
 
@@ -45,6 +46,8 @@ export interface HttpOptions extends TransportOptions {
   metricsToken?: string;
   /** A span per request (OTEL_EXPORTER_OTLP_ENDPOINT); unset: no tracing. */
   tracer?: RequestTracer;
+  /** Attachments kept on local disk: served at PUT /uploads/<id> and GET /files/<id> (src/transport/files.ts). */
+  localFiles?: LocalFilesOptions;
 }
 
 /** RATE_LIMITED over HTTP is also a 429 with Retry-After. */
@@ -207,6 +210,7 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
       }
     });
   }
+  if (options.localFiles) app.use(localFileRoutes(options.localFiles, allowOrigins));
   if (options.exampleDir) app.use(express.static(options.exampleDir));
   app.use(
     '/graphql',

@@ -431,7 +431,7 @@ type ArgumentValues = ReturnType<typeof argumentValues>;
 /* ------------------------------------------------------------ the schema's fields */
 
 const MESSAGE = `{ id seq type content metadata clientId isDeleted isEdited editedAt deletedAt createdAt sender { id displayName } room { id } reactions { reaction count reactedByMe users { id } }
-  parent { id } alsoInRoom replyCount lastReplyAt threadParticipants { id } mentions { id } pinnedAt pinnedBy { id } edits { content replacedAt } readCount readBy(limit: 3) { id } version }`;
+  parent { id } alsoInRoom replyCount lastReplyAt threadParticipants { id } mentions { id } pinnedAt pinnedBy { id } edits { content replacedAt } readCount readBy(limit: 3) { id } attachments { id filename url width height } version }`;
 const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt user { id displayName companyId online lastSeenAt } room { id } }`;
 const ROOM = `{ id type name companyId memberCount unreadCount unreadMentionCount pinnedMessages { id } readReceipts { lastReadAt user { id } } createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
 const PAGE = `{ total page pages pageSize items { id name type memberCount lastMessage { id } } }`;
@@ -473,6 +473,8 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
             parentId: { valid: fc.oneof(fc.constant(MISSING), fc.constant(null), messageId.valid), bad: messageId.bad },
             alsoInRoom: { valid: fc.oneof(fc.constant(MISSING), bool.valid), bad: bool.bad },
             mentionIds: { valid: fc.oneof(fc.constant(MISSING), fc.constant(null), idList(fx.userIds).valid), bad: idList(fx.userIds).bad },
+            // Ids of rows that are no uploads (and never arrived): always refused, never a 500.
+            attachmentIds: { valid: fc.oneof(fc.constant(MISSING), fc.constant(null)), bad: idList(fx.messageIds).bad },
           }),
         },
       ],
@@ -523,6 +525,17 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
       selection: ROOM,
     },
     { kind: 'mutation', field: 'createDirectChat', args: [{ name: 'userId', type: 'ID!', ...userId }], selection: ROOM },
+    {
+      kind: 'mutation',
+      field: 'createUpload',
+      args: [
+        { name: 'roomId', type: 'ID!', ...roomId },
+        { name: 'filename', type: 'String!', valid: fc.constantFrom('a.txt', 'photo.png', 'résumé (2).pdf', '.env'), bad: fc.oneof(groupName.bad, fc.constantFrom('../x', 'a/b', 'a\\b', '..', 'x'.repeat(256))) },
+        { name: 'contentType', type: 'String!', valid: fc.constantFrom('text/plain', 'image/png', 'application/pdf'), bad: fc.oneof(groupName.bad, fc.constantFrom('text', 'text/plain; a=b', '/x')) },
+        { name: 'size', type: 'Int!', ...int(1, 1000) },
+      ],
+      selection: '{ attachmentId uploadUrl method headers expiresAt }',
+    },
     { kind: 'mutation', field: 'setTyping', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'isTyping', type: 'Boolean', ...bool, optional: true }], selection: '' },
   ];
   const queries: FieldSpec[] = [

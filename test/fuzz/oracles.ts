@@ -299,9 +299,10 @@ const FINGERPRINT = `
     UNION ALL SELECT 3, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') FROM room_members t
     UNION ALL SELECT 4, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') FROM messages t
     UNION ALL SELECT 5, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') FROM message_reactions t
+    UNION ALL SELECT 6, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') FROM attachments t
   ) x`;
 
-/** A hash of every stored user, room, membership, message and reaction. */
+/** A hash of every stored user, room, membership, message, reaction and attachment. */
 export async function fingerprint(server: TestServer): Promise<string> {
   const rows = await server.app.db.query<{ fp: string }>(FINGERPRINT);
   return rows[0].fp;
@@ -312,7 +313,7 @@ export async function rowCounts(server: TestServer): Promise<Record<string, numb
   const rows = await server.app.db.query<Record<string, number>>(
     `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM rooms)::int AS rooms,
             (SELECT count(*) FROM room_members)::int AS room_members, (SELECT count(*) FROM messages)::int AS messages,
-            (SELECT count(*) FROM message_reactions)::int AS message_reactions`,
+            (SELECT count(*) FROM message_reactions)::int AS message_reactions, (SELECT count(*) FROM attachments)::int AS attachments`,
   );
   return rows[0];
 }

@@ -1,5 +1,6 @@
 import { useApolloClient, useMutation } from '@apollo/client/react';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { AttachButton, MAX_FILES, PendingUploads, useUploads } from './Attachments';
 import { addMessage } from './cache';
 import { insertMention, mentionedIds, mentionQueryAt, type Mentionable } from './mentions';
 import { SEND, SET_TYPING } from './operations';
@@ -16,6 +17,7 @@ interface Props {
  * Send with a clientId (a retry cannot double a message); typing is announced at
  * most every 3 s. Typing `@` offers the room's members; a picked one is
  * mentioned (`mentionIds`) if their `@Name` is still in the text when it is sent.
+ * Files picked with 📎 upload at once (Attachments.tsx) and go with the message.
  */
 export function Composer({ roomId, members, parentId }: Props) {
   const client = useApolloClient();
@@ -26,6 +28,7 @@ export function Composer({ roomId, members, parentId }: Props) {
   const [picked, setPicked] = useState<Mentionable[]>([]);
   const [alsoInRoom, setAlsoInRoom] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const files = useUploads(roomId);
   const [send] = useMutation(SEND, {
     update: (cache, { data }) => data && addMessage(cache, data.sendMessage),
   });
@@ -62,7 +65,10 @@ export function Composer({ roomId, members, parentId }: Props) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const content = text.trim();
+    if (files.busy) return;
+    const attached = files.ready;
+    // A message needs text: files sent alone are named by their filenames.
+    const content = text.trim() || attached.map((u) => u.file.name).join(', ');
     if (!content) return;
     const mentionIds = mentionedIds(content, picked);
     setText('');
@@ -80,9 +86,14 @@ export function Composer({ roomId, members, parentId }: Props) {
             clientId,
             ...(mentionIds.length > 0 && { mentionIds }),
             ...(parentId && { parentId, alsoInRoom }),
+            ...(attached.length > 0 && {
+              attachmentIds: attached.map((u) => u.attachmentId!),
+              type: attached.every((u) => u.file.type.startsWith('image/')) ? 'IMAGE' : 'FILE',
+            }),
           },
         },
       });
+      files.clear();
     } catch (e) {
       setText(content);
       setPicked(picked);
@@ -93,7 +104,9 @@ export function Composer({ roomId, members, parentId }: Props) {
   return (
     <form className={parentId ? 'composer thread-composer' : 'composer'} onSubmit={submit}>
       {mention.open && <MentionPicker options={mention.options} active={mention.active} onPick={pick} />}
+      <PendingUploads uploads={files.uploads} onRemove={files.remove} />
       <div className="composer-row">
+        <AttachButton testId={testId} onFiles={files.add} disabled={files.uploads.length >= MAX_FILES} />
         <input
           ref={input}
           data-testid={`${testId}-input`}
@@ -104,7 +117,7 @@ export function Composer({ roomId, members, parentId }: Props) {
           onKeyDown={(e) => mention.onKeyDown(e, pick)}
           autoComplete="off"
         />
-        <button type="submit" data-testid={`${testId}-send`}>{parentId ? 'Reply' : 'Send'}</button>
+        <button type="submit" data-testid={`${testId}-send`} disabled={files.busy}>{parentId ? 'Reply' : 'Send'}</button>
       </div>
       {parentId && (
         <label className="also-in-room">

@@ -1,5 +1,6 @@
 import { useMutation } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
+import { MessageAttachments } from './Attachments';
 import { syncPins } from './cache';
 import { splitMentions } from './mentions';
 import { ADD_REACTION, DELETE, EDIT, PIN, REMOVE_REACTION, UNPIN, type ChatMessage } from './operations';
@@ -81,6 +82,7 @@ export function MessageItem({ message, variant = 'message', found = false, canPi
           {message.isDeleted ? <i>Message deleted</i> : <MessageText content={message.content ?? ''} mentions={message.mentions} />}
         </p>
       )}
+      {!message.isDeleted && <MessageAttachments message={message} />}
       {showEdits && message.isEdited && <EditHistory message={message} />}
       {!isReply && message.replyCount > 0 && onOpenThread && <ThreadSummary message={message} onOpen={() => onOpenThread(message.id)} />}
       {!message.isDeleted && (

@@ -38,6 +38,7 @@ export function createCache(): InMemoryCache {
           mentions: { merge: false },
           threadParticipants: { merge: false },
           readBy: { merge: false },
+          attachments: { merge: false },
         },
       },
       Room: { fields: { members: { merge: false }, pinnedMessages: { merge: false } } },

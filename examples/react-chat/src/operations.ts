@@ -37,6 +37,19 @@ export const MESSAGE_FIELDS = graphql(`
   }
 `);
 
+/**
+ * A message's files, with download URLs that last 15 minutes. Not in
+ * MessageFields: files never change after the send, and subscriptions (whose
+ * cost per user is bounded) need not carry them; they come with the history,
+ * thread and search pages and the send's result, and otherwise per message
+ * (MESSAGE_ATTACHMENTS).
+ */
+export const ATTACHMENT_FIELDS = graphql(`
+  fragment MessageAttachments on Message {
+    attachments { id filename contentType size url width height }
+  }
+`);
+
 export const ROOMS = graphql(`
   query Rooms {
     rooms(pageSize: 50) {
@@ -68,14 +81,14 @@ export const ROOM_LIVE = graphql(`
 /** Newest first; `before` pages back. All pages of a room share one cache list (see cache.ts). */
 export const MESSAGES = graphql(`
   query Messages($roomId: ID!, $before: ID, $limit: Int!) {
-    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }
+    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }
   }
 `);
 
 /** Replies to a thread root, newest first; `before` pages back. Every page of a thread shares one cache list (see cache.ts). */
 export const THREAD = graphql(`
   query Thread($parentId: ID!, $before: ID, $limit: Int!) {
-    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }
+    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }
   }
 `);
 
@@ -109,7 +122,7 @@ export const SEARCH_MESSAGES = graphql(`
   query SearchMessages($query: String!, $limit: Int) {
     searchMessages(query: $query, limit: $limit) {
       snippet
-      message { ...MessageFields }
+      message { ...MessageFields ...MessageAttachments }
     }
   }
 `);
@@ -133,7 +146,21 @@ export const CREATE_GROUP = graphql(`
 
 export const SEND = graphql(`
   mutation Send($input: SendMessageInput!) {
-    sendMessage(input: $input) { ...MessageFields }
+    sendMessage(input: $input) { ...MessageFields ...MessageAttachments }
+  }
+`);
+
+/** One message's files (fresh URLs); read from the cache when a page brought them (see cache.ts). */
+export const MESSAGE_ATTACHMENTS = graphql(`
+  query MessageAttachments($id: ID!) {
+    message(id: $id) { id ...MessageAttachments }
+  }
+`);
+
+/** Reserves a file of the room; its bytes go to uploadUrl (Attachments.tsx). */
+export const CREATE_UPLOAD = graphql(`
+  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {
+    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }
   }
 `);
 

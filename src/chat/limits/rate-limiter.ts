@@ -23,6 +23,8 @@ function noun(action: RateLimitedAction): string {
       return 'pin changes';
     case RateLimitedAction.ROLE:
       return 'role changes';
+    case RateLimitedAction.UPLOAD:
+      return 'uploads';
     default:
       throw new UnreachableCaseError(action);
   }

@@ -1,4 +1,5 @@
 import type { Access } from '../access/access';
+import type { AttachmentService } from '../attachments/attachment.service';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, ForbiddenError, messageNotFound, roomNotFound, UnreachableCaseError } from '../errors';
@@ -30,6 +31,8 @@ export interface SendMessageRequest {
   alsoInRoom?: boolean;
   /** Users to mention, active members of the room. */
   mentionIds?: string[] | null;
+  /** Uploads (createUpload) of the sender's for this room, 1-10. */
+  attachmentIds?: string[] | null;
 }
 
 /** At most 50 distinct, well-formed user ids, in the order first given. */
@@ -58,6 +61,7 @@ export class MessageService {
     private readonly access: Access,
     private readonly events: ChatEventPublisher,
     private readonly limiter: RateLimiter,
+    private readonly attachments: AttachmentService,
   ) {}
 
   /**
@@ -87,6 +91,8 @@ export class MessageService {
       if (parentId !== null) await this.requireThreadRoot(actor, roomId, parentId);
       await this.requireMentionable(roomId, mentionIds);
     }
+    // Asks the store what arrived (and reads images' sizes) before the statement, which claims them under lock.
+    const attachmentIds = request.attachmentIds == null ? [] : await this.attachments.requireSendable(actor, roomId, request.attachmentIds, request.type, clientId !== null);
 
     const limit = this.limiter.limits[RateLimitedAction.MESSAGE];
     const outcome = await this.repos.messages.sendMessage(
@@ -101,6 +107,7 @@ export class MessageService {
         parentId,
         alsoInRoom: parentId !== null && request.alsoInRoom === true,
         mentionIds,
+        attachmentIds,
       },
       limit,
     );
@@ -111,6 +118,8 @@ export class MessageService {
         return { message: outcome.message, sender: outcome.sender };
       case 'parent-gone':
         throw new BadInputError('parentId names a message that was deleted meanwhile: a reply needs a live thread root');
+      case 'attachments-gone':
+        throw new BadInputError('attachmentIds names an upload that another message took meanwhile; upload the file again');
       case 'retry':
         if (outcome.first.roomId !== roomId) {
           throw new BadInputError(`clientId ${JSON.stringify(clientId)} was already used for a message in another room; use a new clientId`);
@@ -156,8 +165,12 @@ export class MessageService {
     if (message.isDeleted) return message;
     const { message: deleted, rootId } = (await this.repos.transaction(async (tx) => {
       await tx.messages.lockForDelete(message.id);
+      // From this commit on, its files get no URL and the API serves none of them.
+      await tx.attachments.discardOfMessage(message.id);
       return tx.messages.deleteMessage(message.id);
     })) as { message: Message; rootId: string | null };
+    // Then the bytes go; if the store is away, the sweep removes them later.
+    await this.attachments.removeFilesOf(deleted.id).catch(() => {});
     this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: deleted.id });
     if (rootId) this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: rootId });
     return deleted;

@@ -23,6 +23,8 @@ export interface NewMessage {
   alsoInRoom: boolean;
   /** Users mentioned (active members of the room, checked by the service), in order. */
   mentionIds: string[];
+  /** Uploads to place in the message, in order (checked by the service; claimed again here under their row locks). */
+  attachmentIds: string[];
 }
 
 /** What a send came to; the service turns each into its answer. */
@@ -31,6 +33,8 @@ export type SendOutcome =
   | { kind: 'sent'; message: Message; sender: UserView; rootId: string | null }
   /** The reply's root is no longer a live top-level message of the room. */
   | { kind: 'parent-gone' }
+  /** An upload was placed in another message meanwhile (or is no longer the sender's for this room). */
+  | { kind: 'attachments-gone' }
   /** The sender's clientId named a message stored before (anywhere): it is returned, nothing is stored. */
   | { kind: 'retry'; first: Message; sender?: UserView }
   /** The room is not one the sender may see. */
@@ -59,7 +63,13 @@ export function sendQueries(db: Database, MESSAGE: string) {
      * slot included, so no gap) and the winner's message is returned.
      */
     async sendMessage(this: Repository<Message>, input: NewMessage, limit: RateLimit): Promise<SendOutcome> {
-      let rows: (MessageWithSenderRow & { outcome: 'sent' | 'first' | null; visible: boolean; parent_ok: boolean; root_id: string | null })[];
+      let rows: (MessageWithSenderRow & {
+        outcome: 'sent' | 'first' | null;
+        visible: boolean;
+        parent_ok: boolean;
+        root_id: string | null;
+        attachments_ok: boolean;
+      })[];
       try {
         rows = await db.on(this.manager).query(
           `WITH first AS (
@@ -76,10 +86,18 @@ export function sendQueries(db: Database, MESSAGE: string) {
                AND EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)
              FOR UPDATE
            ),
+           -- The uploads, locked before the room's row and still unsent: a concurrent send of one of them waits, then finds it taken.
+           claimed AS (
+             SELECT id FROM attachments
+             WHERE id = ANY($13::uuid[]) AND room_id = $1 AND uploader_id = $2 AND message_id IS NULL
+               AND EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)
+             FOR UPDATE
+           ),
+           attachable AS (SELECT (SELECT count(*) FROM claimed) = cardinality($13::uuid[]) AS ok),
            admitted AS (
              ${admitSql(
                { user: '$2::uuid', scope: '$1::uuid', action: `'${RateLimitedAction.MESSAGE}'`, window: '$8', max: '$9' },
-               'EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first) AND ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent))',
+               'EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first) AND ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AND (SELECT ok FROM attachable)',
              )}
            ),
            room AS (
@@ -103,9 +121,14 @@ export function sendQueries(db: Database, MESSAGE: string) {
            mentioned AS (
              INSERT INTO message_mentions (message_id, user_id, room_id, created_at, position)
              SELECT s.id, k.user_id, s.room_id, s.created_at, k.position FROM sent s, unnest($12::uuid[]) WITH ORDINALITY AS k(user_id, position)
+           ),
+           attached AS (
+             UPDATE attachments a SET message_id = s.id, position = k.position
+             FROM sent s, unnest($13::uuid[]) WITH ORDINALITY AS k(id, position) WHERE a.id = k.id
            )
            SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible,
-             ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AS parent_ok, (SELECT id FROM root) AS root_id
+             ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AS parent_ok, (SELECT id FROM root) AS root_id,
+             (SELECT ok FROM attachable) AS attachments_ok
            FROM (SELECT 'sent' AS outcome, * FROM sent UNION ALL SELECT 'first', * FROM first) m
            LEFT JOIN users u ON u.id = m.sender_id
            RIGHT JOIN (SELECT 1) AS one ON true`,
@@ -122,6 +145,7 @@ export function sendQueries(db: Database, MESSAGE: string) {
             input.parentId,
             input.alsoInRoom,
             input.mentionIds,
+            input.attachmentIds,
           ],
         );
       } catch (error) {
@@ -134,13 +158,16 @@ export function sendQueries(db: Database, MESSAGE: string) {
       if (!row.visible) return { kind: 'hidden' };
       if (row.outcome === 'first') return { kind: 'retry', first: stripOutcome(row), sender: splitSenders([row]).senders[0] };
       if (!row.parent_ok) return { kind: 'parent-gone' };
+      if (!row.attachments_ok) return { kind: 'attachments-gone' };
       if (row.outcome === null) return { kind: 'limited' };
       return { kind: 'sent', message: stripOutcome(row), sender: splitSenders([row]).senders[0], rootId: row.root_id };
     },
   };
 }
 
-function stripOutcome(row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown; parent_ok?: unknown; root_id?: unknown }): Message {
-  const { outcome: _outcome, visible: _visible, parent_ok: _parentOk, root_id: _rootId, ...message } = row;
+function stripOutcome(
+  row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown; parent_ok?: unknown; root_id?: unknown; attachments_ok?: unknown },
+): Message {
+  const { outcome: _outcome, visible: _visible, parent_ok: _parentOk, root_id: _rootId, attachments_ok: _attachmentsOk, ...message } = row;
   return message as Message;
 }

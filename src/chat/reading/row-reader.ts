@@ -1,3 +1,4 @@
+import type { Attachment } from '../attachments/attachment.entity';
 import type { Repositories } from '../chat-repositories';
 import type { Member } from '../members/member.entity';
 import type { MessageEdit } from '../messages/edit.entity';
@@ -70,6 +71,7 @@ export class RowReader {
   private readonly readerPages: Batch<{ id: string; limit: number }, string[]>;
   private readonly readCounts: Batch<string, number>;
   private readonly readPositions: Batch<{ id: string; limit: number }, ReadPosition[]>;
+  private readonly attachmentLists: Batch<string, Attachment[]>;
 
   constructor(repos: Repositories) {
     this.users = new Batch(async (ids) => byKey(ids, await repos.users.findByIds(ids), (u) => u.id));
@@ -120,6 +122,10 @@ export class RowReader {
       const lists = await repos.members.readPositions(keys.map((k) => ({ roomId: k.id, limit: k.limit })));
       return lists.map((list, i) => list.map((p) => ({ roomId: keys[i].id, ...p })));
     }, limitedKey);
+    this.attachmentLists = new Batch(async (messageIds) => {
+      const perMessage = await repos.attachments.ofMessages(messageIds);
+      return messageIds.map((id) => perMessage.get(id) ?? []);
+    });
   }
 
   /** Forgets what was read: a mutation's result must show the state after it. */
@@ -140,6 +146,7 @@ export class RowReader {
       this.readerPages,
       this.readCounts,
       this.readPositions,
+      this.attachmentLists,
     ] as Batch<unknown, unknown>[]) {
       batch.clear();
     }
@@ -281,6 +288,11 @@ export class RowReader {
   /** A room's pinned messages, most recently pinned first. */
   pinned(roomId: string): Maybe<Message[]> {
     return this.pins.get(roomId);
+  }
+
+  /** The files of a message, in order (at most 10). */
+  attachments(messageId: string): Maybe<Attachment[]> {
+    return this.attachmentLists.get(messageId);
   }
 
   /** How many active members other than the sender have read a message (lastReadAt at or after it). */

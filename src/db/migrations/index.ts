@@ -9,6 +9,7 @@ import { Entities1765400000000 } from './1765400000000-entities';
 import { VersionsWithoutLock1765500000000 } from './1765500000000-versions-without-lock';
 import { Webhooks1765600000000 } from './1765600000000-webhooks';
 import { Presence1765700000000 } from './1765700000000-presence';
+import { Attachments1765800000000 } from './1765800000000-attachments';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   VersionsWithoutLock1765500000000,
   Webhooks1765600000000,
   Presence1765700000000,
+  Attachments1765800000000,
 ];

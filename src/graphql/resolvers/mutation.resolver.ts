@@ -77,6 +77,7 @@ export class MutationResolver {
       parentId: input.parentId ?? null,
       alsoInRoom: input.alsoInRoom ?? false,
       mentionIds: input.mentionIds ?? null,
+      attachmentIds: input.attachmentIds ?? null,
     });
     // The send statement brought the sender's row: `sender` then costs nothing.
     if (sender) ctx.rows().primeUsers([sender]);

@@ -39,4 +39,7 @@ export class SendMessageInput {
 
   @Field(() => [ID], { nullable: true, description: 'Users to mention; each must be an active member of the room.' })
   mentionIds: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Attachments uploaded with createUpload by the sender for this room.' })
+  attachmentIds: string[] | null;
 }

@@ -15,17 +15,20 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n": typeof types.MessageAttachmentsFragmentDoc,
     "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
     "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": typeof types.RoomLiveFragmentDoc,
-    "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.MessagesDocument,
-    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": typeof types.ThreadDocument,
+    "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n": typeof types.MessagesDocument,
+    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n": typeof types.ThreadDocument,
     "\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n": typeof types.MessageDocument,
     "\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n": typeof types.SeenByDocument,
     "\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n": typeof types.PinnedMessagesDocument,
-    "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n": typeof types.SearchMessagesDocument,
+    "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields ...MessageAttachments }\n    }\n  }\n": typeof types.SearchMessagesDocument,
     "\n  query Changes($since: String, $limit: Int) {\n    changes(since: $since, limit: $limit) {\n      cursor\n      hasMore\n      messages { ...MessageFields }\n    }\n  }\n": typeof types.ChangesDocument,
     "\n  mutation CreateGroup($input: CreateGroupChatInput!) {\n    createGroupChat(input: $input) { id }\n  }\n": typeof types.CreateGroupDocument,
-    "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n": typeof types.SendDocument,
+    "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields ...MessageAttachments }\n  }\n": typeof types.SendDocument,
+    "\n  query MessageAttachments($id: ID!) {\n    message(id: $id) { id ...MessageAttachments }\n  }\n": typeof types.MessageAttachmentsDocument,
+    "\n  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {\n    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }\n  }\n": typeof types.CreateUploadDocument,
     "\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n": typeof types.EditDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n": typeof types.DeleteDocument,
     "\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n": typeof types.PinDocument,
@@ -44,17 +47,20 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n": types.MessageAttachmentsFragmentDoc,
     "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
     "\n  fragment RoomLive on Room {\n    lastMessageAt\n    unreadCount\n    unreadMentionCount\n    lastMessage { ...MessageFields }\n  }\n": types.RoomLiveFragmentDoc,
-    "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.MessagesDocument,
-    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n": types.ThreadDocument,
+    "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n": types.MessagesDocument,
+    "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n": types.ThreadDocument,
     "\n  query Message($id: ID!) {\n    message(id: $id) { ...MessageFields }\n  }\n": types.MessageDocument,
     "\n  query SeenBy($id: ID!) {\n    message(id: $id) { id readCount readBy(limit: 5) { id displayName } }\n  }\n": types.SeenByDocument,
     "\n  query PinnedMessages($roomId: ID!) {\n    room(id: $roomId) { id pinnedMessages { ...MessageFields } }\n  }\n": types.PinnedMessagesDocument,
-    "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n": types.SearchMessagesDocument,
+    "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields ...MessageAttachments }\n    }\n  }\n": types.SearchMessagesDocument,
     "\n  query Changes($since: String, $limit: Int) {\n    changes(since: $since, limit: $limit) {\n      cursor\n      hasMore\n      messages { ...MessageFields }\n    }\n  }\n": types.ChangesDocument,
     "\n  mutation CreateGroup($input: CreateGroupChatInput!) {\n    createGroupChat(input: $input) { id }\n  }\n": types.CreateGroupDocument,
-    "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n": types.SendDocument,
+    "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields ...MessageAttachments }\n  }\n": types.SendDocument,
+    "\n  query MessageAttachments($id: ID!) {\n    message(id: $id) { id ...MessageAttachments }\n  }\n": types.MessageAttachmentsDocument,
+    "\n  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {\n    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }\n  }\n": types.CreateUploadDocument,
     "\n  mutation Edit($id: ID!, $content: String!, $mentionIds: [ID!]) {\n    editMessage(id: $id, content: $content, mentionIds: $mentionIds) { ...MessageFields }\n  }\n": types.EditDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteMessage(id: $id) { ...MessageFields }\n  }\n": types.DeleteDocument,
     "\n  mutation Pin($id: ID!) {\n    pinMessage(id: $id) { ...MessageFields }\n  }\n": types.PinDocument,
@@ -93,6 +99,10 @@ export function graphql(source: "\n  fragment MessageFields on Message {\n    id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n"): (typeof documents)["\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -101,11 +111,11 @@ export function graphql(source: "\n  fragment RoomLive on Room {\n    lastMessag
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"): (typeof documents)["\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"];
+export function graphql(source: "\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n"): (typeof documents)["\n  query Messages($roomId: ID!, $before: ID, $limit: Int!) {\n    messages(roomId: $roomId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"): (typeof documents)["\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields }\n  }\n"];
+export function graphql(source: "\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n"): (typeof documents)["\n  query Thread($parentId: ID!, $before: ID, $limit: Int!) {\n    thread(parentId: $parentId, before: $before, limit: $limit) { ...MessageFields ...MessageAttachments }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -121,7 +131,7 @@ export function graphql(source: "\n  query PinnedMessages($roomId: ID!) {\n    r
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n"): (typeof documents)["\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields }\n    }\n  }\n"];
+export function graphql(source: "\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields ...MessageAttachments }\n    }\n  }\n"): (typeof documents)["\n  query SearchMessages($query: String!, $limit: Int) {\n    searchMessages(query: $query, limit: $limit) {\n      snippet\n      message { ...MessageFields ...MessageAttachments }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -133,7 +143,15 @@ export function graphql(source: "\n  mutation CreateGroup($input: CreateGroupCha
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n"): (typeof documents)["\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields }\n  }\n"];
+export function graphql(source: "\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields ...MessageAttachments }\n  }\n"): (typeof documents)["\n  mutation Send($input: SendMessageInput!) {\n    sendMessage(input: $input) { ...MessageFields ...MessageAttachments }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MessageAttachments($id: ID!) {\n    message(id: $id) { id ...MessageAttachments }\n  }\n"): (typeof documents)["\n  query MessageAttachments($id: ID!) {\n    message(id: $id) { id ...MessageAttachments }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {\n    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }\n  }\n"): (typeof documents)["\n  mutation CreateUpload($roomId: ID!, $filename: String!, $contentType: String!, $size: Int!) {\n    createUpload(roomId: $roomId, filename: $filename, contentType: $contentType, size: $size) { attachmentId uploadUrl method headers expiresAt }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,0 +1,98 @@
+import type { DataSource } from 'typeorm';
+import { columnsOf } from '../../db/columns';
+import type { Database } from '../../db/database';
+import { Attachment } from './attachment.entity';
+
+/** What createUpload reserves. */
+export interface NewUpload {
+  roomId: string;
+  uploaderId: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  uploadExpiresAt: string;
+}
+
+/** The attachments table: reservations, a message's list, the files to remove. Placing an upload in a message is the send statement's (send.queries.ts). */
+export function attachmentRepository(dataSource: DataSource, db: Database) {
+  const ATTACHMENT = columnsOf<Attachment>(dataSource.getMetadata(Attachment)).select('a');
+  return dataSource.getRepository(Attachment).extend({
+    async reserve(upload: NewUpload): Promise<Attachment> {
+      const [row] = await db.on(this.manager).query<Attachment>(
+        `INSERT INTO attachments AS a (room_id, uploader_id, filename, content_type, size, upload_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ATTACHMENT}`,
+        [upload.roomId, upload.uploaderId, upload.filename, upload.contentType, upload.size, upload.uploadExpiresAt],
+      );
+      return row;
+    },
+
+    async findByIds(ids: readonly string[]): Promise<Attachment[]> {
+      return db.on(this.manager).query<Attachment>(`SELECT ${ATTACHMENT} FROM attachments a WHERE a.id = ANY($1::uuid[])`, [ids]);
+    },
+
+    /** Pixels of an image, once its header was read. */
+    async setDimensions(id: string, width: number, height: number): Promise<void> {
+      await db.on(this.manager).query(`UPDATE attachments SET width = $2, height = $3 WHERE id = $1`, [id, width, height]);
+    },
+
+    /** The attachments of each message, in their order; none of a message once it was deleted. One statement for the batch. */
+    async ofMessages(messageIds: readonly string[]): Promise<Map<string, Attachment[]>> {
+      const rows = await db.on(this.manager).query<Attachment>(
+        `SELECT ${ATTACHMENT} FROM attachments a WHERE a.message_id = ANY($1::uuid[]) AND a.discarded_at IS NULL ORDER BY a.message_id, a.position`,
+        [messageIds],
+      );
+      const perMessage = new Map<string, Attachment[]>();
+      for (const row of rows) {
+        const list = perMessage.get(row.messageId as string) ?? [];
+        list.push(row);
+        perMessage.set(row.messageId as string, list);
+      }
+      return perMessage;
+    },
+
+    /** Run in the transaction that deletes the message: from its commit on, no URL is given or honoured for these files. */
+    async discardOfMessage(messageId: string): Promise<void> {
+      await db.on(this.manager).query(`UPDATE attachments SET discarded_at = clock_timestamp() WHERE message_id = $1 AND discarded_at IS NULL`, [messageId]);
+    },
+
+    /** An attachment whose file may be served: sent in a message that is not deleted. */
+    async findServable(id: string): Promise<Attachment | null> {
+      const [row] = await db.on(this.manager).query<Attachment>(
+        `SELECT ${ATTACHMENT} FROM attachments a JOIN messages m ON m.id = a.message_id
+         WHERE a.id = $1 AND a.discarded_at IS NULL AND NOT m.is_deleted`,
+        [id],
+      );
+      return row ?? null;
+    },
+
+    /** Up to `limit` discarded attachments (their message was deleted): their files are removed, then these rows. */
+    async findDiscarded(limit: number, messageId: string | null = null): Promise<string[]> {
+      const rows = await db.on(this.manager).query<{ id: string }>(
+        `SELECT id FROM attachments WHERE discarded_at IS NOT NULL AND ($2::uuid IS NULL OR message_id = $2) ORDER BY discarded_at LIMIT $1`,
+        [limit, messageId],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    async deleteByIds(ids: readonly string[]): Promise<void> {
+      await db.on(this.manager).query(`DELETE FROM attachments WHERE id = ANY($1::uuid[])`, [ids]);
+    },
+
+    /**
+     * Deletes up to `limit` uploads never sent and reserved before `before`,
+     * returning their ids (their files are removed next). A send claiming one
+     * at the same moment holds its row lock: the delete then sees it sent and leaves it.
+     */
+    async deleteUnsent(before: string, limit: number): Promise<string[]> {
+      const rows = await db.on(this.manager).query<{ id: string }>(
+        `DELETE FROM attachments WHERE id IN (
+           SELECT id FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2
+         ) AND message_id IS NULL RETURNING id`,
+        [before, limit],
+      );
+      return rows.map((r) => r.id);
+    },
+  });
+}
+
+export type AttachmentRepository = ReturnType<typeof attachmentRepository>;
