@@ -32,7 +32,8 @@ export interface Config {
    * EDIT_RATE_LIMIT @default 20/10 (per user and room); ROOM_RATE_LIMIT @default 10/60
    * (createGroupChat and createDirectChat, per user); MEMBER_RATE_LIMIT @default 30/60
    * (addMembers, per user and room); PIN_RATE_LIMIT @default 20/60 (pinMessage and
-   * unpinMessage) and ROLE_RATE_LIMIT @default 20/60 (updateMemberRole), per user and room.
+   * unpinMessage) and ROLE_RATE_LIMIT @default 20/60 (updateMemberRole), per user and room;
+   * MODERATION_RATE_LIMIT @default 30/60 (mute, unmute, ban, unban, setSlowMode), per user and room.
    */
   rateLimits: RateLimits;
   /** Unset: any origin outside production. */
@@ -280,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       MEMBERSHIP: parseRateLimit('MEMBER_RATE_LIMIT', env.MEMBER_RATE_LIMIT, { max: 30, windowSeconds: 60 }),
       PIN: parseRateLimit('PIN_RATE_LIMIT', env.PIN_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
+      MODERATION: parseRateLimit('MODERATION_RATE_LIMIT', env.MODERATION_RATE_LIMIT, { max: 30, windowSeconds: 60 }),
     },
     corsOrigins: origins,
     logLevel: parseLogLevel(env.LOG_LEVEL),

@@ -69,6 +69,7 @@ describe('configuration', () => {
       MEMBER_RATE_LIMIT: '4/40',
       PIN_RATE_LIMIT: '6/11',
       ROLE_RATE_LIMIT: '8/12',
+      MODERATION_RATE_LIMIT: '9/13',
       CORS_ORIGINS: 'http://a.test, http://b.test',
     });
     expect(config.rateLimits).to.deep.equal({
@@ -79,6 +80,7 @@ describe('configuration', () => {
       MEMBERSHIP: { max: 4, windowSeconds: 40 },
       PIN: { max: 6, windowSeconds: 11 },
       ROLE: { max: 8, windowSeconds: 12 },
+      MODERATION: { max: 9, windowSeconds: 13 },
     });
     expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
   });

@@ -1,12 +1,12 @@
 import type { Actor } from '../actor';
 import type { Repositories } from '../chat-repositories';
-import { ForbiddenError, messageNotFound, roomNotFound } from '../errors';
+import { ForbiddenError, messageNotFound, MutedError, roomNotFound } from '../errors';
 import type { Member } from '../members/member.entity';
 import type { Message } from '../messages/message.entity';
 import type { Room } from '../rooms/room.entity';
 import type { RoomType } from '../types';
 import { requireUuid } from '../validation';
-import { can, type Permission, refusal } from './permissions';
+import { can, mutedFor, type Permission, refusal } from './permissions';
 import { joinable } from './visibility';
 
 /** A room the actor may see, with their membership. */
@@ -60,9 +60,15 @@ export class Access {
     return new Set(seen.filter(({ room, me }) => can(room.type, me.role, permission)).map(({ room }) => room.id));
   }
 
-  /** Throws the refusal unless the membership `me` of a room of `type` grants `permission`. */
+  /**
+   * Throws the refusal unless the membership `me` of a room of `type` grants
+   * `permission` now: its role's refusal, or, when a mute takes it away,
+   * FORBIDDEN with until when (MutedError).
+   */
   check(type: RoomType, me: Member, permission: Permission): void {
     if (!can(type, me.role, permission)) throw refusal(type, me.role, permission);
+    const mutedUntil = mutedFor(me, permission);
+    if (mutedUntil !== null) throw new MutedError(mutedUntil);
   }
 
   /** Whether the membership `me` of a room of `type` grants `permission` (no refusal: for choices, not gates). */

@@ -1,11 +1,12 @@
 import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError, messageNotFound, roomNotFound, UnreachableCaseError } from '../errors';
+import { BadInputError, ForbiddenError, messageNotFound, MutedError, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MessageType, RateLimitedAction } from '../types';
-import { Permission } from '../access/permissions';
+import { mutedAt, Permission } from '../access/permissions';
+import { SLOW_MODE_ACTION } from '../limits/slow-mode';
 import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid, requireUuids } from '../validation';
 import type { UserView } from '../users/user.entity';
 import type { Message } from './message.entity';
@@ -65,6 +66,9 @@ export class MessageService {
    * sender returns the first message unchanged (and is not rate limited: it adds
    * nothing), provided it names the first message's room, which the sender must
    * still see: a retry never shows anything of a room the caller cannot see.
+   * A muted sender is refused (FORBIDDEN with mutedUntil), except that a retry
+   * of a message stored before the mute still returns it (nothing new is said);
+   * slow mode refuses a second message within the room's seconds (RATE_LIMITED).
    */
   async sendMessage(actor: Actor, request: SendMessageRequest): Promise<SentMessage> {
     const roomId = requireUuid('roomId', request.roomId);
@@ -118,6 +122,15 @@ export class MessageService {
         return { message: outcome.first, sender: outcome.sender ?? null };
       case 'hidden':
         throw roomNotFound();
+      case 'forbidden': {
+        const mutedUntil = mutedAt(outcome);
+        throw mutedUntil === null ? new ForbiddenError('You cannot send messages in this room') : new MutedError(mutedUntil);
+      }
+      case 'slowed':
+        throw this.limiter.slowModeRefusal(
+          outcome.seconds,
+          await this.repos.rateLimits.retryAfter(actor.id, roomId, SLOW_MODE_ACTION, { max: 1, windowSeconds: outcome.seconds }),
+        );
       case 'limited':
         throw this.limiter.refusal(
           RateLimitedAction.MESSAGE,

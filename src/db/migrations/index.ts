@@ -7,6 +7,7 @@ import { BoundedReads1765300000000 } from './1765300000000-bounded-reads';
 import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words';
 import { Entities1765400000000 } from './1765400000000-entities';
 import { VersionsWithoutLock1765500000000 } from './1765500000000-versions-without-lock';
+import { Moderation1765610000000 } from './1765610000000-moderation';
 
 /** Every migration, oldest first; the server applies pending ones at start, the CLI through ormconfig.ts. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SearchRoomWords1765317000000,
   Entities1765400000000,
   VersionsWithoutLock1765500000000,
+  Moderation1765610000000,
 ];
