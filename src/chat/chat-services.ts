@@ -6,6 +6,7 @@ import type { ChatEventPublisher } from './events';
 import { RateLimiter, type RateLimits } from './limits/rate-limiter';
 import { MemberService } from './members/member.service';
 import { MessageService } from './messages/message.service';
+import { ModerationService } from './moderation/moderation.service';
 import { ReactionService } from './reactions/reaction.service';
 import { RoomService } from './rooms/room.service';
 import { SearchService } from './search/search.service';
@@ -18,6 +19,7 @@ export interface ChatServices {
   rooms: RoomService;
   members: MemberService;
   messages: MessageService;
+  moderation: ModerationService;
   reactions: ReactionService;
   typing: TypingService;
   changes: ChangeService;
@@ -34,6 +36,7 @@ export function createServices(repos: ChatRepositories, events: ChatEventPublish
     rooms: new RoomService(repos, access, events, limiter),
     members: new MemberService(repos, access, events, limiter),
     messages: new MessageService(repos, access, events, limiter),
+    moderation: new ModerationService(repos, access, events, limiter),
     reactions: new ReactionService(repos, access, events, limiter),
     typing: new TypingService(access, events),
     changes: new ChangeService(repos, new CursorCodec(cursorSecret)),
