@@ -328,12 +328,14 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     /**
      * Marks a membership that is not active (removeMember first) banned, or
      * (`banned` false) no longer banned, with a new position. Null when it was
-     * so already, or is active (a ban needs the removal first).
+     * so already, or is active (a ban needs the removal first). `bannedAt` is
+     * the clock when this statement runs, under the room's lock: every message
+     * the user sent before the ban has an earlier createdAt.
      */
     async setBanned(roomId: string, userId: string, banned: boolean): Promise<Member | null> {
       const [member] = await db.on(this.manager).query<Member>(
         `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND NOT is_active AND (banned_at IS NULL) = $3`)}
-         UPDATE room_members rm SET banned_at = CASE WHEN $3 THEN now() END, ${STAMP} FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
+         UPDATE room_members rm SET banned_at = CASE WHEN $3 THEN clock_timestamp() END, ${STAMP} FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
         [roomId, userId, banned],
       );
       return member ?? null;
