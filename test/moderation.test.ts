@@ -55,6 +55,18 @@ function sendAll(url: string, user: TestUser, roomId: string, n: number): Promis
  * server's pool is busy with the waiting sends.
  */
 async function whileRoomLocked(server: TestServer, roomId: string, queued: number, start: () => Promise<GraphQLResponse>[], meanwhile: (sql: pg.Client) => Promise<unknown>): Promise<GraphQLResponse[]> {
+  return whileLocked(server, 'SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', roomId, queued, start, meanwhile);
+}
+
+/** As whileRoomLocked, with the row `lockSql` locks (its $1: `id`). */
+async function whileLocked(
+  server: TestServer,
+  lockSql: string,
+  id: string,
+  queued: number,
+  start: () => Promise<GraphQLResponse>[],
+  meanwhile: (sql: pg.Client) => Promise<unknown>,
+): Promise<GraphQLResponse[]> {
   const holder = new pg.Client({ connectionString: testDatabaseUrl() });
   // Its own connection: pg_stat_activity reads as of the reader's transaction's start.
   const watcher = new pg.Client({ connectionString: testDatabaseUrl() });
@@ -62,14 +74,14 @@ async function whileRoomLocked(server: TestServer, roomId: string, queued: numbe
   await watcher.connect();
   try {
     await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [roomId]);
+    await holder.query(lockSql, [id]);
     const requests = start();
     const waiting = async () =>
       Number((await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n);
     const expected = Math.min(queued, server.app.db.poolSize - 1);
     const deadline = Date.now() + 5000;
     while ((await waiting()) < expected && Date.now() < deadline) await sleep(20);
-    expect(await waiting(), 'sends waiting on the room').to.be.at.least(expected);
+    expect(await waiting(), 'requests waiting on the lock').to.be.at.least(expected);
     await meanwhile(watcher);
     await holder.query('COMMIT');
     return await Promise.all(requests);
@@ -286,6 +298,29 @@ describe('moderation', () => {
       );
       expect(answers.map((a) => a.errors?.[0].extensions.code ?? 'stored')).to.deep.equal(Array(20).fill('FORBIDDEN'));
       expect(await storedMessages(server, roomId, member)).to.equal(0);
+    });
+
+    it('stops reactions and edits in flight when the mute commits: those waiting on the message are refused', async () => {
+      const { url, app } = await startServer({ env: { REACTION_RATE_LIMIT: '1000/10', EDIT_RATE_LIMIT: '1000/10' } });
+      const server = { url, app } as TestServer;
+      const { owner, member, roomId } = await staffedRoom(url);
+      const own = await send(url, member, roomId, 'mine');
+      const reactions = ['👍', '🎉', '❤️', ':a:', ':b:', ':c:', ':d:', ':e:'];
+      const answers = await whileLocked(
+        server,
+        'SELECT 1 FROM messages WHERE id = $1 FOR UPDATE',
+        own.id,
+        reactions.length + 2,
+        () => [
+          ...reactions.map((r) => gql(url, ADD_REACTION, { id: own.id, r }, member.token)),
+          gql(url, EDIT, { id: own.id, c: 'edited in flight' }, member.token),
+          gql(url, EDIT, { id: own.id, c: 'edited in flight again' }, member.token),
+        ],
+        (sql) => sql.query(`UPDATE room_members SET muted_until = now() + interval '1 hour' WHERE room_id = $1 AND user_id = $2`, [roomId, member.id]),
+      );
+      expect(answers.map((a) => a.errors?.[0].extensions.code ?? 'done')).to.deep.equal(Array(reactions.length + 2).fill('FORBIDDEN'));
+      const { message } = await ok(url, `query($id: ID!) { message(id: $id) { content reactions { reaction } } }`, { id: own.id }, owner.token);
+      expect(message).to.deep.equal({ content: 'mine', reactions: [] });
     });
   });
 
