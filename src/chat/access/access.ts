@@ -52,6 +52,21 @@ export class Access {
   }
 
   /**
+   * Inside a transaction that writes on the actor's behalf: the room and
+   * their membership again, the membership locked FOR SHARE to the commit, and
+   * `permission` checked on it. A ban or mute that committed since an earlier
+   * check refuses now (NOT_FOUND, or MutedError); one that comes later waits
+   * for this commit. What makes a mute stop the very next reaction, edit or pin
+   * as it stops the next send (whose statement folds the same lock in).
+   */
+  async hold(actor: Actor, permission: Permission, roomId: string, tx: Repositories): Promise<Seen> {
+    const seen = await tx.members.lockVisible(actor.id, actor.companyId, roomId);
+    if (!seen) throw roomNotFound();
+    this.check(seen.room.type, seen.me, permission);
+    return seen;
+  }
+
+  /**
    * Of `roomIds`, the rooms the actor may see and do `permission` in, in one
    * statement (a batch asks once, not once per room).
    */

@@ -155,8 +155,13 @@ export class MessageService {
     checkContent(content, message.type);
     const mentions = mentionIds === null ? null : distinctMentions(mentionIds);
     if (mentions) await this.requireMentionable(message.roomId, mentions);
-    await this.limiter.admit(this.repos, actor, RateLimitedAction.EDIT, message.roomId);
-    const edited = await this.repos.messages.editMessage(message.id, content, mentions);
+    const edited = await this.repos.transaction(async (tx) => {
+      // The message's lock before the membership's (message rows, then rooms, then memberships).
+      await tx.messages.lockForEdit(message.id);
+      await this.access.hold(actor, Permission.EditOwnMessage, message.roomId, tx);
+      await this.limiter.admit(tx, actor, RateLimitedAction.EDIT, message.roomId);
+      return tx.messages.editMessage(message.id, content, mentions);
+    });
     if (!edited) throw new BadInputError('A deleted message cannot be edited');
     this.events.publish({ kind: 'messageUpdated', roomId: edited.roomId, messageId: edited.id });
     return edited;
@@ -189,6 +194,7 @@ export class MessageService {
     const result = await this.repos.transaction(async (tx) => {
       await this.limiter.admit(tx, actor, RateLimitedAction.PIN, message.roomId);
       await tx.messages.lockForPin(message.id);
+      await this.access.hold(actor, Permission.PinMessage, message.roomId, tx);
       return tx.messages.setPinned(message.id, pinned ? actor.id : null, MAX_PINS);
     });
     if (!result) throw messageNotFound();
