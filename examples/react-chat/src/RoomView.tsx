@@ -5,6 +5,8 @@ import { Composer } from './Composer';
 import { listen, refetchRoomsIfInFlight } from './live';
 import type { Mentionable } from './mentions';
 import { MessageItem } from './MessageItem';
+import { ModerationMenu } from './ModerationMenu';
+import { MuteGate } from './MuteGate';
 import { MARK_READ, MESSAGE_ADDED_IN_ROOM, MESSAGES, TYPING, type ChatRoom } from './operations';
 import { canPin, PinnedMessages } from './PinnedMessages';
 import { roomTitle } from './RoomList';
@@ -89,6 +91,7 @@ export function RoomView({ room, jump: jumpFromSearch }: { room: ChatRoom; jump:
         <div className="room-header">
           <h2 data-testid="room-title">{roomTitle(room, me.userId)}</h2>
           <PinnedMessages roomId={roomId} mayPin={mayPin} onShow={(messageId) => setJump({ messageId })} />
+          <ModerationMenu roomId={roomId} />
         </div>
         {missing && <p className="notice" data-testid="jump-missing">That message is not in the recent history of this room (deleted, or too far back).</p>}
         <ol className="messages" ref={list} data-testid="messages">
@@ -108,7 +111,9 @@ export function RoomView({ room, jump: jumpFromSearch }: { room: ChatRoom; jump:
         <p className="typing" data-testid="typing">
           {typists.length > 0 && `${typists.join(', ')} ${typists.length === 1 ? 'is' : 'are'} typing…`}
         </p>
-        <Composer roomId={roomId} members={members} />
+        <MuteGate roomId={roomId}>
+          <Composer roomId={roomId} members={members} />
+        </MuteGate>
       </section>
       {threadRootId && (
         <ThreadPanel key={threadRootId} roomId={roomId} rootId={threadRootId} members={members} canPin={mayPin} onClose={() => setThreadRootId(null)} />
