@@ -32,6 +32,7 @@ describe('configuration', () => {
         MEMBERSHIP: { max: 30, windowSeconds: 60 },
         PIN: { max: 20, windowSeconds: 60 },
         ROLE: { max: 20, windowSeconds: 60 },
+        MODERATION: { max: 30, windowSeconds: 60 },
       },
       corsOrigins: undefined,
       logLevel: 'info',
