@@ -40,7 +40,8 @@ export interface Config {
    * (createGroupChat and createDirectChat, per user); MEMBER_RATE_LIMIT @default 30/60
    * (addMembers, per user and room); PIN_RATE_LIMIT @default 20/60 (pinMessage and
    * unpinMessage), ROLE_RATE_LIMIT @default 20/60 (updateMemberRole) and UPLOAD_RATE_LIMIT
-   * @default 20/60 (createUpload), per user and room.
+   * @default 20/60 (createUpload), per user and room;
+   * MODERATION_RATE_LIMIT @default 30/60 (mute, unmute, ban, unban, setSlowMode), per user and room.
    */
   rateLimits: RateLimits;
   /**
@@ -355,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       PIN: parseRateLimit('PIN_RATE_LIMIT', env.PIN_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       ROLE: parseRateLimit('ROLE_RATE_LIMIT', env.ROLE_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
       UPLOAD: parseRateLimit('UPLOAD_RATE_LIMIT', env.UPLOAD_RATE_LIMIT, { max: 20, windowSeconds: 60 }),
+      MODERATION: parseRateLimit('MODERATION_RATE_LIMIT', env.MODERATION_RATE_LIMIT, { max: 30, windowSeconds: 60 }),
     },
     queryCostRateLimit: parseRateLimit('QUERY_COST_RATE_LIMIT', env.QUERY_COST_RATE_LIMIT, { max: 600_000, windowSeconds: 3 }),
     corsOrigins: origins,

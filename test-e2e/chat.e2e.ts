@@ -800,6 +800,45 @@ describe('React example in headless Chromium', function () {
     await bob.screenshot({ path: join(SCREENSHOTS, 'bob-attachments.png') });
   });
 
+  it("the room's OWNER mutes Bob from the room menu: Bob's composer is disabled with the reason, live, and comes back on unmute", async () => {
+    // Bob is a MEMBER: no menu for him. Alice, the OWNER, has it.
+    expect(await bob.getByTestId('moderation-toggle').count()).to.equal(0);
+    await alice.getByTestId('moderation-toggle').click();
+    const bobRow = alice.locator('[data-testid="moderation-member"][data-name="Bob"]');
+    await bobRow.getByTestId('mute').click();
+
+    await bob.getByTestId('composer-muted').waitFor({ timeout: 3000 });
+    expect(await bob.getByTestId('composer-input').isDisabled()).to.equal(true);
+    expect(await bob.getByTestId('composer-send').isDisabled()).to.equal(true);
+    expect(await bob.getByTestId('composer-muted').textContent()).to.contain('muted you in this room until a moderator unmutes you');
+    await bobRow.getByTestId('moderation-muted').waitFor({ timeout: 2000 });
+    await bob.screenshot({ path: join(SCREENSHOTS, 'bob-muted.png') });
+    await alice.screenshot({ path: join(SCREENSHOTS, 'alice-moderation-menu.png') });
+    // The API says the same to a muted Bob who tries anyway.
+    const bobToken = await devToken(api, 'Bob', BOB);
+    const roomId = await bob.getByTestId('room-view').getAttribute('data-room-id');
+    const refused = await fetch(`${api}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bobToken.token}` },
+      body: JSON.stringify({ query: 'mutation($r: ID!) { sendMessage(input: { roomId: $r, content: "sneaky" }) { id } }', variables: { r: roomId } }),
+    }).then((res) => res.json() as Promise<{ errors?: { extensions: { code: string; mutedUntil?: string } }[] }>);
+    expect(refused.errors?.[0].extensions).to.deep.include({ code: 'FORBIDDEN', mutedUntil: '9999-12-31T23:59:59.999Z' });
+
+    await bobRow.getByTestId('unmute').click();
+    await bob.getByTestId('composer-muted').waitFor({ state: 'detached', timeout: 3000 });
+    expect(await bob.getByTestId('composer-input').isDisabled()).to.equal(false);
+    await send(bob, 'Thanks for unmuting me');
+    await waitForCount(alice, 'Thanks for unmuting me', 1, 2000);
+
+    // Slow mode from the same menu: the room reads it back.
+    await alice.getByTestId('slow-mode-select').selectOption('30');
+    await eventually(async () => expect(await alice.getByTestId('slow-mode-select').inputValue()).to.equal('30'));
+    expect((await graphql(api, bobToken, 'query($id: ID!) { room(id: $id) { slowModeSeconds } }', { id: roomId })).room.slowModeSeconds).to.equal(30);
+    await alice.getByTestId('slow-mode-select').selectOption('0');
+    await eventually(async () => expect(await alice.getByTestId('slow-mode-select').inputValue()).to.equal('0'));
+    await alice.getByTestId('moderation-toggle').click();
+  });
+
   it('raised no uncaught errors in the pages', () => {
     expect(pageErrors).to.deep.equal([]);
   });

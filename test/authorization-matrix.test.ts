@@ -59,17 +59,22 @@ const MATRIX = {
   /* Mutation */
   addMembers:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // userIds: [peer], role MEMBER (the default)
   addReaction:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // on the owner's message
+  banMember:         ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target, a MEMBER who is not the caller
   createDirectChat:  ['ok', 'ok', 'ok', 'ok', 'ok', F,    U], // userId: peer, so otherCompany DMs another company
   createGroupChat:   ['ok', 'ok', 'ok', 'ok', 'ok', F,    U], // memberIds: [peer], so otherCompany adds another company
   createUpload:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // a 1-byte text file for the room
   deleteMessage:     ['ok', 'ok', F,    NF,   NF,   NF,   U], // the OWNER's message: the admin deletes it as ADMIN
   editMessage:       [F,    F,    'ok', NF,   NF,   NF,   U], // the MEMBER's message: sender only, not even the OWNER
   markRoomRead:      ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
+  muteMember:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target (a MEMBER), for an hour
   pinMessage:        ['ok', 'ok', F,    NF,   NF,   NF,   U], // the member's message, in a GROUP room: OWNER and ADMINs
   removeMember:      ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target, a MEMBER who is not the caller
   removeReaction:    ['ok', 'ok', 'ok', NF,   NF,   NF,   U], // ':+1:' on the owner's message (the owner put it there)
   sendMessage:       ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
+  setSlowMode:       ['ok', 'ok', F,    NF,   NF,   NF,   U], // 30 seconds
   setTyping:         ['ok', 'ok', 'ok', NF,   NF,   NF,   U],
+  unbanMember:       ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target, banned by the owner first
+  unmuteMember:      ['ok', 'ok', F,    NF,   NF,   NF,   U], // userId: target, muted by the owner first
   unpinMessage:      ['ok', 'ok', F,    NF,   NF,   NF,   U], // the owner's message, pinned by the owner
   updateMemberRole:  ['ok', F,    F,    NF,   NF,   NF,   U], // userId: target (a MEMBER), role ADMIN
   /* Subscription */
@@ -204,6 +209,14 @@ const REQUESTS: Record<Operation, Build> = {
     variables: { input: { roomId: f.roomId, content: 'hello' } },
   }),
   setTyping: (f) => ({ query: SET_TYPING, variables: { r: f.roomId, t: true } }),
+  muteMember: (f) => ({
+    query: 'mutation($r: ID!, $u: ID!, $until: DateTime) { muteMember(roomId: $r, userId: $u, until: $until) { id mutedUntil } }',
+    variables: { r: f.roomId, u: f.target.id, until: new Date(Date.now() + 3_600_000).toISOString() },
+  }),
+  unmuteMember: (f) => ({ query: 'mutation($r: ID!, $u: ID!) { unmuteMember(roomId: $r, userId: $u) { id mutedUntil } }', variables: { r: f.roomId, u: f.target.id } }),
+  banMember: (f) => ({ query: 'mutation($r: ID!, $u: ID!) { banMember(roomId: $r, userId: $u) }', variables: { r: f.roomId, u: f.target.id } }),
+  unbanMember: (f) => ({ query: 'mutation($r: ID!, $u: ID!) { unbanMember(roomId: $r, userId: $u) }', variables: { r: f.roomId, u: f.target.id } }),
+  setSlowMode: (f) => ({ query: 'mutation($r: ID!, $s: Int!) { setSlowMode(roomId: $r, seconds: $s) { id slowModeSeconds } }', variables: { r: f.roomId, s: 30 } }),
   updateMemberRole: (f) => ({
     query: 'mutation($r: ID!, $u: ID!, $role: MemberRole!) { updateMemberRole(roomId: $r, userId: $u, role: $role) { id role } }',
     variables: { r: f.roomId, u: f.target.id, role: 'ADMIN' },
@@ -295,6 +308,12 @@ const REQUESTS: Record<Operation, Build> = {
     trigger: () => ok(f.url, SET_TYPING, { r: f.roomId, t: true }, (caller === 'owner' ? f.member : f.owner).token),
     relevant: (d) => d.typing.room.id === f.roomId,
   }),
+};
+
+/** What an operation needs done to the fixture first (by the owner), so that its call has something to undo. */
+const PREPARE: Partial<Record<Operation, (f: Fixture) => Promise<unknown>>> = {
+  unmuteMember: (f) => ok(f.url, 'mutation($r: ID!, $u: ID!) { muteMember(roomId: $r, userId: $u) { id } }', { r: f.roomId, u: f.target.id }, f.owner.token),
+  unbanMember: (f) => ok(f.url, 'mutation($r: ID!, $u: ID!) { banMember(roomId: $r, userId: $u) }', { r: f.roomId, u: f.target.id }, f.owner.token),
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -395,6 +414,7 @@ describe('authorization matrix', () => {
         it(`${operation} as ${caller}: ${expected}`, async () => {
           const f = await fixture(server.url);
           const token = f.as[caller]?.token ?? null;
+          await PREPARE[operation]?.(f);
           const request = REQUESTS[operation](f, caller);
           if (subscriptionFields.has(operation)) {
             expect(request, `${operation} is a subscription: its builder needs trigger and relevant`).to.have.property('trigger');

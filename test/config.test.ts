@@ -33,6 +33,7 @@ describe('configuration', () => {
         PIN: { max: 20, windowSeconds: 60 },
         ROLE: { max: 20, windowSeconds: 60 },
         UPLOAD: { max: 20, windowSeconds: 60 },
+        MODERATION: { max: 30, windowSeconds: 60 },
       },
       corsOrigins: undefined,
       logLevel: 'info',
@@ -95,6 +96,7 @@ describe('configuration', () => {
       PIN_RATE_LIMIT: '6/11',
       ROLE_RATE_LIMIT: '8/12',
       UPLOAD_RATE_LIMIT: '9/13',
+      MODERATION_RATE_LIMIT: '9/13',
       CORS_ORIGINS: 'http://a.test, http://b.test',
     });
     expect(config.rateLimits).to.deep.equal({
@@ -106,6 +108,7 @@ describe('configuration', () => {
       PIN: { max: 6, windowSeconds: 11 },
       ROLE: { max: 8, windowSeconds: 12 },
       UPLOAD: { max: 9, windowSeconds: 13 },
+      MODERATION: { max: 9, windowSeconds: 13 },
     });
     expect(config.corsOrigins).to.deep.equal(['http://a.test', 'http://b.test']);
   });

@@ -37,6 +37,19 @@ describe('the permission table', () => {
       'TRANSFER_OWNERSHIP     x . .',
       // "removing yourself is leaving (anyone, but the OWNER must first hand over ownership)"
       'LEAVE                  . x x',
+      // "A muted member cannot send, react or set typing": typing is everyone's until then.
+      'SET_TYPING             x x x',
+      // "muteMember: OWNER mutes anyone but themselves; ADMIN mutes MEMBERs."
+      'MUTE_MEMBER            x x .',
+      'MUTE_ADMIN             x . .',
+      'MUTE_OWNER             . . .',
+      // "banMember: the same roles as removal ... The OWNER cannot be banned."
+      'BAN_MEMBER             x x .',
+      'BAN_ADMIN              x . .',
+      'BAN_OWNER              . . .',
+      // "setSlowMode(roomId, seconds): OWNER/ADMIN ... OWNER and ADMINs are exempt."
+      'SET_SLOW_MODE          x x .',
+      'SKIP_SLOW_MODE         x x .',
     ]);
   });
 
@@ -56,6 +69,16 @@ describe('the permission table', () => {
       'CHANGE_ROLE            . . .',
       'TRANSFER_OWNERSHIP     . . .',
       'LEAVE                  . . .',
+      'SET_TYPING             . . x',
+      // Moderation is for GROUP rooms only.
+      'MUTE_MEMBER            . . .',
+      'MUTE_ADMIN             . . .',
+      'MUTE_OWNER             . . .',
+      'BAN_MEMBER             . . .',
+      'BAN_ADMIN              . . .',
+      'BAN_OWNER              . . .',
+      'SET_SLOW_MODE          . . .',
+      'SKIP_SLOW_MODE         . . .',
     ]);
   });
 
@@ -75,6 +98,16 @@ describe('the permission table', () => {
       [RoomType.DIRECT, MemberRole.MEMBER, Permission.Leave, 'BAD_USER_INPUT'],
       [RoomType.DIRECT, MemberRole.MEMBER, Permission.ChangeRole, 'BAD_USER_INPUT'],
       [RoomType.DIRECT, MemberRole.MEMBER, Permission.DeleteOthersMessage, 'BAD_USER_INPUT'],
+      // Moderation: the target's role protects them (FORBIDDEN); a DIRECT room has none of it (BAD_USER_INPUT).
+      [RoomType.GROUP, MemberRole.ADMIN, Permission.MuteAdmin, 'FORBIDDEN'],
+      [RoomType.GROUP, MemberRole.OWNER, Permission.MuteOwner, 'FORBIDDEN'],
+      [RoomType.GROUP, MemberRole.ADMIN, Permission.BanAdmin, 'FORBIDDEN'],
+      [RoomType.GROUP, MemberRole.OWNER, Permission.BanOwner, 'FORBIDDEN'],
+      [RoomType.GROUP, MemberRole.MEMBER, Permission.MuteMember, 'FORBIDDEN'],
+      [RoomType.GROUP, MemberRole.MEMBER, Permission.SetSlowMode, 'FORBIDDEN'],
+      [RoomType.DIRECT, MemberRole.MEMBER, Permission.MuteMember, 'BAD_USER_INPUT'],
+      [RoomType.DIRECT, MemberRole.MEMBER, Permission.BanMember, 'BAD_USER_INPUT'],
+      [RoomType.DIRECT, MemberRole.MEMBER, Permission.SetSlowMode, 'BAD_USER_INPUT'],
     ];
     for (const [type, role, permission, code] of cases) {
       expect(can(type, role, permission), `${type} ${role} ${permission}`).to.equal(false);

@@ -10,6 +10,7 @@ import { MemberService } from './members/member.service';
 import { MessageService } from './messages/message.service';
 import { InProcessPresenceDirectory, type PresenceDirectory } from './presence/presence-directory';
 import { PresenceService } from './presence/presence.service';
+import { ModerationService } from './moderation/moderation.service';
 import { ReactionService } from './reactions/reaction.service';
 import { RoomService } from './rooms/room.service';
 import { SearchService } from './search/search.service';
@@ -22,6 +23,7 @@ export interface ChatServices {
   rooms: RoomService;
   members: MemberService;
   messages: MessageService;
+  moderation: ModerationService;
   reactions: ReactionService;
   typing: TypingService;
   changes: ChangeService;
@@ -63,6 +65,7 @@ export function createServices(
     rooms: new RoomService(repos, access, events, limiter),
     members: new MemberService(repos, access, events, limiter),
     messages: new MessageService(repos, access, events, limiter, attachments),
+    moderation: new ModerationService(repos, access, events, limiter),
     reactions: new ReactionService(repos, access, events, limiter),
     typing: new TypingService(access, events),
     changes: new ChangeService(repos, new CursorCodec(cursorSecret)),

@@ -24,6 +24,14 @@ export class ForbiddenError extends ChatError {
   override name = 'ForbiddenError';
 }
 
+/** A muted member's send, reaction, edit, pin or typing: FORBIDDEN, saying until when (`extensions.mutedUntil`). */
+export class MutedError extends ForbiddenError {
+  override name = 'MutedError';
+  constructor(readonly mutedUntil: string) {
+    super(`You are muted in this room until ${mutedUntil}`);
+  }
+}
+
 export class NotFoundError extends ChatError {
   readonly code = ChatErrorCode.NotFound;
   override name = 'NotFoundError';

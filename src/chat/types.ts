@@ -22,6 +22,10 @@ export enum MembershipEventKind {
   ADDED = 'ADDED',
   REMOVED = 'REMOVED',
   ROLE_CHANGED = 'ROLE_CHANGED',
+  MUTED = 'MUTED',
+  UNMUTED = 'UNMUTED',
+  BANNED = 'BANNED',
+  UNBANNED = 'UNBANNED',
 }
 
 /** Rate-limited actions, as stored in `rate_limits.action`. */
@@ -39,6 +43,8 @@ export enum RateLimitedAction {
   ROLE = 'ROLE',
   /** createUpload, per user and room. */
   UPLOAD = 'UPLOAD',
+  /** muteMember, unmuteMember, banMember, unbanMember and setSlowMode, per user and room. */
+  MODERATION = 'MODERATION',
 }
 
 /** A page of rows with the numbers a client needs to page on. */

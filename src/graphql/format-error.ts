@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ChatError, ChatErrorCode, RateLimitedError, ServiceUnavailableError, UnreachableCaseError } from '../chat/errors';
+import { ChatError, ChatErrorCode, MutedError, RateLimitedError, ServiceUnavailableError, UnreachableCaseError } from '../chat/errors';
 import type { Logger } from '../logger';
 
 /** Codes a client may see with the server's own message. */
@@ -87,6 +87,7 @@ export function createErrorFormatter({ logger, production }: ErrorFormatterOptio
         extensions: {
           code: codeOf(original),
           ...(original instanceof RateLimitedError && { retryAfter: original.retryAfter }),
+          ...(original instanceof MutedError && { mutedUntil: original.mutedUntil }),
         },
       };
     }

@@ -432,8 +432,8 @@ type ArgumentValues = ReturnType<typeof argumentValues>;
 
 const MESSAGE = `{ id seq type content metadata clientId isDeleted isEdited editedAt deletedAt createdAt sender { id displayName } room { id } reactions { reaction count reactedByMe users { id } }
   parent { id } alsoInRoom replyCount lastReplyAt threadParticipants { id } mentions { id } pinnedAt pinnedBy { id } edits { content replacedAt } readCount readBy(limit: 3) { id } attachments { id filename url width height } version }`;
-const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt user { id displayName companyId online lastSeenAt } room { id } }`;
-const ROOM = `{ id type name companyId memberCount unreadCount unreadMentionCount pinnedMessages { id } readReceipts { lastReadAt user { id } } createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
+const MEMBER = `{ id role isActive joinedAt lastReadAt removedAt mutedUntil user { id displayName companyId online lastSeenAt } room { id } }`;
+const ROOM = `{ id type name companyId slowModeSeconds memberCount unreadCount unreadMentionCount pinnedMessages { id } readReceipts { lastReadAt user { id } } createdAt updatedAt lastMessageAt createdBy { id } lastMessage { id seq } myMembership { role lastReadAt } members@@members@@ { id role isActive user { id } } messages@@messages@@ { id seq content metadata isDeleted reactions { reaction count } } }`;
 const PAGE = `{ total page pages pageSize items { id name type memberCount lastMessage { id } } }`;
 
 /** Every query, mutation and subscription of the schema, with the arguments each takes. */
@@ -537,6 +537,16 @@ function fieldSpecs(fx: Fixture, v: ArgumentValues) {
       selection: '{ attachmentId uploadUrl method headers expiresAt }',
     },
     { kind: 'mutation', field: 'setTyping', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'isTyping', type: 'Boolean', ...bool, optional: true }], selection: '' },
+    {
+      kind: 'mutation',
+      field: 'muteMember',
+      args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'userId', type: 'ID!', ...userId }, { name: 'until', type: 'DateTime', ...dateTime, optional: true }],
+      selection: MEMBER,
+    },
+    { kind: 'mutation', field: 'unmuteMember', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'userId', type: 'ID!', ...userId }], selection: MEMBER },
+    { kind: 'mutation', field: 'banMember', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'userId', type: 'ID!', ...userId }], selection: '' },
+    { kind: 'mutation', field: 'unbanMember', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'userId', type: 'ID!', ...userId }], selection: '' },
+    { kind: 'mutation', field: 'setSlowMode', args: [{ name: 'roomId', type: 'ID!', ...roomId }, { name: 'seconds', type: 'Int!', ...int(0, 3600) }], selection: ROOM },
   ];
   const queries: FieldSpec[] = [
     {

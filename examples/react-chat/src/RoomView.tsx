@@ -6,6 +6,8 @@ import { listen, refetchRoomsIfInFlight } from './live';
 import type { Mentionable } from './mentions';
 import { MemberPresence } from './MemberPresence';
 import { MessageItem } from './MessageItem';
+import { ModerationMenu } from './ModerationMenu';
+import { MuteGate } from './MuteGate';
 import { MARK_READ, MESSAGE_ADDED_IN_ROOM, MESSAGES, TYPING, type ChatRoom } from './operations';
 import { canPin, PinnedMessages } from './PinnedMessages';
 import { roomTitle } from './RoomList';
@@ -91,6 +93,7 @@ export function RoomView({ room, jump: jumpFromSearch }: { room: ChatRoom; jump:
           <h2 data-testid="room-title">{roomTitle(room, me.userId)}</h2>
           <MemberPresence room={room} />
           <PinnedMessages roomId={roomId} mayPin={mayPin} onShow={(messageId) => setJump({ messageId })} />
+          <ModerationMenu roomId={roomId} />
         </div>
         {missing && <p className="notice" data-testid="jump-missing">That message is not in the recent history of this room (deleted, or too far back).</p>}
         <ol className="messages" ref={list} data-testid="messages">
@@ -110,7 +113,9 @@ export function RoomView({ room, jump: jumpFromSearch }: { room: ChatRoom; jump:
         <p className="typing" data-testid="typing">
           {typists.length > 0 && `${typists.join(', ')} ${typists.length === 1 ? 'is' : 'are'} typing…`}
         </p>
-        <Composer roomId={roomId} members={members} />
+        <MuteGate roomId={roomId}>
+          <Composer roomId={roomId} members={members} />
+        </MuteGate>
       </section>
       {threadRootId && (
         <ThreadPanel key={threadRootId} roomId={roomId} rootId={threadRootId} members={members} canPin={mayPin} onClose={() => setThreadRootId(null)} />

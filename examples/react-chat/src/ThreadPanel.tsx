@@ -2,6 +2,7 @@ import { useQuery } from '@apollo/client/react';
 import { useLayoutEffect, useRef, useState } from 'react';
 import { THREAD_PAGE_SIZE } from './cache';
 import { Composer } from './Composer';
+import { MuteGate } from './MuteGate';
 import type { Mentionable } from './mentions';
 import { MessageItem } from './MessageItem';
 import { MESSAGE, THREAD } from './operations';
@@ -76,7 +77,11 @@ export function ThreadPanel({ roomId, rootId, members, canPin, onClose }: Props)
           <MessageItem key={reply.id} message={reply} variant="thread-reply" />
         ))}
       </ol>
-      {root && !root.isDeleted && <Composer roomId={roomId} members={members} parentId={rootId} />}
+      {root && !root.isDeleted && (
+        <MuteGate roomId={roomId} testId="thread-composer">
+          <Composer roomId={roomId} members={members} parentId={rootId} />
+        </MuteGate>
+      )}
     </aside>
   );
 }

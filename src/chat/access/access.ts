@@ -1,12 +1,12 @@
 import type { Actor } from '../actor';
 import type { Repositories } from '../chat-repositories';
-import { ForbiddenError, messageNotFound, roomNotFound } from '../errors';
+import { ForbiddenError, messageNotFound, MutedError, roomNotFound } from '../errors';
 import type { Member } from '../members/member.entity';
 import type { Message } from '../messages/message.entity';
 import type { Room } from '../rooms/room.entity';
 import type { RoomType } from '../types';
 import { requireUuid } from '../validation';
-import { can, type Permission, refusal } from './permissions';
+import { can, mutedFor, type Permission, refusal } from './permissions';
 import { joinable } from './visibility';
 
 /** A room the actor may see, with their membership. */
@@ -52,6 +52,21 @@ export class Access {
   }
 
   /**
+   * Inside a transaction that writes on the actor's behalf: the room and
+   * their membership again, the membership locked FOR SHARE to the commit, and
+   * `permission` checked on it. A ban or mute that committed since an earlier
+   * check refuses now (NOT_FOUND, or MutedError); one that comes later waits
+   * for this commit. What makes a mute stop the very next reaction, edit or pin
+   * as it stops the next send (whose statement folds the same lock in).
+   */
+  async hold(actor: Actor, permission: Permission, roomId: string, tx: Repositories): Promise<Seen> {
+    const seen = await tx.members.lockVisible(actor.id, actor.companyId, roomId);
+    if (!seen) throw roomNotFound();
+    this.check(seen.room.type, seen.me, permission);
+    return seen;
+  }
+
+  /**
    * Of `roomIds`, the rooms the actor may see and do `permission` in, in one
    * statement (a batch asks once, not once per room).
    */
@@ -60,9 +75,15 @@ export class Access {
     return new Set(seen.filter(({ room, me }) => can(room.type, me.role, permission)).map(({ room }) => room.id));
   }
 
-  /** Throws the refusal unless the membership `me` of a room of `type` grants `permission`. */
+  /**
+   * Throws the refusal unless the membership `me` of a room of `type` grants
+   * `permission` now: its role's refusal, or, when a mute takes it away,
+   * FORBIDDEN with until when (MutedError).
+   */
   check(type: RoomType, me: Member, permission: Permission): void {
     if (!can(type, me.role, permission)) throw refusal(type, me.role, permission);
+    const mutedUntil = mutedFor(me, permission);
+    if (mutedUntil !== null) throw new MutedError(mutedUntil);
   }
 
   /** Whether the membership `me` of a room of `type` grants `permission` (no refusal: for choices, not gates). */

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Database } from '../../db/database';
 import type { RateLimitedAction } from '../types';
 import { RateLimitLog } from './rate-limit.entity';
+import type { SLOW_MODE_ACTION } from './slow-mode';
 
 /** How many actions a window admits. */
 export interface RateLimit {
@@ -46,7 +47,7 @@ export function rateLimitRepository(dataSource: DataSource, db: Database) {
     },
 
     /** Whole seconds until the oldest admission inside the window leaves it (at least 1). */
-    async retryAfter(userId: string, scopeId: string, action: RateLimitedAction, limit: RateLimit): Promise<number> {
+    async retryAfter(userId: string, scopeId: string, action: RateLimitedAction | typeof SLOW_MODE_ACTION, limit: RateLimit): Promise<number> {
       const [row] = await db.on(this.manager).query<{ retry_after: number | null }>(
         `SELECT ceil(extract(epoch FROM (min(t) + make_interval(secs => $4) - clock_timestamp())))::int AS retry_after
          FROM rate_limits rl, unnest(rl.admitted_at) t

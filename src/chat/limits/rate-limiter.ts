@@ -3,6 +3,7 @@ import type { Repositories } from '../chat-repositories';
 import { RateLimitedError, UnreachableCaseError } from '../errors';
 import { RateLimitedAction } from '../types';
 import { NO_SCOPE, type RateLimit } from './rate-limit.repository';
+import { SLOW_MODE_SECONDS } from './slow-mode';
 
 /** The limit of each rate-limited action (Config: MESSAGE_RATE_LIMIT, REACTION_RATE_LIMIT, ...). */
 export type RateLimits = Record<RateLimitedAction, RateLimit>;
@@ -25,6 +26,8 @@ function noun(action: RateLimitedAction): string {
       return 'role changes';
     case RateLimitedAction.UPLOAD:
       return 'uploads';
+    case RateLimitedAction.MODERATION:
+      return 'moderation actions';
     default:
       throw new UnreachableCaseError(action);
   }
@@ -49,8 +52,13 @@ export class RateLimiter {
     );
   }
 
-  /** The longest window: log rows older than this are of no use to anyone. */
+  /** The refusal of a send within a room's slow mode. */
+  slowModeRefusal(seconds: number, retryAfter: number): RateLimitedError {
+    return new RateLimitedError(`Slow mode: one message per ${seconds}s in this room; retry in ${retryAfter}s`, retryAfter);
+  }
+
+  /** The longest window (a room's slow mode included): log rows older than this are of no use to anyone. */
   get longestWindowSeconds(): number {
-    return Math.max(...Object.values(this.limits).map((l) => l.windowSeconds));
+    return Math.max(SLOW_MODE_SECONDS.max, ...Object.values(this.limits).map((l) => l.windowSeconds));
   }
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { isoTimestamps } from '../../db/timestamps';
 import { Versioned } from '../changes/versioned.entity';
 import { Room } from '../rooms/room.entity';
@@ -12,6 +12,8 @@ import { User } from '../users/user.entity';
 @Index('room_members_one_owner_key', ['roomId'], { unique: true, where: `role = 'OWNER' AND is_active` })
 @Index('room_members_user_position_idx', ['userId', 'versionXid', 'version'])
 @Index('room_members_room_joined_idx', ['roomId', 'joinedAt', 'id'])
+/** A banned user is never an active member, whatever path tries to bring them back (unbanMember first). */
+@Check('room_members_banned_inactive', `NOT (is_active AND banned_at IS NOT NULL)`)
 @Index('room_members_room_read_idx', ['roomId', 'lastReadAt', 'id'], { where: 'is_active AND last_read_at IS NOT NULL' })
 export class Member extends Versioned {
   @PrimaryGeneratedColumn('uuid')
@@ -52,4 +54,15 @@ export class Member extends Versioned {
 
   @Column('bigint', { nullable: true })
   leftXid!: string | null;
+
+  /**
+   * Until when the member may not send, react, edit, pin or type (muteMember);
+   * null, or a time past, when not muted. A mute without an end is MUTED_FOREVER.
+   */
+  @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
+  mutedUntil!: string | null;
+
+  /** Set while the user is banned from the room (banMember): inactive, and nobody can add them back until unbanMember. */
+  @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
+  bannedAt!: string | null;
 }

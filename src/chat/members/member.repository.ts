@@ -84,6 +84,24 @@ export function memberRepository(dataSource: DataSource, db: Database) {
       return rows.map((row) => ({ room: rooms.own(row), me: members.pick(row, 'me') as Member }));
     },
 
+    /**
+     * As findVisibleWithRooms for one room, with the membership's row locked
+     * FOR SHARE to the transaction's end: a ban or mute (which update the row)
+     * waits for this transaction, or this waits for theirs and reads the row as
+     * they left it. Run it after any message or room lock the transaction takes
+     * (message rows, then rooms, then memberships).
+     */
+    async lockVisible(userId: string, companyId: string | null, roomId: string): Promise<{ room: Room; me: Member } | null> {
+      const [row] = await db.on(this.manager).query<Room & Record<string, unknown>>(
+        `SELECT ${rooms.select('r')}, ${members.selectPrefixed('rm', 'me')}
+         FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+         WHERE rm.user_id = $1 AND rm.room_id = $2 AND ${visibleMembershipSql('rm', 'r', '$3')}
+         FOR SHARE OF rm`,
+        [userId, roomId, companyId],
+      );
+      return row ? { room: rooms.own(row), me: members.pick(row, 'me') as Member } : null;
+    },
+
     /** The ids of the rooms the user may see (what their all-rooms streams follow). */
     async visibleRoomIds(userId: string, companyId: string | null): Promise<string[]> {
       const rows = await db.on(this.manager).query<{ room_id: string }>(
@@ -97,14 +115,15 @@ export function memberRepository(dataSource: DataSource, db: Database) {
     /**
      * The other members of a room whose membership changed after `since`, in
      * position order, each with the change it most likely was (a row keeps only
-     * its latest state): REMOVED when inactive, ADDED when they joined with or
-     * after `userId`, ROLE_CHANGED otherwise. What a new member's membership
+     * its latest state): BANNED when banned, REMOVED when inactive, ADDED when
+     * they joined with or after `userId`, MUTED while muted, ROLE_CHANGED otherwise. What a new member's membership
      * stream may have missed while it started following the room.
      */
     async othersChangedAfter(roomId: string, userId: string, since: Position): Promise<(Member & { change: MembershipEventKind })[]> {
       return db.on(this.manager).query<Member & { change: MembershipEventKind }>(
         `SELECT ${MEMBER},
-           CASE WHEN NOT rm.is_active THEN 'REMOVED' WHEN rm.joined_at >= me.joined_at THEN 'ADDED' ELSE 'ROLE_CHANGED' END AS change
+           CASE WHEN rm.banned_at IS NOT NULL THEN 'BANNED' WHEN NOT rm.is_active THEN 'REMOVED' WHEN rm.joined_at >= me.joined_at THEN 'ADDED'
+             WHEN rm.muted_until > now() THEN 'MUTED' ELSE 'ROLE_CHANGED' END AS change
          FROM room_members rm JOIN room_members me ON me.room_id = rm.room_id AND me.user_id = $2
          WHERE rm.room_id = $1 AND rm.user_id <> $2 AND ${afterSql('rm', '$3', '$4', '$5')}
          ORDER BY rm.version_xid, rm.version`,
@@ -285,7 +304,8 @@ export function memberRepository(dataSource: DataSource, db: Database) {
 
     /**
      * Adds users to a room with `role`: new ones are inserted, removed ones come
-     * back active, active ones are left as they are. Returns the members that
+     * back active, active ones are left as they are, banned ones stay out
+     * (banMember: until unbanMember). Returns the members that
      * were added or brought back (the seed's ChatRoomRepository.add_members),
      * each with `roomSeq`, the room's last seq as they came in (messages after it
      * are news to them; one sent at the same moment may count as news too).
@@ -297,7 +317,7 @@ export function memberRepository(dataSource: DataSource, db: Database) {
          SELECT $1, u, $3, ${NEXT_VERSION} FROM unnest($2::uuid[]) AS u
          ON CONFLICT (room_id, user_id) DO UPDATE
            SET is_active = true, removed_at = NULL, left_version = NULL, left_xid = NULL, role = EXCLUDED.role, joined_at = now(), version = EXCLUDED.version, version_xid = EXCLUDED.version_xid, version_floor = EXCLUDED.version_floor
-           WHERE NOT rm.is_active
+           WHERE NOT rm.is_active AND rm.banned_at IS NULL
          RETURNING ${MEMBER}, (SELECT r.last_seq FROM rooms r WHERE r.id = $1) AS "roomSeq"`,
         [roomId, [...new Set(userIds)], role],
       );
@@ -314,6 +334,36 @@ export function memberRepository(dataSource: DataSource, db: Database) {
          UPDATE room_members rm SET is_active = false, removed_at = now(), ${STAMP}, left_version = stamped.version, left_xid = ${WRITING_XACT}
          FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
         [roomId, userId],
+      );
+      return member ?? null;
+    },
+
+    /**
+     * Sets an active member's mute (`until` null: unmuted), with a new position.
+     * Null when the user is not an active member, or the mute is already so
+     * (nothing changed, no position).
+     */
+    async setMutedUntil(roomId: string, userId: string, until: string | null): Promise<Member | null> {
+      const [member] = await db.on(this.manager).query<Member>(
+        `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active AND muted_until IS DISTINCT FROM $3::timestamptz`)}
+         UPDATE room_members rm SET muted_until = $3, ${STAMP} FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
+        [roomId, userId, until],
+      );
+      return member ?? null;
+    },
+
+    /**
+     * Marks a membership that is not active (removeMember first) banned, or
+     * (`banned` false) no longer banned, with a new position. Null when it was
+     * so already, or is active (a ban needs the removal first). `bannedAt` is
+     * the clock when this statement runs, under the room's lock: every message
+     * the user sent before the ban has an earlier createdAt.
+     */
+    async setBanned(roomId: string, userId: string, banned: boolean): Promise<Member | null> {
+      const [member] = await db.on(this.manager).query<Member>(
+        `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND NOT is_active AND (banned_at IS NULL) = $3`)}
+         UPDATE room_members rm SET banned_at = CASE WHEN $3 THEN clock_timestamp() END, ${STAMP} FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
+        [roomId, userId, banned],
       );
       return member ?? null;
     },

@@ -3,7 +3,7 @@ import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, NotFoundError, roomNotFound } from '../errors';
 import { additionOf, FORMER_OWNER_ROLE, holds, Permission, removalOf, roleChangeOf } from '../access/permissions';
-import type { ChatEventPublisher } from '../events';
+import type { ChatEvent, ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MAX_USERS_PER_CALL } from '../rooms/room.service';
 import { type MemberRole, MembershipEventKind, RateLimitedAction } from '../types';
@@ -135,6 +135,11 @@ export class MemberService {
   }
 
   private announce(change: MembershipEventKind, m: Member, seq?: number): void {
-    this.events.publish({ kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId, position: positionText(positionOf(m)), seq });
+    this.events.publish(membershipEvent(change, m, seq));
   }
+}
+
+/** The event of a change to membership `m` (after it committed), at the membership's position. */
+export function membershipEvent(change: MembershipEventKind, m: Member, seq?: number): ChatEvent {
+  return { kind: 'membershipChanged', change, roomId: m.roomId, memberId: m.id, userId: m.userId, position: positionText(positionOf(m)), seq };
 }

@@ -101,6 +101,11 @@ export function messageRepository(dataSource: DataSource, db: Database) {
       return message ?? null;
     },
 
+    /** Locks a message's row to the transaction's end: taken first by an edit, before the editor's membership. */
+    async lockForEdit(messageId: string): Promise<void> {
+      await db.on(this.manager).query(`SELECT 1 FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
+    },
+
     /**
      * Locks a message's row and its thread root's (a reply before its root): run
      * first in the transaction that deletes, so the delete statement's snapshot,

@@ -2,11 +2,12 @@ import type { Access } from '../access/access';
 import type { AttachmentService } from '../attachments/attachment.service';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
-import { BadInputError, ForbiddenError, messageNotFound, roomNotFound, UnreachableCaseError } from '../errors';
+import { BadInputError, ForbiddenError, messageNotFound, MutedError, roomNotFound, UnreachableCaseError } from '../errors';
 import type { ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MessageType, RateLimitedAction } from '../types';
-import { Permission } from '../access/permissions';
+import { mutedAt, Permission } from '../access/permissions';
+import { SLOW_MODE_ACTION } from '../limits/slow-mode';
 import { requireJsonObject, requireLength, requireNoNul, requireNotBlank, requireUuid, requireUuids } from '../validation';
 import type { UserView } from '../users/user.entity';
 import type { Message } from './message.entity';
@@ -69,6 +70,9 @@ export class MessageService {
    * sender returns the first message unchanged (and is not rate limited: it adds
    * nothing), provided it names the first message's room, which the sender must
    * still see: a retry never shows anything of a room the caller cannot see.
+   * A muted sender is refused (FORBIDDEN with mutedUntil), except that a retry
+   * of a message stored before the mute still returns it (nothing new is said);
+   * slow mode refuses a second message within the room's seconds (RATE_LIMITED).
    */
   async sendMessage(actor: Actor, request: SendMessageRequest): Promise<SentMessage> {
     const roomId = requireUuid('roomId', request.roomId);
@@ -127,6 +131,15 @@ export class MessageService {
         return { message: outcome.first, sender: outcome.sender ?? null };
       case 'hidden':
         throw roomNotFound();
+      case 'forbidden': {
+        const mutedUntil = mutedAt(outcome);
+        throw mutedUntil === null ? new ForbiddenError('You cannot send messages in this room') : new MutedError(mutedUntil);
+      }
+      case 'slowed':
+        throw this.limiter.slowModeRefusal(
+          outcome.seconds,
+          await this.repos.rateLimits.retryAfter(actor.id, roomId, SLOW_MODE_ACTION, { max: 1, windowSeconds: outcome.seconds }),
+        );
       case 'limited':
         throw this.limiter.refusal(
           RateLimitedAction.MESSAGE,
@@ -151,8 +164,13 @@ export class MessageService {
     checkContent(content, message.type);
     const mentions = mentionIds === null ? null : distinctMentions(mentionIds);
     if (mentions) await this.requireMentionable(message.roomId, mentions);
-    await this.limiter.admit(this.repos, actor, RateLimitedAction.EDIT, message.roomId);
-    const edited = await this.repos.messages.editMessage(message.id, content, mentions);
+    const edited = await this.repos.transaction(async (tx) => {
+      // The message's lock before the membership's (message rows, then rooms, then memberships).
+      await tx.messages.lockForEdit(message.id);
+      await this.access.hold(actor, Permission.EditOwnMessage, message.roomId, tx);
+      await this.limiter.admit(tx, actor, RateLimitedAction.EDIT, message.roomId);
+      return tx.messages.editMessage(message.id, content, mentions);
+    });
     if (!edited) throw new BadInputError('A deleted message cannot be edited');
     this.events.publish({ kind: 'messageUpdated', roomId: edited.roomId, messageId: edited.id });
     return edited;
@@ -189,6 +207,7 @@ export class MessageService {
     const result = await this.repos.transaction(async (tx) => {
       await this.limiter.admit(tx, actor, RateLimitedAction.PIN, message.roomId);
       await tx.messages.lockForPin(message.id);
+      await this.access.hold(actor, Permission.PinMessage, message.roomId, tx);
       return tx.messages.setPinned(message.id, pinned ? actor.id : null, MAX_PINS);
     });
     if (!result) throw messageNotFound();

@@ -1,7 +1,9 @@
 import type { Repository } from 'typeorm';
 import type { Database } from '../../db/database';
 import { isUniqueViolation } from '../../db/sql';
+import { grantedSql, Permission } from '../access/permissions';
 import { visibleMembershipSql } from '../access/visibility';
+import { SLOW_MODE_ACTION } from '../limits/slow-mode';
 import { NEXT_VERSION, RESTAMP } from '../changes/versions';
 import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { RateLimitedAction, type MessageType } from '../types';
@@ -39,6 +41,10 @@ export type SendOutcome =
   | { kind: 'retry'; first: Message; sender?: UserView }
   /** The room is not one the sender may see. */
   | { kind: 'hidden' }
+  /** The sender's membership does not let them send now: muted (until `mutedUntil`), or a role without SendMessage. */
+  | { kind: 'forbidden'; mutedUntil: string | null }
+  /** The room's slow mode: the sender's last message was less than `seconds` ago. */
+  | { kind: 'slowed'; seconds: number }
   | { kind: 'limited' };
 
 /** What a send serves: the one statement of a send, and the first message of a clientId. */
@@ -54,18 +60,34 @@ export function sendQueries(db: Database, MESSAGE: string) {
 
     /**
      * Sends a message in ONE statement: the sender's earlier message under the
-     * same clientId (then nothing else happens), the check that the sender may
-     * see the room, the rate limit (admitted under its row's lock), the room's
-     * next seq (under the room's row lock, held to commit: seq 1, 2, 3... in
-     * commit order), the message's position (src/chat/changes/versions.ts: no
-     * lock, the transaction's id and the sequence's next number), and the insert. A concurrent first send of the same clientId
-     * loses on the unique key: its whole statement rolls back (seq and rate-limit
-     * slot included, so no gap) and the winner's message is returned.
+     * same clientId (then nothing else happens), the reply's root (locked), the
+     * room's row (locked, to commit: seq 1, 2, 3... in commit order), the
+     * sender's membership (locked FOR SHARE after the room's, as every writer
+     * locks them: message rows, then the room's, then memberships), which must
+     * let them see the room and send now (the permission table, a mute
+     * included: src/chat/access/permissions.ts), the uploads it names (locked
+     * last, each still unsent), the room's slow mode and the rate limit (each
+     * admitted under its row's lock), the message's position
+     * (src/chat/changes/versions.ts: no lock, the transaction's id and the
+     * sequence's next number), and the insert.
+     *
+     * The membership's lock is what makes a ban or a mute stop the very next
+     * send: a send that locked it first commits before the ban can write; one
+     * that comes after waits for the ban's commit and then reads the row as the
+     * ban left it (READ COMMITTED re-reads a locked row's latest version), so
+     * nothing is stored after a ban or mute commits. A concurrent first send of
+     * the same clientId loses on the unique key: its whole statement rolls back
+     * (seq and rate-limit slots included, so no gap) and the winner's message is
+     * returned. A refusal stores nothing and takes no slot.
      */
     async sendMessage(this: Repository<Message>, input: NewMessage, limit: RateLimit): Promise<SendOutcome> {
       let rows: (MessageWithSenderRow & {
         outcome: 'sent' | 'first' | null;
         visible: boolean;
+        may_send: boolean | null;
+        muted_until: string | null;
+        slowed: boolean;
+        slow_mode_seconds: number | null;
         parent_ok: boolean;
         root_id: string | null;
         attachments_ok: boolean;
@@ -75,29 +97,55 @@ export function sendQueries(db: Database, MESSAGE: string) {
           `WITH first AS (
              SELECT * FROM messages WHERE $6::varchar IS NOT NULL AND sender_id = $2 AND client_id = $6
            ),
-           visible AS (
-             SELECT 1 FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-             WHERE rm.room_id = $1 AND rm.user_id = $2 AND ${visibleMembershipSql('rm', 'r', '$7')}
-           ),
            -- A reply's root, locked first (message rows before the room's), and still a live root of this room.
            parent AS (
              SELECT id FROM messages
              WHERE $10::uuid IS NOT NULL AND id = $10 AND room_id = $1 AND parent_id IS NULL AND NOT is_deleted
-               AND EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)
+               AND NOT EXISTS (SELECT 1 FROM first)
              FOR UPDATE
            ),
-           -- The uploads, locked before the room's row and still unsent: a concurrent send of one of them waits, then finds it taken.
+           -- The room's row next (a retry locks nothing); the count only orders this after the parent's lock.
+           locked AS (
+             SELECT id, slow_mode_seconds FROM rooms
+             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM first) AND (SELECT count(*) FROM parent) >= 0
+             FOR NO KEY UPDATE
+           ),
+           -- The sender's membership after it, as a ban or mute committed while this waited left it.
+           visible AS (
+             SELECT ${grantedSql(Permission.SendMessage, 'r', 'rm')} AS may_send, rm.muted_until,
+               ${grantedSql(Permission.SkipSlowMode, 'r', 'rm')} AS skips_slow_mode
+             FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+             WHERE rm.room_id = $1 AND rm.user_id = $2 AND ${visibleMembershipSql('rm', 'r', '$7')}
+               AND (EXISTS (SELECT 1 FROM first) OR EXISTS (SELECT 1 FROM locked))
+             FOR SHARE OF rm
+           ),
+           allowed AS (
+             SELECT 1 FROM visible
+             WHERE may_send AND NOT EXISTS (SELECT 1 FROM first) AND ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent))
+           ),
+           -- The uploads last (message rows, the room, memberships, then uploads), still unsent: a concurrent send of one
+           -- of them waits, then finds it taken.
            claimed AS (
              SELECT id FROM attachments
              WHERE id = ANY($13::uuid[]) AND room_id = $1 AND uploader_id = $2 AND message_id IS NULL
-               AND EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first)
+               AND EXISTS (SELECT 1 FROM allowed)
              FOR UPDATE
            ),
            attachable AS (SELECT (SELECT count(*) FROM claimed) = cardinality($13::uuid[]) AS ok),
+           ready AS (SELECT 1 FROM allowed WHERE (SELECT ok FROM attachable)),
+           slowed_down AS (
+             SELECT 1 FROM locked, visible WHERE EXISTS (SELECT 1 FROM ready) AND locked.slow_mode_seconds > 0 AND NOT visible.skips_slow_mode
+           ),
+           slow AS (
+             ${admitSql(
+               { user: '$2::uuid', scope: '$1::uuid', action: `'${SLOW_MODE_ACTION}'`, window: '(SELECT slow_mode_seconds FROM locked)', max: '1' },
+               'EXISTS (SELECT 1 FROM slowed_down)',
+             )}
+           ),
            admitted AS (
              ${admitSql(
                { user: '$2::uuid', scope: '$1::uuid', action: `'${RateLimitedAction.MESSAGE}'`, window: '$8', max: '$9' },
-               'EXISTS (SELECT 1 FROM visible) AND NOT EXISTS (SELECT 1 FROM first) AND ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AND (SELECT ok FROM attachable)',
+               'EXISTS (SELECT 1 FROM ready) AND (NOT EXISTS (SELECT 1 FROM slowed_down) OR EXISTS (SELECT 1 FROM slow))',
              )}
            ),
            room AS (
@@ -127,6 +175,9 @@ export function sendQueries(db: Database, MESSAGE: string) {
              FROM sent s, unnest($13::uuid[]) WITH ORDINALITY AS k(id, position) WHERE a.id = k.id
            )
            SELECT ${MESSAGE}, ${SENDER}, m.outcome, EXISTS (SELECT 1 FROM visible) AS visible,
+             (SELECT may_send FROM visible) AS may_send, (SELECT muted_until FROM visible) AS muted_until,
+             EXISTS (SELECT 1 FROM slowed_down) AND NOT EXISTS (SELECT 1 FROM slow) AS slowed,
+             (SELECT slow_mode_seconds FROM locked) AS slow_mode_seconds,
              ($10::uuid IS NULL OR EXISTS (SELECT 1 FROM parent)) AS parent_ok, (SELECT id FROM root) AS root_id,
              (SELECT ok FROM attachable) AS attachments_ok
            FROM (SELECT 'sent' AS outcome, * FROM sent UNION ALL SELECT 'first', * FROM first) m
@@ -157,8 +208,10 @@ export function sendQueries(db: Database, MESSAGE: string) {
       const [row] = rows;
       if (!row.visible) return { kind: 'hidden' };
       if (row.outcome === 'first') return { kind: 'retry', first: stripOutcome(row), sender: splitSenders([row]).senders[0] };
+      if (!row.may_send) return { kind: 'forbidden', mutedUntil: row.muted_until };
       if (!row.parent_ok) return { kind: 'parent-gone' };
       if (!row.attachments_ok) return { kind: 'attachments-gone' };
+      if (row.slowed) return { kind: 'slowed', seconds: row.slow_mode_seconds as number };
       if (row.outcome === null) return { kind: 'limited' };
       return { kind: 'sent', message: stripOutcome(row), sender: splitSenders([row]).senders[0], rootId: row.root_id };
     },
@@ -166,8 +219,18 @@ export function sendQueries(db: Database, MESSAGE: string) {
 }
 
 function stripOutcome(
-  row: MessageWithSenderRow & { outcome?: unknown; visible?: unknown; parent_ok?: unknown; root_id?: unknown; attachments_ok?: unknown },
+  row: MessageWithSenderRow & {
+    outcome?: unknown;
+    visible?: unknown;
+    may_send?: unknown;
+    muted_until?: unknown;
+    slowed?: unknown;
+    slow_mode_seconds?: unknown;
+    parent_ok?: unknown;
+    root_id?: unknown;
+    attachments_ok?: unknown;
+  },
 ): Message {
-  const { outcome: _outcome, visible: _visible, parent_ok: _parentOk, root_id: _rootId, attachments_ok: _attachmentsOk, ...message } = row;
+  const { outcome: _o, visible: _v, may_send: _m, muted_until: _mu, slowed: _s, slow_mode_seconds: _sm, parent_ok: _p, root_id: _r, attachments_ok: _a, ...message } = row;
   return message as Message;
 }

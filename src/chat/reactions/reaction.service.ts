@@ -44,6 +44,8 @@ export class ReactionService {
       const state = await tx.reactions.lockForReaction(message.id);
       if (!state) throw messageNotFound();
       if (state.deleted) throw new BadInputError('Deleted messages cannot be reacted to');
+      // Still a member who may react, as of now (a ban or mute committed meanwhile refuses).
+      await this.access.hold(actor, Permission.React, message.roomId, tx);
       return tx.reactions.addReaction(message.id, message.roomId, actor.id, reaction, MAX_REACTIONS_PER_MESSAGE, limit);
     });
     switch (outcome.kind) {
@@ -67,8 +69,13 @@ export class ReactionService {
   /** Idempotent; removing a reaction that is not there changes nothing. Returns the message as it is after. */
   async removeReaction(actor: Actor, messageId: string, reaction: string): Promise<Message> {
     const message = await this.reactable(actor, messageId, reaction);
-    await this.limiter.admit(this.repos, actor, RateLimitedAction.REACTION, message.roomId);
-    const removed = await this.repos.reactions.removeReaction(message.id, actor.id, reaction);
+    const removed = await this.repos.transaction(async (tx) => {
+      // The message's lock before the membership's (message rows, then rooms, then memberships).
+      await tx.reactions.lockForReaction(message.id);
+      await this.access.hold(actor, Permission.React, message.roomId, tx);
+      await this.limiter.admit(tx, actor, RateLimitedAction.REACTION, message.roomId);
+      return tx.reactions.removeReaction(message.id, actor.id, reaction);
+    });
     if (!removed) return message;
     this.events.publish({ kind: 'messageUpdated', roomId: removed.roomId, messageId: removed.id });
     return removed;

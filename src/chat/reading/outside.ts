@@ -29,5 +29,5 @@ export function isOutside(record: object): boolean {
  * update time beyond its creation), marked so its other fields answer empty.
  */
 export function roomSeenFromOutside(room: Room): Room {
-  return fromOutside({ ...room, updatedAt: room.createdAt, lastMessageAt: null, lastSeq: 0 });
+  return fromOutside({ ...room, updatedAt: room.createdAt, lastMessageAt: null, lastSeq: 0, slowModeSeconds: 0 });
 }

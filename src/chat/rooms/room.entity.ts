@@ -8,6 +8,7 @@ import { User } from '../users/user.entity';
 @Check('rooms_direct_pair_only_direct', `(type = 'DIRECT') = (direct_user_low IS NOT NULL AND direct_user_high IS NOT NULL)`)
 @Check('rooms_group_named', `type = 'DIRECT' OR name IS NOT NULL`)
 /** One DIRECT room per ordered pair: concurrent creators converge on it (INSERT ... ON CONFLICT). */
+@Check('rooms_slow_mode_range', `slow_mode_seconds BETWEEN 0 AND 3600`)
 @Index('rooms_direct_pair_key', ['directUserLow', 'directUserHigh'], { unique: true, where: `type = 'DIRECT'` })
 @Index('rooms_company_groups_idx', ['companyId', 'createdAt'], { where: `type = 'GROUP'` })
 export class Room {
@@ -58,4 +59,8 @@ export class Room {
 
   @Column('timestamptz', { nullable: true, transformer: isoTimestamps })
   lastMessageAt!: string | null;
+
+  /** setSlowMode: 0 when off; otherwise a MEMBER may send one message per this many seconds. */
+  @Column('integer', { default: 0 })
+  slowModeSeconds!: number;
 }

@@ -148,7 +148,17 @@ export function roomRepository(dataSource: DataSource, db: Database) {
       return (await this.findOneBy({ id: identifiers[0].id as string })) as Room;
     },
 
-    /** Locks the room's row until the transaction ends (ownership moves under it). */
+    /** Sets the room's slow mode (0: off); the room as it is after. */
+    async setSlowMode(roomId: string, seconds: number): Promise<Room> {
+      const [room] = await db.on(this.manager).query<Room>(
+        `UPDATE rooms r SET slow_mode_seconds = $2, updated_at = clock_timestamp() WHERE r.id = $1 RETURNING ${ROOM}`,
+        [roomId, seconds],
+      );
+      if (!room) throw roomNotFound();
+      return room;
+    },
+
+    /** Locks the room's row until the transaction ends (ownership moves under it, and moderation). */
     async lock(roomId: string): Promise<void> {
       await this.createQueryBuilder('r').select('r.id').where('r.id = :roomId', { roomId }).setLock('pessimistic_write').getOne();
     },

@@ -2,6 +2,7 @@ import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatEventPublisher } from '../events';
 import { Coalescer } from '../limits/coalescer';
+import { Permission } from '../access/permissions';
 
 /** At most one typing event per user and room in this many ms; calls in between are coalesced. @default 1000 */
 export const TYPING_INTERVAL_MS = 1000;
@@ -27,8 +28,10 @@ export class TypingService {
     );
   }
 
+  /** Active members who may type (SetTyping: a muted member may not, FORBIDDEN with until when). */
   async setTyping(actor: Actor, roomId: string, isTyping: boolean): Promise<boolean> {
-    const me = await this.access.requireRoom(actor, roomId);
+    const { room, me } = await this.access.requireRoomAndMembership(actor, roomId);
+    this.access.check(room.type, me, Permission.SetTyping);
     this.coalescer.offer(`${actor.id}:${me.roomId}`, { roomId: me.roomId, userId: actor.id, isTyping });
     return true;
   }

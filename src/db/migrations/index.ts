@@ -8,6 +8,7 @@ import { SearchRoomWords1765317000000 } from './1765317000000-search-room-words'
 import { Entities1765400000000 } from './1765400000000-entities';
 import { VersionsWithoutLock1765500000000 } from './1765500000000-versions-without-lock';
 import { Webhooks1765600000000 } from './1765600000000-webhooks';
+import { Moderation1765610000000 } from './1765610000000-moderation';
 import { Presence1765700000000 } from './1765700000000-presence';
 import { Attachments1765800000000 } from './1765800000000-attachments';
 
@@ -23,6 +24,7 @@ export const migrations = [
   Entities1765400000000,
   VersionsWithoutLock1765500000000,
   Webhooks1765600000000,
+  Moderation1765610000000,
   Presence1765700000000,
   Attachments1765800000000,
 ];

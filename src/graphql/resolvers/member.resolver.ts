@@ -1,4 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { mutedAt } from '../../chat/access/permissions';
+import { DateTime } from '../scalars';
 import type { GraphQLContext } from '../context';
 import { MemberObject, RoomObject, UserObject } from '../types/object-types';
 import { required } from './required';
@@ -15,6 +17,12 @@ export class MemberFieldsResolver {
       const found = required(room, 'room', member.roomId);
       return isOutside(member) ? roomSeenFromOutside(found) : found;
     });
+  }
+
+  @FieldResolver(() => DateTime, { nullable: true, description: 'Set while the member may not send or react; null when not muted.' })
+  mutedUntil(@Root() member: Member): string | null {
+    // A mute that has ended reads as none: the row keeps its time until someone mutes or unmutes again.
+    return mutedAt(member);
   }
 
   @FieldResolver(() => UserObject)

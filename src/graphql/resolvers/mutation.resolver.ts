@@ -1,4 +1,4 @@
-import { Arg, Ctx, Extensions, ID, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
+import { Arg, Ctx, Extensions, ID, Int, Mutation, Resolver, UseMiddleware, type MiddlewareFn } from 'type-graphql';
 import { MAX_USERS_PER_CALL } from '../../chat/rooms/room.service';
 import { listBound } from '../list-bounds';
 import type { GraphQLContext } from '../context';
@@ -55,6 +55,36 @@ export class MutationResolver {
     @Arg('role', () => MemberRole) role: MemberRole,
   ): Promise<MemberObject> {
     return ctx.services.members.updateMemberRole(ctx.actor(), roomId, userId, role);
+  }
+
+  @Mutation(() => MemberObject, { description: 'Without `until`, muted until unmuted.' })
+  muteMember(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('roomId', () => ID) roomId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('until', () => DateTime, { nullable: true }) until: Date | null,
+  ): Promise<MemberObject> {
+    return ctx.services.moderation.muteMember(ctx.actor(), roomId, userId, until ?? null);
+  }
+
+  @Mutation(() => MemberObject)
+  unmuteMember(@Arg('roomId', () => ID) roomId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<MemberObject> {
+    return ctx.services.moderation.unmuteMember(ctx.actor(), roomId, userId);
+  }
+
+  @Mutation(() => Boolean, { description: 'Removes the user and keeps them out until unbanned.' })
+  banMember(@Arg('roomId', () => ID) roomId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return ctx.services.moderation.banMember(ctx.actor(), roomId, userId);
+  }
+
+  @Mutation(() => Boolean)
+  unbanMember(@Arg('roomId', () => ID) roomId: string, @Arg('userId', () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return ctx.services.moderation.unbanMember(ctx.actor(), roomId, userId);
+  }
+
+  @Mutation(() => RoomObject, { description: '0 turns slow mode off; at most 3600.' })
+  setSlowMode(@Arg('roomId', () => ID) roomId: string, @Arg('seconds', () => Int) seconds: number, @Ctx() ctx: GraphQLContext): Promise<RoomObject> {
+    return ctx.services.moderation.setSlowMode(ctx.actor(), roomId, seconds);
   }
 
   @Mutation(() => MemberObject, { description: "Moves the caller's lastReadAt forward (never back); `at` defaults to now." })

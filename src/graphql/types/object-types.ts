@@ -54,6 +54,9 @@ export class RoomObject {
   @Field(() => DateTime, { nullable: true })
   lastMessageAt: string | null;
 
+  @Field(() => Int, { description: '0 when off. Otherwise a MEMBER may send one message per this many seconds.' })
+  slowModeSeconds: number;
+
   createdById: string | null;
 }
 

@@ -14,6 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query RoomModeration($roomId: ID!) {\n    room(id: $roomId) {\n      id\n      type\n      slowModeSeconds\n      myMembership { id role mutedUntil }\n      members(limit: 100) { id role mutedUntil user { id displayName } }\n    }\n  }\n": typeof types.RoomModerationDocument,
+    "\n  mutation MuteMember($roomId: ID!, $userId: ID!, $until: DateTime) {\n    muteMember(roomId: $roomId, userId: $userId, until: $until) { id mutedUntil }\n  }\n": typeof types.MuteMemberDocument,
+    "\n  mutation UnmuteMember($roomId: ID!, $userId: ID!) {\n    unmuteMember(roomId: $roomId, userId: $userId) { id mutedUntil }\n  }\n": typeof types.UnmuteMemberDocument,
+    "\n  mutation BanMember($roomId: ID!, $userId: ID!) {\n    banMember(roomId: $roomId, userId: $userId)\n  }\n": typeof types.BanMemberDocument,
+    "\n  mutation SetSlowMode($roomId: ID!, $seconds: Int!) {\n    setSlowMode(roomId: $roomId, seconds: $seconds) { id slowModeSeconds }\n  }\n": typeof types.SetSlowModeDocument,
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": typeof types.MessageFieldsFragmentDoc,
     "\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n": typeof types.MessageAttachmentsFragmentDoc,
     "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": typeof types.RoomsDocument,
@@ -46,6 +51,11 @@ type Documents = {
     "\n  subscription PresenceChanged($roomId: ID!) {\n    presenceChanged(roomId: $roomId) { online user { id online lastSeenAt } }\n  }\n": typeof types.PresenceChangedDocument,
 };
 const documents: Documents = {
+    "\n  query RoomModeration($roomId: ID!) {\n    room(id: $roomId) {\n      id\n      type\n      slowModeSeconds\n      myMembership { id role mutedUntil }\n      members(limit: 100) { id role mutedUntil user { id displayName } }\n    }\n  }\n": types.RoomModerationDocument,
+    "\n  mutation MuteMember($roomId: ID!, $userId: ID!, $until: DateTime) {\n    muteMember(roomId: $roomId, userId: $userId, until: $until) { id mutedUntil }\n  }\n": types.MuteMemberDocument,
+    "\n  mutation UnmuteMember($roomId: ID!, $userId: ID!) {\n    unmuteMember(roomId: $roomId, userId: $userId) { id mutedUntil }\n  }\n": types.UnmuteMemberDocument,
+    "\n  mutation BanMember($roomId: ID!, $userId: ID!) {\n    banMember(roomId: $roomId, userId: $userId)\n  }\n": types.BanMemberDocument,
+    "\n  mutation SetSlowMode($roomId: ID!, $seconds: Int!) {\n    setSlowMode(roomId: $roomId, seconds: $seconds) { id slowModeSeconds }\n  }\n": types.SetSlowModeDocument,
     "\n  fragment MessageFields on Message {\n    id\n    seq\n    version\n    type\n    content\n    clientId\n    createdAt\n    isEdited\n    isDeleted\n    room { id }\n    sender { id displayName }\n    reactions { reaction count reactedByMe }\n    parent { id }\n    alsoInRoom\n    replyCount\n    lastReplyAt\n    threadParticipants { id displayName }\n    mentions { id displayName }\n    pinnedAt\n    pinnedBy { id displayName }\n    edits { content replacedAt }\n  }\n": types.MessageFieldsFragmentDoc,
     "\n  fragment MessageAttachments on Message {\n    attachments { id filename contentType size url width height }\n  }\n": types.MessageAttachmentsFragmentDoc,
     "\n  query Rooms {\n    rooms(pageSize: 50) {\n      items {\n        id\n        name\n        type\n        createdAt\n        lastMessageAt\n        unreadCount\n        unreadMentionCount\n        members { id role user { id displayName online } }\n        lastMessage { ...MessageFields }\n      }\n    }\n  }\n": types.RoomsDocument,
@@ -92,6 +102,26 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RoomModeration($roomId: ID!) {\n    room(id: $roomId) {\n      id\n      type\n      slowModeSeconds\n      myMembership { id role mutedUntil }\n      members(limit: 100) { id role mutedUntil user { id displayName } }\n    }\n  }\n"): (typeof documents)["\n  query RoomModeration($roomId: ID!) {\n    room(id: $roomId) {\n      id\n      type\n      slowModeSeconds\n      myMembership { id role mutedUntil }\n      members(limit: 100) { id role mutedUntil user { id displayName } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MuteMember($roomId: ID!, $userId: ID!, $until: DateTime) {\n    muteMember(roomId: $roomId, userId: $userId, until: $until) { id mutedUntil }\n  }\n"): (typeof documents)["\n  mutation MuteMember($roomId: ID!, $userId: ID!, $until: DateTime) {\n    muteMember(roomId: $roomId, userId: $userId, until: $until) { id mutedUntil }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnmuteMember($roomId: ID!, $userId: ID!) {\n    unmuteMember(roomId: $roomId, userId: $userId) { id mutedUntil }\n  }\n"): (typeof documents)["\n  mutation UnmuteMember($roomId: ID!, $userId: ID!) {\n    unmuteMember(roomId: $roomId, userId: $userId) { id mutedUntil }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BanMember($roomId: ID!, $userId: ID!) {\n    banMember(roomId: $roomId, userId: $userId)\n  }\n"): (typeof documents)["\n  mutation BanMember($roomId: ID!, $userId: ID!) {\n    banMember(roomId: $roomId, userId: $userId)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetSlowMode($roomId: ID!, $seconds: Int!) {\n    setSlowMode(roomId: $roomId, seconds: $seconds) { id slowModeSeconds }\n  }\n"): (typeof documents)["\n  mutation SetSlowMode($roomId: ID!, $seconds: Int!) {\n    setSlowMode(roomId: $roomId, seconds: $seconds) { id slowModeSeconds }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
