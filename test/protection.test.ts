@@ -613,8 +613,47 @@ describe('Protection', () => {
       expect(long.errors).to.deep.equal([]);
     });
 
-    it('counts every `since` subscription on its own, with its replay, so fifty identical ones cannot all replay', async () => {
-      const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60 } });
+    it('lets a reconnecting client resume each of its streams with `since`: replays that take turns count once', async () => {
+      const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { id content } }`;
+      const UPDATED = `subscription($r: ID, $s: String) { messageUpdated(roomId: $r, since: $s) { id content } }`;
+      const server0 = await startServer();
+      const owner0 = await newUser(server0.url);
+      const room0 = await groupRoom(server0.url, owner0);
+      const first0 = await send(server0.url, owner0, room0, 'first');
+      const costs = [
+        queryCost(buildChatSchema(), parse(SINCE), { r: room0, s: first0.id }, undefined) as number,
+        queryCost(buildChatSchema(), parse(UPDATED), { r: room0, s: 'x' }, undefined) as number,
+      ];
+      // Room for both live parts and the larger replay, not for both replays at once.
+      const budget = costs[0] + costs[1] + Math.max(...costs);
+      const server = await startServer({ limits: { maxSubscriptionCostPerUser: budget } });
+      const owner = await newUser(server.url);
+      const user = await newUser(server.url);
+      const roomId = await groupRoom(server.url, owner, [user]);
+      const first = await send(server.url, owner, roomId, 'first');
+      const later = await send(server.url, owner, roomId, 'later');
+      const { message: firstRead } = await ok<{ message: { version: string } }>(server.url, `query($id: ID!) { message(id: $id) { version } }`, { id: first.id }, user.token);
+      const client = wsClient(server, user.token);
+      const added = collect(client, SINCE, { r: roomId, s: first.id });
+      const updated = collect(client, UPDATED, { r: roomId, s: firstRead.version });
+      await waitFor(() => added.data.length === 1 && updated.data.length >= 1, 5000, 'both replays');
+      expect(added.errors).to.deep.equal([]);
+      expect(updated.errors).to.deep.equal([]);
+      expect(added.data.map((d) => d.messageAdded.id)).to.deep.equal([later.id]);
+      // Live afterwards, both: a new message, an edit.
+      await send(server.url, owner, roomId, 'live');
+      await ok(server.url, `mutation($id: ID!) { editMessage(id: $id, content: "later, edited") { id } }`, { id: later.id }, owner.token);
+      await waitFor(() => added.data.length === 2 && updated.data.some((d) => d.messageUpdated.content === 'later, edited'), 5000, 'the live changes on both');
+      // Replayed, they hold their live parts only: a third stream as large as the larger replay fits now.
+      const third = collect(client, `subscription($r: ID) { messageAdded(roomId: $r) { id content } }`, { r: roomId });
+      await sleep(300);
+      expect(third.errors).to.deep.equal([]);
+      await send(server.url, owner, roomId, 'for the third');
+      await waitFor(() => third.data.length === 1, 5000, 'the third stream');
+    });
+
+    it('counts every `since` subscription on its own, with the largest replay, so fifty identical ones cannot all replay', async () => {
+      const server = await startServer({ limits: { maxSubscriptionCostPerUser: 60, replayMessagesPerSecond: 100_000 } });
       const owner = await newUser(server.url);
       const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
@@ -629,7 +668,8 @@ describe('Protection', () => {
       const each = queryCost(buildChatSchema(), parse(SINCE), { r: roomId, s: first.id }, undefined) as number;
       const client = wsClient(server, user.token);
       const subs = Array.from({ length: 50 }, () => collect(client, SINCE, { r: roomId, s: first.id }));
-      const fits = Math.floor(60 / (2 * each));
+      // Each holds its live part; their replays take turns, so the largest of them counts once.
+      const fits = Math.floor((60 - each) / each);
       await waitFor(() => subs.filter((x) => x.errors.length > 0).length >= 50 - fits, 5000, 'the refusals');
       await waitFor(() => subs.filter((x) => x.data.length === 400).length >= fits, 30_000, 'the accepted replays');
       await sleep(200);

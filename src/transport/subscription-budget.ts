@@ -2,6 +2,8 @@ import { type DocumentNode, getArgumentValues, getOperationAST, getVariableValue
 
 interface Share {
   cost: number;
+  /** What its replay adds while it replays (0 once replayed, or for a subscription without `since`). */
+  replay: number;
   refs: number;
 }
 
@@ -9,8 +11,8 @@ interface Share {
 export interface Reservation {
   /** Gives the cost back (idempotent). */
   release(): void;
-  /** Holds `cost` from now on (a replay that ended holds only its live part). */
-  resize(cost: number): void;
+  /** Its replay ended: from now on it holds only its live part. */
+  replayed(): void;
 }
 
 /**
@@ -22,30 +24,38 @@ export interface Reservation {
  * This bounds the work one user can make an event cost, whatever the number
  * of sockets and subscriptions they open. A subscription that replays
  * (`since`) shares nothing (each replays on its own) and holds its replay's
- * cost too while it replays (see replayCost).
+ * cost too while it replays; a user's replays take turns (one at a time per
+ * server: src/realtime/replay-gate.ts), so what their replays add is the
+ * largest of them, not their sum. A client that reconnects and resumes each
+ * of its streams with `since` is not refused for replays that never run side
+ * by side.
  */
 export class SubscriptionBudget {
   private readonly users = new Map<string, Map<string, Share>>();
 
   constructor(private readonly maxCostPerUser: number) {}
 
-  /** Reserves `cost` for the user's subscription `key`; returns the reservation, or the refusal. */
-  reserve(userId: string, key: string, cost: number): Reservation | GraphQLError {
+  /**
+   * Reserves `cost` for the user's subscription `key`, and `replay` more while
+   * it replays; returns the reservation, or the refusal.
+   */
+  reserve(userId: string, key: string, cost: number, replay = 0): Reservation | GraphQLError {
     let shares = this.users.get(userId);
     let share = shares?.get(key);
     if (share) {
       share.refs += 1;
     } else {
       const spent = this.spentBy(userId);
-      if (spent + cost > this.maxCostPerUser) {
+      const after = this.spentBy(userId, { cost, replay });
+      if (after > this.maxCostPerUser) {
         return new GraphQLError(
-          `The subscriptions of one user may cost at most ${this.maxCostPerUser} per event, this one (cost ${cost}) would make ${spent + cost}: ` +
+          `The subscriptions of one user may cost at most ${this.maxCostPerUser} per event, this one (cost ${cost}${replay > 0 ? `, ${replay} more while it replays` : ''}) would make ${after} (now ${spent}): ` +
             'select fewer or smaller fields, or reuse an identical subscription',
           { extensions: { code: 'BAD_USER_INPUT' } },
         );
       }
       if (!shares) this.users.set(userId, (shares = new Map()));
-      shares.set(key, (share = { cost, refs: 1 }));
+      shares.set(key, (share = { cost, replay, refs: 1 }));
     }
     const held = share;
     let released = false;
@@ -60,26 +70,29 @@ export class SubscriptionBudget {
         if (map.get(key) === held) map.delete(key);
         if (map.size === 0) this.users.delete(userId);
       },
-      resize: (next: number) => {
-        if (!released) held.cost = next;
+      replayed: () => {
+        held.replay = 0;
       },
     };
   }
 
-  /** The cost the user's subscriptions hold now. */
-  spentBy(userId: string): number {
-    let sum = 0;
-    for (const share of this.users.get(userId)?.values() ?? []) sum += share.cost;
-    return sum;
+  /** The cost the user's subscriptions hold now (with `extra` too): their live parts, and the largest of their replays. */
+  spentBy(userId: string, extra?: { cost: number; replay: number }): number {
+    let live = extra?.cost ?? 0;
+    let replay = extra?.replay ?? 0;
+    for (const share of this.users.get(userId)?.values() ?? []) {
+      live += share.cost;
+      replay = Math.max(replay, share.replay);
+    }
+    return live + replay;
   }
 }
 
 /**
- * What a replaying subscription holds while it replays: its live part, and
- * its replay, which executes the same selection once per stored message, one
- * message at a time (replays of one user take turns: src/realtime/replay-gate.ts).
+ * What a replaying subscription adds while it replays: its replay executes
+ * the same selection once per stored message, one message at a time.
  */
-export const replayCost = (cost: number): number => 2 * cost;
+export const replayCost = (cost: number): number => cost;
 
 /**
  * Whether the subscription replays stored messages first: its root field has

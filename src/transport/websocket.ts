@@ -242,7 +242,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
         const live = cost ?? 1;
         const key = replays ? `${id}\u0000replay:${(replayCount += 1)}` : subscriptionKey(payload.query, payload.operationName, payload.variables, id);
-        const reserved = budget.reserve(userId, key, replays ? replayCost(live) : live);
+        const reserved = budget.reserve(userId, key, live, replays ? replayCost(live) : 0);
         if (reserved instanceof GraphQLError) return counted(label, type, [reserved]);
         state.reservations.get(id)?.release();
         state.reservations.set(id, reserved);
@@ -254,7 +254,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
               pace: turn.pace,
               release: () => {
                 turn.release();
-                reserved.resize(live);
+                reserved.replayed();
               },
             };
           };
