@@ -48,6 +48,17 @@ function aliases(n: number): string {
   return `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
 }
 
+/** A room's first message, sent, then `count` more stored at once ('m1', 'm2'...): a history to replay. */
+async function storedHistory(server: TestServer, owner: TestUser, roomId: string, count: number): Promise<{ id: string }> {
+  const first = await send(server.url, owner, roomId, 'first');
+  await server.app.db.query(
+    `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, $3::int) g`,
+    [roomId, owner.id, count],
+  );
+  await server.app.db.query(`UPDATE rooms SET last_seq = $2 WHERE id = $1`, [roomId, count + 1]);
+  return first;
+}
+
 describe('Protection', () => {
   describe('query limits', () => {
     let server: TestServer;
@@ -565,12 +576,7 @@ describe('Protection', () => {
       const owner = await newUser(server.url);
       const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
-      const first = await send(server.url, owner, roomId, 'first');
-      await server.app.db.query(
-        `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, 300) g`,
-        [roomId, owner.id],
-      );
-      await server.app.db.query(`UPDATE rooms SET last_seq = 301 WHERE id = $1`, [roomId]);
+      const first = await storedHistory(server, owner, roomId, 300);
       const arrivals: number[] = [];
       const client = wsClient(server, user.token);
       for (const sub of [0, 1, 2]) {
@@ -592,12 +598,7 @@ describe('Protection', () => {
       const slow = await newUser(server.url);
       const other = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [slow, other]);
-      const first = await send(server.url, owner, roomId, 'first');
-      await server.app.db.query(
-        `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, 1000) g`,
-        [roomId, owner.id],
-      );
-      await server.app.db.query(`UPDATE rooms SET last_seq = 1001 WHERE id = $1`, [roomId]);
+      const first = await storedHistory(server, owner, roomId, 1000);
       const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { content } }`;
       const started = performance.now();
       const long = collect(wsClient(server, slow.token), SINCE, { r: roomId, s: first.id });
@@ -657,13 +658,8 @@ describe('Protection', () => {
       const owner = await newUser(server.url);
       const user = await newUser(server.url);
       const roomId = await groupRoom(server.url, owner, [user]);
-      const first = await send(server.url, owner, roomId, 'first');
       // A history to replay that takes a while: the subscriptions all arrive while the first replays.
-      await server.app.db.query(
-        `INSERT INTO messages (room_id, sender_id, type, content, seq) SELECT $1, $2, 'TEXT', 'm' || g, 1 + g FROM generate_series(1, 400) g`,
-        [roomId, owner.id],
-      );
-      await server.app.db.query(`UPDATE rooms SET last_seq = 401 WHERE id = $1`, [roomId]);
+      const first = await storedHistory(server, owner, roomId, 400);
       const SINCE = `subscription($r: ID, $s: ID) { messageAdded(roomId: $r, since: $s) { id } }`;
       const each = queryCost(buildChatSchema(), parse(SINCE), { r: roomId, s: first.id }, undefined) as number;
       const client = wsClient(server, user.token);
