@@ -228,7 +228,9 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     // A replica out of use leaves the server ready: its reads go to the primary.
     readyDetails: replicas ? () => ({ replicas: replicas.status() }) : undefined,
     replicas: replicas ?? undefined,
-    localFiles: localStore ? { store: localStore, servable: (id) => services.attachments.servable(id) } : undefined,
+    localFiles: localStore
+      ? { store: localStore, servable: (id) => services.attachments.servable(id), uploadable: (id) => services.attachments.uploadable(id) }
+      : undefined,
     plugins: [
       {
         async serverWillStart() {

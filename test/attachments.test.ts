@@ -54,6 +54,15 @@ async function createUpload(server: TestServer, user: TestUser, roomId: string, 
   return data.createUpload;
 }
 
+/** Waits (5 s at most) until an asynchronous check holds. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 /** Sends the bytes as a client does: the ticket's method, URL and headers. */
 function put(ticket: Ticket, bytes: Buffer): Promise<Response> {
   return fetch(ticket.uploadUrl, { method: ticket.method, headers: ticket.headers, body: bytes });
@@ -190,6 +199,17 @@ for (const store of [localStore(), s3Store()]) {
       const text = await upload(server, owner, roomId, Buffer.from('not a picture'));
       const res = await sendWith(server, owner, roomId, [text], { type: 'IMAGE' });
       expect(res.errors?.[0].extensions.code).to.equal('BAD_USER_INPUT');
+    });
+
+    it("takes an image whose header claims an impossible size (4,294,967,295 pixels wide) as one of unknown size", async () => {
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const header = png(1, 1).subarray(0, 33); // the signature and the IHDR chunk
+      header.writeUInt32BE(0xffffffff, 16);
+      header.writeUInt32BE(0x90000000, 20);
+      const id = await upload(server, owner, roomId, header, 'huge.png', 'image/png');
+      const message = await sent(server, owner, roomId, [id], { type: 'IMAGE' });
+      expect(message.attachments.map((a) => [a.filename, a.width, a.height])).to.deep.equal([['huge.png', null, null]]);
+      expect((await attachmentsOf(server, member, message.id)).map((a) => a.width)).to.deep.equal([null]);
     });
 
     it('refuses uploads out of bounds (size, filename, type, room) without reserving anything', async () => {
@@ -429,6 +449,48 @@ for (const store of [localStore(), s3Store()]) {
         const unsigned = new URL(urlA);
         unsigned.search = '';
         expect((await download(unsigned.href)).status).to.equal(403);
+      });
+
+      it('takes one upload of a file at a time: a second PUT while the first is sending is refused at once, and nothing is kept of it', async () => {
+        const { owner, roomId } = await staffedRoom(server.url);
+        const bytes = Buffer.alloc(50_000, 7);
+        const ticket = await createUpload(server, owner, roomId, { filename: 'big.bin', contentType: 'application/octet-stream', size: bytes.length });
+        // The first upload sends half its bytes, then waits.
+        let finish: () => void = () => {};
+        const rest = new Promise<void>((resolve) => (finish = resolve));
+        const slow = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(bytes.subarray(0, 25_000));
+            await rest;
+            controller.enqueue(bytes.subarray(25_000));
+            controller.close();
+          },
+        });
+        const first = fetch(ticket.uploadUrl, { method: 'PUT', headers: ticket.headers, body: slow, duplex: 'half' } as RequestInit);
+        await until(async () => (await readdir(join(storeEnv.UPLOAD_DIR, '.incoming'))).length === 1, 'the first upload under way');
+        for (let i = 0; i < 3; i++) expect((await put(ticket, bytes)).status, `concurrent PUT ${i + 1}`).to.equal(409);
+        expect(await readdir(join(storeEnv.UPLOAD_DIR, '.incoming'))).to.have.length(1);
+        finish();
+        expect((await first).status).to.equal(200);
+        const message = await sent(server, owner, roomId, [ticket.attachmentId]);
+        expect((await download(message.attachments[0].url)).bytes.equals(bytes)).to.equal(true);
+      });
+
+      it("writes nothing through an upload URL once its file was sent (a deleted message's too), and answers a malformed path 400", async () => {
+        const { owner, roomId } = await staffedRoom(server.url);
+        const ticket = await createUpload(server, owner, roomId, { filename: 'once.txt', contentType: 'text/plain', size: 4 });
+        expect((await put(ticket, Buffer.from('once'))).status).to.equal(200);
+        const message = await sent(server, owner, roomId, [ticket.attachmentId]);
+        await ok(server.url, `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: message.id }, owner.token);
+        await until(async () => !(await readdir(storeEnv.UPLOAD_DIR)).includes(ticket.attachmentId), 'the file removed');
+        // The URL has minutes left; the bytes would come back with no row to remove them by.
+        expect((await put(ticket, Buffer.from('back'))).status).to.equal(410);
+        expect(await readdir(storeEnv.UPLOAD_DIR)).to.not.include(ticket.attachmentId);
+        const base = new URL(ticket.uploadUrl);
+        for (const path of ['/uploads/%E0%A4%A', '/files/%E0%A4%A']) {
+          const res = await fetch(`${base.origin}${path}?expires=1&signature=x`, { method: path.startsWith('/files') ? 'GET' : 'PUT', body: path.startsWith('/files') ? undefined : 'x' });
+          expect(res.status, path).to.equal(400);
+        }
       });
 
       it('keeps path tricks away from the disk: only ids are paths, and a file is written once, whole', async () => {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, link, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +26,7 @@ export interface SignedRequest {
   signature: string | undefined;
 }
 
-export type UploadResult = 'stored' | 'expired' | 'bad-signature' | 'too-large' | 'wrong-size' | 'wrong-type' | 'exists';
+export type UploadResult = 'stored' | 'expired' | 'bad-signature' | 'too-large' | 'wrong-size' | 'wrong-type' | 'exists' | 'gone';
 
 /**
  * Files on the API's own disk, for `npm start` with nothing else: the API
@@ -109,7 +109,12 @@ export class LocalStore implements AttachmentStore {
    * exactly the declared size and type. Bytes past the declared size are not
    * read, let alone written.
    */
-  async acceptUpload(request: SignedRequest & { size: string | undefined; type: string | undefined }, contentType: string | undefined, body: Readable): Promise<UploadResult> {
+  async acceptUpload(
+    request: SignedRequest & { size: string | undefined; type: string | undefined },
+    contentType: string | undefined,
+    body: Readable,
+    uploadable: (id: string) => Promise<boolean> = async () => true,
+  ): Promise<UploadResult> {
     const { id, expires, signature, size, type } = request;
     if (!ID.test(id) || expires === undefined || signature === undefined || size === undefined || type === undefined) return 'bad-signature';
     if (!this.signatureMatches(['PUT', id, expires, size, type], signature)) return 'bad-signature';
@@ -118,7 +123,17 @@ export class LocalStore implements AttachmentStore {
     const declared = Number(size);
     const final = this.pathOf(id);
     if (await this.stat(`attachments/${id}`)) return 'exists';
-    const incoming = join(this.options.dir, '.incoming', `${id}.${randomBytes(6).toString('hex')}`);
+    if (!(await uploadable(id))) return 'gone';
+    // One upload of an id at a time: the incoming name is the id, created exclusively, so a second PUT while the first
+    // is still sending is refused at once instead of filling the disk with another copy.
+    const incoming = join(this.options.dir, '.incoming', id);
+    let file: FileHandle;
+    try {
+      file = await open(incoming, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw error;
+    }
     let received = 0;
     let tooLarge = false;
     try {
@@ -134,7 +149,7 @@ export class LocalStore implements AttachmentStore {
             yield chunk;
           }
         },
-        createWriteStream(incoming, { flags: 'wx' }),
+        file.createWriteStream(),
       );
       if (received !== declared) return 'wrong-size';
       // link() fails when the name exists: of two uploads racing to one id, one wins, whole.
@@ -145,6 +160,7 @@ export class LocalStore implements AttachmentStore {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
       throw error;
     } finally {
+      await file.close().catch(() => {});
       await unlink(incoming).catch(() => {});
     }
   }

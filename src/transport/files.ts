@@ -7,6 +7,8 @@ export interface LocalFilesOptions {
   store: LocalStore;
   /** The attachment a GET may serve (sent, its message not deleted), or null. */
   servable: (id: string) => Promise<Attachment | null>;
+  /** Whether a PUT may store bytes for the id: its upload is reserved and unsent. */
+  uploadable: (id: string) => Promise<boolean>;
 }
 
 const UPLOAD_STATUS: Record<Exclude<UploadResult, 'stored'>, [number, string]> = {
@@ -15,7 +17,8 @@ const UPLOAD_STATUS: Record<Exclude<UploadResult, 'stored'>, [number, string]> =
   'wrong-type': [400, 'Content-Type must be the contentType given to createUpload'],
   'too-large': [413, 'The body is larger than the size given to createUpload'],
   'wrong-size': [400, 'The body is not the size given to createUpload'],
-  exists: [409, 'This file was uploaded already'],
+  exists: [409, 'This file was uploaded already, or is being uploaded'],
+  gone: [410, 'This upload is no longer waiting for its bytes (sent in a message since, or expired unsent)'],
 };
 
 const query = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -27,7 +30,7 @@ const query = (value: unknown): string | undefined => (typeof value === 'string'
  * stands (a deleted message's files answer 404 at once, whatever URL was
  * given), with headers that keep it from running as a page of this origin.
  */
-export function localFileRoutes({ store, servable }: LocalFilesOptions, allowOrigins: RequestHandler): Router {
+export function localFileRoutes({ store, servable, uploadable }: LocalFilesOptions, allowOrigins: RequestHandler): Router {
   const router = express.Router();
   router.use(['/uploads', '/files'], allowOrigins);
 
@@ -37,6 +40,7 @@ export function localFileRoutes({ store, servable }: LocalFilesOptions, allowOri
         { id: req.params.id, expires: query(req.query.expires), signature: query(req.query.signature), size: query(req.query.size), type: query(req.query.type) },
         req.headers['content-type'],
         req,
+        uploadable,
       );
       if (result === 'stored') {
         res.status(200).json({ status: 'stored' });
@@ -85,8 +89,14 @@ export function localFileRoutes({ store, servable }: LocalFilesOptions, allowOri
     }
   });
   // An upload the client abandoned, or a disk error: a plain 500 with no details (the request log has the error).
+  // A request Express could not read (a malformed escape in the path) is the client's: its own status, 400.
   router.use(((error, _req, res, next) => {
     if (res.headersSent) return next(error);
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: 'The request could not be read' });
+      return;
+    }
     res.status(500).json({ error: 'The file could not be stored or read' });
   }) as express.ErrorRequestHandler);
   return router;

@@ -65,6 +65,15 @@ export function attachmentRepository(dataSource: DataSource, db: Database) {
       return row ?? null;
     },
 
+    /** Whether an upload still waits for its bytes: reserved, not yet in a message (nor discarded with one). */
+    async awaitingBytes(id: string): Promise<boolean> {
+      const rows = await db.on(this.manager).query<{ id: string }>(
+        `SELECT id FROM attachments WHERE id = $1 AND message_id IS NULL AND discarded_at IS NULL`,
+        [id],
+      );
+      return rows.length > 0;
+    },
+
     /** Up to `limit` discarded attachments (their message was deleted): their files are removed, then these rows. */
     async findDiscarded(limit: number, messageId: string | null = null): Promise<string[]> {
       const rows = await db.on(this.manager).query<{ id: string }>(

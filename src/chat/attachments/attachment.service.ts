@@ -77,6 +77,9 @@ function checkContentType(contentType: string): string {
  * sent before), the download URLs, and removing the files of deleted messages
  * and of uploads never sent. The bytes are the store's (AttachmentStore).
  */
+/** The largest side an image's width or height is taken at (PNG allows 2^31 - 1; no camera or screen comes near 100,000). */
+export const MAX_IMAGE_SIDE = 100_000;
+
 export class AttachmentService {
   constructor(
     private readonly repos: ChatRepositories,
@@ -153,6 +156,15 @@ export class AttachmentService {
   }
 
   /**
+   * Whether the local store may take bytes for `id`: its upload is still
+   * reserved and unsent. A URL still valid for a message deleted since, or an
+   * upload swept, writes nothing (the file would have no row to remove it by).
+   */
+  uploadable(id: string): Promise<boolean> {
+    return this.repos.attachments.awaitingBytes(id);
+  }
+
+  /**
    * Removes the files of a deleted message (discarded in its transaction), then
    * their rows. A failure leaves the rows: the sweep tries again.
    */
@@ -186,13 +198,15 @@ export class AttachmentService {
     }
   }
 
-  /** Width and height from the image's header, when the format is one image-size knows and the header is whole. */
+  /** Width and height from the image's header, when the format is one image-size knows, the header is whole and the sides plausible. */
   private async dimensionsOf(row: Attachment): Promise<{ width: number; height: number } | null> {
     const head = await fromStore(() => this.store.readHead(keyOf(row.id), Math.min(IMAGE_HEAD_BYTES, row.size)));
     if (!head) return null;
     try {
       const { width, height } = imageSize(head);
-      return Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 ? { width, height } : null;
+      // A header can claim anything (4,294,967,295 pixels wide): beyond what any real image has, the size is unknown.
+      const plausible = (n: number | undefined): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) <= MAX_IMAGE_SIDE;
+      return plausible(width) && plausible(height) ? { width, height } : null;
     } catch {
       return null; // not an image after all, or a header past what was read: "when known"
     }
