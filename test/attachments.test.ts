@@ -12,7 +12,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { queryCost } from '../src/graphql/protection';
 import { S3GetPresigner } from '../src/storage/sigv4-presign';
 import { S3Store } from '../src/storage/s3-store';
-import { gql, ok, type TestUser } from './support/client';
+import { gql, newUser, ok, type TestUser } from './support/client';
 import { groupRoom, send, staffedRoom } from './support/factories';
 import { png } from './support/images';
 import { countRows, startServer, wsClient, type ServerOverrides, type TestServer } from './support/server';
@@ -287,6 +287,11 @@ for (const store of [localStore(), s3Store()]) {
       }
       const tooMany = await sendWith(server, owner, otherRoom, many);
       expect(tooMany.errors?.[0].extensions.code).to.equal('BAD_USER_INPUT');
+      // A room the sender cannot see is NOT_FOUND, as without files, whatever the files named.
+      const unseen = await groupRoom(server.url, await newUser(server.url), [], 'Unseen');
+      for (const ids of [[fresh], ['00000000-0000-4000-8000-000000000000']]) {
+        expect((await sendWith(server, owner, unseen, ids)).errors?.[0].extensions.code, 'a room not seen').to.equal('NOT_FOUND');
+      }
       expect(await messagesOfRoom(server, roomId)).to.equal(before);
       // Nothing was taken by the refusals: the fresh upload still sends, and ten of the eleven do.
       expect((await sent(server, owner, roomId, [fresh])).attachments.map((a) => a.id)).to.deep.equal([fresh]);

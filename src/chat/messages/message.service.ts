@@ -89,8 +89,10 @@ export class MessageService {
 
     const parentId = request.parentId == null ? null : requireUuid('parentId', request.parentId);
     const mentionIds = request.mentionIds == null ? [] : distinctMentions(request.mentionIds);
-    if (parentId !== null || mentionIds.length > 0) {
-      // Only replies and mentions pay for these checks; the send statement checks the room again.
+    const attaching = request.attachmentIds != null && request.attachmentIds.length > 0;
+    if (parentId !== null || mentionIds.length > 0 || attaching) {
+      // Only replies, mentions and files pay for this check first (a room the caller cannot see is NOT_FOUND whatever
+      // else the input names); the send statement checks the room again.
       await this.access.requireRoom(actor, roomId);
       if (parentId !== null) await this.requireThreadRoot(actor, roomId, parentId);
       await this.requireMentionable(roomId, mentionIds);
