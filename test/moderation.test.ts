@@ -486,6 +486,51 @@ describe('moderation', () => {
       const own = target.data.filter((d: any) => d.membershipChanged.member.user.id === member.id);
       expect(own.map((d: any) => d.membershipChanged.room.id)).to.deep.equal(Array(expected.length).fill(roomId));
     });
+
+    it('takes an unmute of a mute that has run out for what it is: nothing changes, no event, no new version', async () => {
+      const server = await startServer();
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      await ok(server.url, MUTE, { r: roomId, u: member.id, until: new Date(Date.now() + 1500).toISOString() }, owner.token);
+      await sleep(1700);
+      expect((await membership(server.url, owner, roomId, member))?.mutedUntil, 'reads as not muted').to.equal(null);
+      const cursor = (await ok(server.url, CHANGES, { since: null }, member.token)).changes.cursor;
+      const events = collect(wsClient(server, owner.token), `subscription { membershipChanged { kind member { user { id } } } }`);
+      await sleep(300);
+      await ok(server.url, UNMUTE, { r: roomId, u: member.id }, owner.token);
+      await sleep(500);
+      expect(events.data.map((d) => d.membershipChanged.kind)).to.deep.equal([]);
+      expect((await ok(server.url, CHANGES, { since: cursor }, member.token)).changes.memberships).to.deep.equal([]);
+    });
+
+    it('publishes nothing more of a member banned or muted while typing or reading: their held-back typing and read receipt stay unsent', async () => {
+      const server = await startServer();
+      const { owner, admin, member, roomId } = await staffedRoom(server.url);
+      const typing = collect(wsClient(server, owner.token), `subscription($r: ID!) { typing(roomId: $r) { isTyping user { id } } }`, { r: roomId });
+      const receipts = collect(wsClient(server, owner.token), `subscription($r: ID!) { readReceipt(roomId: $r) { user { id } } }`, { r: roomId });
+      await sleep(300);
+      const msg = (await ok(server.url, SEND, { input: { roomId, content: 'read me' } }, owner.token)).sendMessage;
+      const later = (await ok(server.url, SEND, { input: { roomId, content: 'and me' } }, owner.token)).sendMessage;
+      // The first of each goes at once; the second is held to the end of its second.
+      for (const who of [member, admin]) {
+        await ok(server.url, SET_TYPING, { r: roomId, t: true }, who.token);
+        await ok(server.url, SET_TYPING, { r: roomId, t: false }, who.token);
+        await ok(server.url, SET_TYPING, { r: roomId, t: true }, who.token);
+      }
+      const READ = `mutation($r: ID!, $at: DateTime) { markRoomRead(roomId: $r, at: $at) { lastReadAt } }`;
+      await ok(server.url, READ, { r: roomId, at: msg.createdAt }, member.token);
+      await ok(server.url, READ, { r: roomId, at: later.createdAt }, member.token);
+      await ok(server.url, BAN, { r: roomId, u: member.id }, owner.token);
+      await ok(server.url, MUTE, { r: roomId, u: admin.id }, owner.token);
+      await sleep(1500);
+      const of = (who: TestUser) => typing.data.filter((d) => d.typing.user.id === who.id).map((d) => d.typing.isTyping);
+      expect(of(member), 'the banned member').to.deep.equal([true]);
+      expect(of(admin), 'the muted admin').to.deep.equal([true]);
+      expect(receipts.data.filter((d) => d.readReceipt.user.id === member.id), 'the banned reader').to.have.length(1);
+      // A muted member may still say they stopped typing.
+      await ok(server.url, SET_TYPING, { r: roomId, t: false }, admin.token);
+      await waitFor(() => of(admin).length === 2, 3000, 'the stop');
+      expect(of(admin)).to.deep.equal([true, false]);
+    });
   });
 
   describe('slow mode', () => {

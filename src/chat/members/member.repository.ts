@@ -345,7 +345,11 @@ export function memberRepository(dataSource: DataSource, db: Database) {
      */
     async setMutedUntil(roomId: string, userId: string, until: string | null): Promise<Member | null> {
       const [member] = await db.on(this.manager).query<Member>(
-        `WITH ${stampCtes(`SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active AND muted_until IS DISTINCT FROM $3::timestamptz`)}
+        // Unmuting a mute that has run out changes nothing (no position, no event): it reads as not muted already.
+        `WITH ${stampCtes(
+          `SELECT id FROM room_members WHERE room_id = $1 AND user_id = $2 AND is_active
+             AND CASE WHEN $3::timestamptz IS NULL THEN muted_until > clock_timestamp() ELSE muted_until IS DISTINCT FROM $3::timestamptz END`,
+        )}
          UPDATE room_members rm SET muted_until = $3, ${STAMP} FROM stamped WHERE rm.id = stamped.id RETURNING ${MEMBER}`,
         [roomId, userId, until],
       );

@@ -18,7 +18,7 @@ export const READ_POSITION_YEARS = { min: 1970, max: 9999 };
 export const READ_RECEIPT_INTERVAL_MS = 1000;
 
 export class MemberService {
-  private readonly receipts: Coalescer<{ roomId: string; userId: string; lastReadAt: string }>;
+  private readonly receipts: Coalescer<{ actor: Actor; roomId: string; lastReadAt: string }>;
 
   constructor(
     private readonly repos: ChatRepositories,
@@ -27,7 +27,13 @@ export class MemberService {
     private readonly limiter: RateLimiter,
     receiptIntervalMs = READ_RECEIPT_INTERVAL_MS,
   ) {
-    this.receipts = new Coalescer(receiptIntervalMs, (receipt) => this.events.publish({ kind: 'readReceipt', ...receipt }));
+    // A receipt held back to the end of its interval goes out only if its reader is still in the room.
+    this.receipts = new Coalescer(receiptIntervalMs, ({ actor, roomId, lastReadAt }) => {
+      this.access.requireRoom(actor, roomId).then(
+        () => this.events.publish({ kind: 'readReceipt', roomId, userId: actor.id, lastReadAt }),
+        () => {},
+      );
+    });
   }
 
   /**
@@ -124,7 +130,7 @@ export class MemberService {
     const read = await this.repos.members.updateLastRead(room.id, actor.id, at);
     if (!read) throw roomNotFound();
     if (read.moved && read.member.lastReadAt !== null) {
-      this.receipts.offer(`${actor.id}:${room.id}`, { roomId: room.id, userId: actor.id, lastReadAt: read.member.lastReadAt });
+      this.receipts.offer(`${actor.id}:${room.id}`, { actor, roomId: room.id, lastReadAt: read.member.lastReadAt });
     }
     return read.member;
   }

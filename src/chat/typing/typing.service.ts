@@ -16,23 +16,33 @@ export const TYPING_INTERVAL_MS = 1000;
  * ends as typing.
  */
 export class TypingService {
-  private readonly coalescer: Coalescer<{ roomId: string; userId: string; isTyping: boolean }>;
+  private readonly coalescer: Coalescer<{ actor: Actor; roomId: string; isTyping: boolean }>;
 
   constructor(
     private readonly access: Access,
     events: ChatEventPublisher,
     intervalMs = TYPING_INTERVAL_MS,
   ) {
-    this.coalescer = new Coalescer(intervalMs, ({ roomId, userId, isTyping }) =>
-      events.publish({ kind: 'typing', roomId, userId, isTyping, at: new Date().toISOString() }),
-    );
+    this.coalescer = new Coalescer(intervalMs, ({ actor, roomId, isTyping }) => {
+      // A state held back to the end of its interval is published only if its typist may still type there: one
+      // removed, banned or muted meanwhile says nothing more (a stop needs no right).
+      const allowed = isTyping ? this.access.require(actor, Permission.SetTyping, roomId).then(() => true) : Promise.resolve(true);
+      allowed.then(
+        () => events.publish({ kind: 'typing', roomId, userId: actor.id, isTyping, at: new Date().toISOString() }),
+        () => {},
+      );
+    });
   }
 
-  /** Active members who may type (SetTyping: a muted member may not, FORBIDDEN with until when). */
+  /**
+   * Active members who may type (SetTyping: a muted member may not, FORBIDDEN
+   * with until when); stopping is always allowed, so a member muted while
+   * typing can clear their indicator.
+   */
   async setTyping(actor: Actor, roomId: string, isTyping: boolean): Promise<boolean> {
     const { room, me } = await this.access.requireRoomAndMembership(actor, roomId);
-    this.access.check(room.type, me, Permission.SetTyping);
-    this.coalescer.offer(`${actor.id}:${me.roomId}`, { roomId: me.roomId, userId: actor.id, isTyping });
+    if (isTyping) this.access.check(room.type, me, Permission.SetTyping);
+    this.coalescer.offer(`${actor.id}:${me.roomId}`, { actor, roomId: me.roomId, isTyping });
     return true;
   }
 
