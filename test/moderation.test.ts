@@ -280,6 +280,19 @@ describe('moderation', () => {
       expect(await storedMessages(server, roomId, member)).to.equal(1);
     });
 
+    it('cannot be made the OWNER while muted (no one could lift the mute of an OWNER); unmuted, they can', async () => {
+      const server = await startServer();
+      const { owner, member, roomId } = await staffedRoom(server.url);
+      const ROLE = `mutation($r: ID!, $u: ID!, $role: MemberRole!) { updateMemberRole(roomId: $r, userId: $u, role: $role) { role mutedUntil } }`;
+      await ok(server.url, MUTE, { r: roomId, u: member.id }, owner.token);
+      expect(await code(server.url, ROLE, { r: roomId, u: member.id, role: 'OWNER' }, owner)).to.equal('BAD_USER_INPUT');
+      expect((await membership(server.url, owner, roomId, member))?.mutedUntil).to.equal('9999-12-31T23:59:59.999Z');
+      // Made an ADMIN, still muted: the OWNER can lift it.
+      expect((await ok(server.url, ROLE, { r: roomId, u: member.id, role: 'ADMIN' }, owner.token)).updateMemberRole.role).to.equal('ADMIN');
+      await ok(server.url, UNMUTE, { r: roomId, u: member.id }, owner.token);
+      expect((await ok(server.url, ROLE, { r: roomId, u: member.id, role: 'OWNER' }, owner.token)).updateMemberRole).to.deep.equal({ role: 'OWNER', mutedUntil: null });
+    });
+
     it('stays muted after leaving and being added back (no laundering a mute through the door)', async () => {
       const { url } = await startServer();
       const { owner, member, roomId } = await staffedRoom(url);

@@ -2,7 +2,7 @@ import type { Access } from '../access/access';
 import type { Actor } from '../actor';
 import type { ChatRepositories } from '../chat-repositories';
 import { BadInputError, NotFoundError, roomNotFound } from '../errors';
-import { additionOf, FORMER_OWNER_ROLE, holds, Permission, removalOf, roleChangeOf } from '../access/permissions';
+import { additionOf, FORMER_OWNER_ROLE, holds, mutedAt, Permission, removalOf, roleChangeOf } from '../access/permissions';
 import type { ChatEvent, ChatEventPublisher } from '../events';
 import type { RateLimiter } from '../limits/rate-limiter';
 import { MAX_USERS_PER_CALL } from '../rooms/room.service';
@@ -101,6 +101,10 @@ export class MemberService {
       const target = await tx.members.findByRoomAndUser(room.id, targetId);
       if (!target?.isActive) throw new NotFoundError('Member not found');
       if (holds(target, role)) return { member: target, previousOwner: null, changed: false };
+      // Nobody may mute or unmute the OWNER: ownership handed to a muted member would be a mute no one can lift.
+      if (permission === Permission.TransferOwnership && mutedAt(target) !== null) {
+        throw new BadInputError('A muted member cannot be made the OWNER: unmute them first');
+      }
       const updated = await tx.members.updateRole(room.id, targetId, role, permission === Permission.TransferOwnership ? FORMER_OWNER_ROLE : null);
       // Throwing rolls a demotion back too.
       if (!updated) throw new NotFoundError('Member not found');
