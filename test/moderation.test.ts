@@ -357,6 +357,21 @@ describe('moderation', () => {
       await send(url, member, roomId, 'back again');
     });
 
+    it('is banned whatever an addMembers racing the ban does: the two take turns on the room', async () => {
+      const server = await startServer({ env: { MEMBER_RATE_LIMIT: '1000/60', MODERATION_RATE_LIMIT: '1000/60' } });
+      const { owner, admin, member, roomId } = await staffedRoom(server.url);
+      for (let trial = 0; trial < 12; trial++) {
+        await ok(server.url, REMOVE_MEMBER, { r: roomId, u: member.id }, member.token);
+        const [ban, add] = await Promise.all([gql(server.url, BAN, { r: roomId, u: member.id }, owner.token), gql(server.url, ADD_MEMBERS, { r: roomId, u: [member.id] }, admin.token)]);
+        expect(ban.errors, `trial ${trial}: the ban`).to.equal(undefined);
+        expect(ban.data?.banMember, `trial ${trial}`).to.equal(true);
+        expect(add.errors, `trial ${trial}: the add`).to.equal(undefined);
+        expect((await membership(server.url, owner, roomId, member))?.isActive, `trial ${trial}: kept out`).to.equal(false);
+        await ok(server.url, UNBAN, { r: roomId, u: member.id }, owner.token);
+        await ok(server.url, ADD_MEMBERS, { r: roomId, u: [member.id] }, owner.token);
+      }
+    });
+
     it('can be a former member: one who left is kept out the same', async () => {
       const { url } = await startServer();
       const { owner, member, roomId } = await staffedRoom(url);

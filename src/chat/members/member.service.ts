@@ -45,8 +45,11 @@ export class MemberService {
   async addMembers(actor: Actor, roomId: string, userIds: string[], role: MemberRole): Promise<Member[]> {
     const ids = requireUuids('userIds', userIds, MAX_USERS_PER_CALL);
     const permission = additionOf(role);
+    const id = requireUuid('roomId', roomId);
     const added = await this.repos.transaction(async (tx) => {
-      const { room } = await this.access.require(actor, permission, roomId, tx);
+      // Under the room's lock, as a ban: one that commits first keeps its user out, one that comes after finds them in.
+      await tx.rooms.lock(id);
+      const { room } = await this.access.require(actor, permission, id, tx);
       await this.limiter.admit(tx, actor, RateLimitedAction.MEMBERSHIP, room.id);
       await tx.users.ensureKnown(ids);
       await this.access.requireJoinable(room.companyId, ids, tx);
