@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { expect } from 'chai';
 import { verifyWebhook } from '../src/webhooks/signature';
@@ -179,6 +179,28 @@ describe('webhooks', function () {
     expect(counted('dead')).to.be.at.least(1);
     expect(counted('failed')).to.be.at.least(tries.length - 1);
     expect(counted('delivered')).to.be.at.least(2);
+  });
+
+  it('prunes the outbox batch after batch however many rows have piled up, and dead events after 30 days', async () => {
+    const receiver = await webhookReceiver();
+    const server = await startServer({ env: hooksTo([receiver], { WEBHOOK_RETRY_WINDOW_SECONDS: '3' }) });
+    const roomId = randomUUID();
+    // 25,000 delivered events a minute old (past twice the window), 100 young ones; 12,000 dead events, half 31 days old.
+    await server.app.db.query(
+      `INSERT INTO webhook_events (event_id, type, room_id, snapshot, created_at, relayed)
+       SELECT gen_random_uuid(), 'message.created', $1, '{}', clock_timestamp() - CASE WHEN g <= 25000 THEN interval '1 minute' ELSE interval '0' END, true
+       FROM generate_series(1, 25100) g`,
+      [roomId],
+    );
+    await server.app.db.query(
+      `INSERT INTO webhook_dead_events (event_id, url, body, attempts, last_error, died_at)
+       SELECT g, 'http://x.test', '{}', 3, 'HTTP 500', clock_timestamp() - CASE WHEN g % 2 = 0 THEN interval '31 days' ELSE interval '29 days' END
+       FROM generate_series(1, 12000) g`,
+    );
+    await server.app.webhooks!.prune();
+    const left = async (sql: string) => Number((await server.app.db.query<{ n: number }>(sql, [roomId]))[0].n);
+    expect(await left(`SELECT count(*)::int AS n FROM webhook_events WHERE room_id = $1`)).to.equal(100);
+    expect(await left(`SELECT count(*)::int AS n FROM webhook_dead_events WHERE url = 'http://x.test' AND $1::uuid IS NOT NULL`)).to.equal(6000);
   });
 
   it('holds back only the URL that fails: another URL gets the room\'s events meanwhile', async () => {

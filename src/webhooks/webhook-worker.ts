@@ -63,6 +63,12 @@ function streamKey(url: string, roomId: string): string {
  * mid-delivery leaves its job active; pg-boss expires it (timeout + 5 s) and
  * it runs again elsewhere or after the restart: at least once.
  */
+/** How often the outbox is pruned, and how many rows a statement deletes at most. */
+const PRUNE_EVERY_MS = 300_000;
+const PRUNE_BATCH = 10_000;
+/** How long dead events are kept for a look by hand (30 days). */
+export const DEAD_KEPT_SECONDS = 30 * 24 * 3600;
+
 export class WebhookWorker {
   private readonly boss: PgBoss;
   private relayTimer: NodeJS.Timeout | null = null;
@@ -122,12 +128,20 @@ export class WebhookWorker {
     const every = this.options.relayIntervalMs ?? 200;
     this.relayTimer = setInterval(() => void this.relay(), every);
     this.relayTimer.unref();
-    this.pruneTimer = setInterval(
-      () => void this.options.repo.prune(2 * settings.retryWindowSeconds).catch((error) => logger.warn({ err: error }, 'webhook outbox prune failed')),
-      3_600_000,
-    );
+    this.pruneTimer = setInterval(() => void this.prune().catch((error) => logger.warn({ err: error }, 'webhook outbox prune failed')), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
     logger.info({ urls: settings.urls.length, retryWindowSeconds: settings.retryWindowSeconds }, 'webhooks on');
+  }
+
+  /**
+   * Forgets delivered events older than twice the retry window, and dead ones
+   * older than DEAD_KEPT_SECONDS: batch after batch until a batch is not full,
+   * so the outbox never grows faster than it is pruned however busy the rooms.
+   */
+  async prune(): Promise<void> {
+    const { repo } = this.options;
+    while ((await repo.prune(2 * this.options.settings.retryWindowSeconds, PRUNE_BATCH)) === PRUNE_BATCH && !this.stopped);
+    while ((await repo.pruneDead(DEAD_KEPT_SECONDS, PRUNE_BATCH)) === PRUNE_BATCH && !this.stopped);
   }
 
   /** Stops relaying and taking jobs; a delivery in flight gets its timeout to finish (else it runs again later). */

@@ -66,6 +66,21 @@ export function webhookRepository(dataSource: DataSource, db: Database) {
       );
       return rows.length;
     },
+
+    /**
+     * Forgets dead events that died more than `seconds` ago, at most `batch`
+     * per call (their bodies are kept for a look by hand, not forever: a
+     * receiver gone for good would otherwise grow the table by every event).
+     */
+    async pruneDead(seconds: number, batch = 10_000): Promise<number> {
+      const rows = await db.query(
+        `DELETE FROM webhook_dead_events WHERE id IN (
+           SELECT id FROM webhook_dead_events WHERE died_at < clock_timestamp() - make_interval(secs => $1) ORDER BY id LIMIT $2)
+         RETURNING 1`,
+        [seconds, batch],
+      );
+      return rows.length;
+    },
   };
 }
 
