@@ -10,10 +10,14 @@
 export class Coalescer<V> {
   private readonly slots = new Map<string, { pending: V | undefined; timer: NodeJS.Timeout }>();
 
-  /** @param intervalMs the interval per key. @param emit sends a value on. */
+  /**
+   * @param intervalMs the interval per key.
+   * @param emit sends a value on; `held` when it waited for the end of an interval (what made it true may have
+   * changed since: its caller checked it when offering), false when it goes at once.
+   */
   constructor(
     private readonly intervalMs: number,
-    private readonly emit: (value: V) => void,
+    private readonly emit: (value: V, held: boolean) => void,
   ) {}
 
   offer(key: string, value: V): void {
@@ -22,7 +26,7 @@ export class Coalescer<V> {
       slot.pending = value;
       return;
     }
-    this.emit(value);
+    this.emit(value, false);
     this.open(key);
   }
 
@@ -30,7 +34,7 @@ export class Coalescer<V> {
   flush(): void {
     const pending = [...this.slots.values()].map((slot) => slot.pending);
     this.close();
-    for (const value of pending) if (value !== undefined) this.emit(value);
+    for (const value of pending) if (value !== undefined) this.emit(value, true);
   }
 
   /** Forgets pending values (shutdown). */
@@ -44,7 +48,7 @@ export class Coalescer<V> {
       const { pending } = this.slots.get(key) as { pending: V | undefined };
       this.slots.delete(key);
       if (pending !== undefined) {
-        this.emit(pending);
+        this.emit(pending, true);
         this.open(key);
       }
     }, this.intervalMs);

@@ -28,8 +28,8 @@ export class MemberService {
     receiptIntervalMs = READ_RECEIPT_INTERVAL_MS,
   ) {
     // A receipt held back to the end of its interval goes out only if its reader is still in the room.
-    this.receipts = new Coalescer(receiptIntervalMs, ({ actor, roomId, lastReadAt }) => {
-      this.access.requireRoom(actor, roomId).then(
+    this.receipts = new Coalescer(receiptIntervalMs, ({ actor, roomId, lastReadAt }, held) => {
+      (held ? this.access.requireRoom(actor, roomId) : Promise.resolve()).then(
         () => this.events.publish({ kind: 'readReceipt', roomId, userId: actor.id, lastReadAt }),
         () => {},
       );

@@ -23,10 +23,10 @@ export class TypingService {
     events: ChatEventPublisher,
     intervalMs = TYPING_INTERVAL_MS,
   ) {
-    this.coalescer = new Coalescer(intervalMs, ({ actor, roomId, isTyping }) => {
+    this.coalescer = new Coalescer(intervalMs, ({ actor, roomId, isTyping }, held) => {
       // A state held back to the end of its interval is published only if its typist may still type there: one
-      // removed, banned or muted meanwhile says nothing more (a stop needs no right).
-      const allowed = isTyping ? this.access.require(actor, Permission.SetTyping, roomId).then(() => true) : Promise.resolve(true);
+      // removed, banned or muted meanwhile says nothing more (a stop needs no right). One sent at once was just checked.
+      const allowed = held && isTyping ? this.access.require(actor, Permission.SetTyping, roomId) : Promise.resolve();
       allowed.then(
         () => events.publish({ kind: 'typing', roomId, userId: actor.id, isTyping, at: new Date().toISOString() }),
         () => {},
