@@ -39,8 +39,8 @@ export interface Config {
    * EDIT_RATE_LIMIT @default 20/10 (per user and room); ROOM_RATE_LIMIT @default 10/60
    * (createGroupChat and createDirectChat, per user); MEMBER_RATE_LIMIT @default 30/60
    * (addMembers, per user and room); PIN_RATE_LIMIT @default 20/60 (pinMessage and
-   * unpinMessage), ROLE_RATE_LIMIT @default 20/60 (updateMemberRole) and UPLOAD_RATE_LIMIT
-   * @default 20/60 (createUpload), per user and room;
+   * unpinMessage) and ROLE_RATE_LIMIT @default 20/60 (updateMemberRole), per user and room;
+   * UPLOAD_RATE_LIMIT @default 20/60 (createUpload), per user across rooms;
    * MODERATION_RATE_LIMIT @default 30/60 (mute, unmute, ban, unban, setSlowMode), per user and room.
    */
   rateLimits: RateLimits;

@@ -236,11 +236,14 @@ for (const store of [localStore(), s3Store()]) {
       await createUpload(server, owner, roomId, { ...file, size: 100_000, filename: 'résumé (final) v2.txt' });
     });
 
-    it('rate-limits createUpload per user and room (UPLOAD_RATE_LIMIT)', async () => {
+    it('rate-limits createUpload per user, across all their rooms (UPLOAD_RATE_LIMIT)', async () => {
       const limited = await start({ env: { UPLOAD_RATE_LIMIT: '3/60' } });
       const { owner, member, roomId } = await staffedRoom(limited.url);
       const file = { r: roomId, f: 'a.txt', t: 'text/plain', s: 1 };
       for (let i = 0; i < 3; i++) await ok(limited.url, CREATE_UPLOAD, file, owner.token);
+      // Another room is no new allowance: storage reserved is the user's, not the room's.
+      const elsewhere = await groupRoom(limited.url, owner, [], 'Elsewhere');
+      expect((await gql(limited.url, CREATE_UPLOAD, { ...file, r: elsewhere }, owner.token)).errors?.[0].extensions.code).to.equal('RATE_LIMITED');
       const res = await gql(limited.url, CREATE_UPLOAD, file, owner.token);
       expect(res.status).to.equal(429);
       expect(res.errors?.[0].extensions.code).to.equal('RATE_LIMITED');

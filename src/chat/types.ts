@@ -41,7 +41,7 @@ export enum RateLimitedAction {
   PIN = 'PIN',
   /** updateMemberRole, per user and room. */
   ROLE = 'ROLE',
-  /** createUpload, per user and room. */
+  /** createUpload, per user across rooms. */
   UPLOAD = 'UPLOAD',
   /** muteMember, unmuteMember, banMember, unbanMember and setSlowMode, per user and room. */
   MODERATION = 'MODERATION',
