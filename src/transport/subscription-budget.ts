@@ -88,11 +88,6 @@ export class SubscriptionBudget {
   }
 }
 
-/**
- * What a replaying subscription adds while it replays: its replay executes
- * the same selection once per stored message, one message at a time.
- */
-export const replayCost = (cost: number): number => cost;
 
 /**
  * Whether the subscription replays stored messages first: its root field has

@@ -13,7 +13,7 @@ import { costError, documentSizeError, parseOptions, protectionRules, queryCost 
 import { OPERATION_LABELS } from '../telemetry/metrics';
 import { originAllowed } from './http';
 import { ReplayGate } from '../realtime/replay-gate';
-import { replayCost, replaysFirst, SubscriptionBudget, type Reservation } from './subscription-budget';
+import { replaysFirst, SubscriptionBudget, type Reservation } from './subscription-budget';
 import { createSubscriptionExecutor } from './subscription-executor';
 import type { TransportOptions } from './transport-options';
 
@@ -242,7 +242,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const replays = replaysFirst(options.schema, document, payload.operationName, payload.variables);
         const live = cost ?? 1;
         const key = replays ? `${id}\u0000replay:${(replayCount += 1)}` : subscriptionKey(payload.query, payload.operationName, payload.variables, id);
-        const reserved = budget.reserve(userId, key, live, replays ? replayCost(live) : 0);
+        // Its replay executes the same selection once per stored message, one at a time: it holds its cost again meanwhile.
+        const reserved = budget.reserve(userId, key, live, replays ? live : 0);
         if (reserved instanceof GraphQLError) return counted(label, type, [reserved]);
         state.reservations.get(id)?.release();
         state.reservations.set(id, reserved);

@@ -67,15 +67,6 @@ export class Access {
   }
 
   /**
-   * Of `roomIds`, the rooms the actor may see and do `permission` in, in one
-   * statement (a batch asks once, not once per room).
-   */
-  async allowed(actor: Actor, permission: Permission, roomIds: readonly string[], repos: Repositories = this.repos): Promise<Set<string>> {
-    const seen = await repos.members.findVisibleWithRooms(actor.id, actor.companyId, roomIds);
-    return new Set(seen.filter(({ room, me }) => can(room.type, me.role, permission)).map(({ room }) => room.id));
-  }
-
-  /**
    * Throws the refusal unless the membership `me` of a room of `type` grants
    * `permission` now: its role's refusal, or, when a mute takes it away,
    * FORBIDDEN with until when (MutedError).
@@ -84,11 +75,6 @@ export class Access {
     if (!can(type, me.role, permission)) throw refusal(type, me.role, permission);
     const mutedUntil = mutedFor(me, permission);
     if (mutedUntil !== null) throw new MutedError(mutedUntil);
-  }
-
-  /** Whether the membership `me` of a room of `type` grants `permission` (no refusal: for choices, not gates). */
-  can(type: RoomType, me: Member, permission: Permission): boolean {
-    return can(type, me.role, permission);
   }
 
   /**
