@@ -51,8 +51,12 @@ export function attachmentRepository(dataSource: DataSource, db: Database) {
     },
 
     /** Run in the transaction that deletes the message: from its commit on, no URL is given or honoured for these files. */
-    async discardOfMessage(messageId: string): Promise<void> {
-      await db.on(this.manager).query(`UPDATE attachments SET discarded_at = clock_timestamp() WHERE message_id = $1 AND discarded_at IS NULL`, [messageId]);
+    async discardOfMessage(messageId: string): Promise<string[]> {
+      const rows = await db.on(this.manager).query<{ id: string }>(
+        `UPDATE attachments SET discarded_at = clock_timestamp() WHERE message_id = $1 AND discarded_at IS NULL RETURNING id`,
+        [messageId],
+      );
+      return rows.map((r) => r.id);
     },
 
     /** An attachment whose file may be served: sent in a message that is not deleted. */
@@ -74,11 +78,11 @@ export function attachmentRepository(dataSource: DataSource, db: Database) {
       return rows.length > 0;
     },
 
-    /** Up to `limit` discarded attachments (their message was deleted): their files are removed, then these rows. */
-    async findDiscarded(limit: number, messageId: string | null = null): Promise<string[]> {
+    /** Up to `limit` discarded attachments (their message deleted, or never sent in time): their files are removed, then these rows. */
+    async findDiscarded(limit: number): Promise<string[]> {
       const rows = await db.on(this.manager).query<{ id: string }>(
-        `SELECT id FROM attachments WHERE discarded_at IS NOT NULL AND ($2::uuid IS NULL OR message_id = $2) ORDER BY discarded_at LIMIT $1`,
-        [limit, messageId],
+        `SELECT id FROM attachments WHERE discarded_at IS NOT NULL ORDER BY discarded_at LIMIT $1`,
+        [limit],
       );
       return rows.map((r) => r.id);
     },
@@ -88,15 +92,18 @@ export function attachmentRepository(dataSource: DataSource, db: Database) {
     },
 
     /**
-     * Deletes up to `limit` uploads never sent and reserved before `before`,
-     * returning their ids (their files are removed next). A send claiming one
-     * at the same moment holds its row lock: the delete then sees it sent and leaves it.
+     * Discards up to `limit` uploads never sent and reserved before `before`,
+     * returning their ids: from then on no send claims them, and they go the
+     * way of a deleted message's files (their files removed, then their rows),
+     * so a store that fails leaves rows to try again, never bytes without a row.
+     * A send claiming one at the same moment holds its row lock: this then sees
+     * it sent and leaves it.
      */
-    async deleteUnsent(before: string, limit: number): Promise<string[]> {
+    async discardUnsent(before: string, limit: number): Promise<string[]> {
       const rows = await db.on(this.manager).query<{ id: string }>(
-        `DELETE FROM attachments WHERE id IN (
-           SELECT id FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2
-         ) AND message_id IS NULL RETURNING id`,
+        `UPDATE attachments SET discarded_at = clock_timestamp() WHERE id IN (
+           SELECT id FROM attachments WHERE message_id IS NULL AND discarded_at IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2
+         ) AND message_id IS NULL AND discarded_at IS NULL RETURNING id`,
         [before, limit],
       );
       return rows.map((r) => r.id);

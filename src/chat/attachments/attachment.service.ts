@@ -167,26 +167,21 @@ export class AttachmentService {
   }
 
   /**
-   * Removes the files of a deleted message (discarded in its transaction), then
-   * their rows. A failure leaves the rows: the sweep tries again.
+   * Removes discarded attachments' files (a deleted message's, or uploads
+   * never sent), then their rows. A failure leaves the rows: the sweep tries again.
    */
-  async removeFilesOf(messageId: string): Promise<void> {
-    const ids = await this.repos.attachments.findDiscarded(MAX_ATTACHMENTS, messageId);
+  async removeFiles(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.store.remove(ids.map(keyOf));
     await this.repos.attachments.deleteByIds(ids);
   }
 
-  /** One round of the sweep: files of deleted messages, and uploads no message named within unsentKeptSeconds. */
+  /** One round of the sweep: uploads no message named within unsentKeptSeconds are discarded, then every discarded file goes. */
   async sweep(batch = 500): Promise<{ discarded: number; unsent: number }> {
-    const discarded = await this.repos.attachments.findDiscarded(batch);
-    if (discarded.length > 0) {
-      await this.store.remove(discarded.map(keyOf));
-      await this.repos.attachments.deleteByIds(discarded);
-    }
     const before = new Date(Date.now() - this.settings.unsentKeptSeconds * 1000).toISOString();
-    const unsent = await this.repos.attachments.deleteUnsent(before, batch);
-    if (unsent.length > 0) await this.store.remove(unsent.map(keyOf));
+    const unsent = await this.repos.attachments.discardUnsent(before, batch);
+    const discarded = await this.repos.attachments.findDiscarded(batch);
+    await this.removeFiles(discarded);
     return { discarded: discarded.length, unsent: unsent.length };
   }
 

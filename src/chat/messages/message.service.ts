@@ -183,14 +183,14 @@ export class MessageService {
     const { message, me, roomType } = await this.access.requireMessage(actor, messageId);
     this.access.check(roomType, me, message.senderId === actor.id ? Permission.DeleteOwnMessage : Permission.DeleteOthersMessage);
     if (message.isDeleted) return message;
-    const { message: deleted, rootId } = (await this.repos.transaction(async (tx) => {
+    const { message: deleted, rootId, files } = (await this.repos.transaction(async (tx) => {
       await tx.messages.lockForDelete(message.id);
       // From this commit on, its files get no URL and the API serves none of them.
-      await tx.attachments.discardOfMessage(message.id);
-      return tx.messages.deleteMessage(message.id);
-    })) as { message: Message; rootId: string | null };
-    // Then the bytes go; if the store is away, the sweep removes them later.
-    await this.attachments.removeFilesOf(deleted.id).catch(() => {});
+      const discarded = await tx.attachments.discardOfMessage(message.id);
+      return { ...(await tx.messages.deleteMessage(message.id)), files: discarded };
+    })) as { message: Message; rootId: string | null; files: string[] };
+    // Then the bytes go (a message without files asks the store nothing); if the store is away, the sweep removes them later.
+    await this.attachments.removeFiles(files).catch(() => {});
     this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: deleted.id });
     if (rootId) this.events.publish({ kind: 'messageUpdated', roomId: deleted.roomId, messageId: rootId });
     return deleted;

@@ -127,7 +127,7 @@ export function sendQueries(db: Database, MESSAGE: string) {
            -- of them waits, then finds it taken.
            claimed AS (
              SELECT id FROM attachments
-             WHERE id = ANY($13::uuid[]) AND room_id = $1 AND uploader_id = $2 AND message_id IS NULL
+             WHERE id = ANY($13::uuid[]) AND room_id = $1 AND uploader_id = $2 AND message_id IS NULL AND discarded_at IS NULL
                AND EXISTS (SELECT 1 FROM allowed)
              FOR UPDATE
            ),
