@@ -276,6 +276,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       // After the last request: what it wrote is in the outbox, for this server or another to deliver.
       await webhooks?.stop();
       await bus.close();
+      store.close();
       await dataSource.destroy();
       await replicas?.close();
       if (embedded) await embedded.stop();

@@ -48,6 +48,9 @@ export class LocalStore implements AttachmentStore {
     await mkdir(join(this.options.dir, '.incoming'), { recursive: true });
   }
 
+  /** Nothing held open: files are opened per request. */
+  close(): void {}
+
   async presignUpload(key: string, file: { contentType: string; size: number; expiresAt: Date }): Promise<PresignedUpload> {
     const id = idOf(key);
     const expires = String(Math.floor(file.expiresAt.getTime() / 1000));

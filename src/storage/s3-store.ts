@@ -62,6 +62,11 @@ export class S3Store implements AttachmentStore {
   }
 
   /** Creates the bucket when it is missing (a fresh MinIO has none). */
+  close(): void {
+    this.client.destroy();
+    this.signer.destroy();
+  }
+
   async prepare(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }));

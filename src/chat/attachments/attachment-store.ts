@@ -20,6 +20,8 @@ export interface AttachmentStore {
   remove(keys: readonly string[]): Promise<void>;
   /** Makes the store usable (creates the bucket or the folder); called once at start. */
   prepare(): Promise<void>;
+  /** Lets go of what it holds open (an S3 client's sockets); called once at shutdown. */
+  close(): void;
 }
 
 export interface PresignedUpload {
