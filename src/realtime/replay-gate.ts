@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { TokenBuckets } from '../chat/limits/token-buckets';
 
 /** Ends a turn. */
 export type Release = () => void;
@@ -13,12 +13,6 @@ export interface Turn {
 /** How a stream's `since` replay takes its turn; resolves when the turn starts. */
 export type ReplayTurn = () => Promise<Turn>;
 
-/** A user's replay allowance: messages in hand, refilled at the pace, up to the burst. */
-interface Allowance {
-  tokens: number;
-  at: number;
-}
-
 /**
  * One replay at a time per user, at a bounded pace: a `since` subscription
  * replays the stored messages after its cursor (as many as the history holds),
@@ -32,12 +26,11 @@ interface Allowance {
  */
 export class ReplayGate {
   private readonly queues = new Map<string, (() => void)[]>();
-  private readonly allowances: LRUCache<string, Allowance>;
-  private readonly burst: number;
+  /** Each user's allowance: stored messages in hand, refilled at the pace, up to the burst. */
+  private readonly allowances: TokenBuckets;
 
-  constructor(private readonly perSecond: number) {
-    this.burst = 2 * perSecond;
-    this.allowances = new LRUCache({ max: 100_000, ttl: 1000 });
+  constructor(perSecond: number) {
+    this.allowances = new TokenBuckets(2 * perSecond, perSecond);
   }
 
   /** Waits until `userId` replays nothing else; resolves with the turn. */
@@ -61,13 +54,8 @@ export class ReplayGate {
 
   /** Takes `count` messages from the user's allowance, waiting for what it lacks. */
   private pace(userId: string, count: number): Promise<void> {
-    const now = performance.now();
-    const held = this.allowances.get(userId) ?? { tokens: this.burst, at: now };
-    const tokens = Math.min(this.burst, held.tokens + ((now - held.at) / 1000) * this.perSecond) - count;
-    // Kept until it would have refilled completely: a user idle that long is as if new.
-    this.allowances.set(userId, { tokens, at: now }, { ttl: Math.ceil(((this.burst - tokens) / this.perSecond) * 1000) });
-    if (tokens >= 0) return Promise.resolve();
-    return new Promise((resolve) => setTimeout(resolve, Math.ceil((-tokens / this.perSecond) * 1000)));
+    const waitMs = this.allowances.take(userId, count);
+    return waitMs === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
   /** Replays running or waiting for `userId` (tests). */

@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache';
 import { RateLimitedError } from '../errors';
 import type { RateLimit } from './rate-limit.repository';
+import { TokenBuckets } from './token-buckets';
 
 /** Refuses an operation of a user who spent their budget (RATE_LIMITED, with when to retry). */
 export function budgetSpent(limit: RateLimit, retryAfter: number): RateLimitedError {
@@ -12,11 +12,6 @@ export function budgetSpent(limit: RateLimit, retryAfter: number): RateLimitedEr
 
 /** What a user's work budget answers: go on, or wait this many whole seconds. */
 export type Spend = { ok: true } | { ok: false; retryAfter: number };
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
 
 /**
  * How much of the server one user may take per second: a token bucket of
@@ -31,12 +26,10 @@ interface Bucket {
  * write to the database.
  */
 export class WorkBudget {
-  private readonly perMs: number;
-  private readonly buckets: LRUCache<string, Bucket>;
+  private readonly buckets: TokenBuckets;
 
   constructor(readonly limit: RateLimit) {
-    this.perMs = limit.max / (limit.windowSeconds * 1000);
-    this.buckets = new LRUCache({ max: 100_000, ttl: limit.windowSeconds * 1000 });
+    this.buckets = new TokenBuckets(limit.max, limit.max / limit.windowSeconds);
   }
 
   /** Takes `cost` from the user's budget; the refusal to answer when it does not fit (and nothing is taken). */
@@ -47,17 +40,8 @@ export class WorkBudget {
 
   /** Takes `cost` from the user's budget, or says how long until it fits (and takes nothing). */
   spend(userId: string, cost: number): Spend {
-    const now = performance.now();
-    const held = this.buckets.get(userId);
-    const tokens = held === undefined ? this.limit.max : Math.min(this.limit.max, held.tokens + (now - held.at) * this.perMs);
     // A document over the whole budget is over the per-request limit too (the budget is set above it); never "wait forever".
-    const needed = Math.min(cost, this.limit.max);
-    if (tokens < needed) {
-      this.buckets.set(userId, { tokens, at: now });
-      return { ok: false, retryAfter: Math.max(1, Math.ceil((needed - tokens) / this.perMs / 1000)) };
-    }
-    // Kept until it would have refilled completely: a user idle that long is as if new.
-    this.buckets.set(userId, { tokens: tokens - needed, at: now }, { ttl: Math.ceil((this.limit.max - tokens + needed) / this.perMs) });
-    return { ok: true };
+    const waitMs = this.buckets.tryTake(userId, Math.min(cost, this.limit.max));
+    return waitMs === 0 ? { ok: true } : { ok: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }
