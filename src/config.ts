@@ -260,7 +260,8 @@ function parseMaxLag(raw: string | undefined): number {
   return ms;
 }
 
-function parseSeconds(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+/** A whole number in [min, max] (seconds, milliseconds, bytes: the name says which), or `fallback` when unset. */
+function parseWholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   const value = nonEmpty(raw);
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -281,10 +282,10 @@ function parseWebhooks(env: NodeJS.ProcessEnv): WebhookSettings | undefined {
   return {
     urls: urls.map((u, i) => parseUrl(`WEBHOOK_URLS item ${i + 1}`, u, { production: false })),
     secret,
-    retryWindowSeconds: parseSeconds('WEBHOOK_RETRY_WINDOW_SECONDS', env.WEBHOOK_RETRY_WINDOW_SECONDS, 86_400, 1, 30 * 86_400),
-    retryDelaySeconds: parseSeconds('WEBHOOK_RETRY_DELAY_SECONDS', env.WEBHOOK_RETRY_DELAY_SECONDS, 5, 1, 3_600),
-    timeoutMs: parseSeconds('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 5_000, 100, 60_000),
-    superviseSeconds: parseSeconds('WEBHOOK_SUPERVISE_SECONDS', env.WEBHOOK_SUPERVISE_SECONDS, 10, 1, 3_600),
+    retryWindowSeconds: parseWholeNumber('WEBHOOK_RETRY_WINDOW_SECONDS', env.WEBHOOK_RETRY_WINDOW_SECONDS, 86_400, 1, 30 * 86_400),
+    retryDelaySeconds: parseWholeNumber('WEBHOOK_RETRY_DELAY_SECONDS', env.WEBHOOK_RETRY_DELAY_SECONDS, 5, 1, 3_600),
+    timeoutMs: parseWholeNumber('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 5_000, 100, 60_000),
+    superviseSeconds: parseWholeNumber('WEBHOOK_SUPERVISE_SECONDS', env.WEBHOOK_SUPERVISE_SECONDS, 10, 1, 3_600),
   };
 }
 
@@ -340,8 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseReadMaxLagMs: parseMaxLag(env.DATABASE_READ_MAX_LAG_MS),
     redis: parseRedis(env),
     presence: {
-      ttlMs: parseSeconds('PRESENCE_TTL_SECONDS', env.PRESENCE_TTL_SECONDS, 30, 1, 60) * 1000,
-      intervalMs: parseSeconds('PRESENCE_INTERVAL_MS', env.PRESENCE_INTERVAL_MS, 1000, 10, 60_000),
+      ttlMs: parseWholeNumber('PRESENCE_TTL_SECONDS', env.PRESENCE_TTL_SECONDS, 30, 1, 60) * 1000,
+      intervalMs: parseWholeNumber('PRESENCE_INTERVAL_MS', env.PRESENCE_INTERVAL_MS, 1000, 10, 60_000),
     },
     tokens: { secret, jwksUrl, issuer, audience, claims: parseClaimNames(env), requireExpiry: production },
     jwtSecretIsDefault: secretIsDefault,
@@ -371,7 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devTokens: !production && secret !== undefined && (secretIsDefault || env.DEV_TOKENS === 'true'),
     exampleDir: nonEmpty(env.EXAMPLE_DIR),
     attachments: {
-      maxBytes: parseMaxUploadBytes(env.MAX_UPLOAD_BYTES),
+      maxBytes: parseWholeNumber('MAX_UPLOAD_BYTES', env.MAX_UPLOAD_BYTES, 25 * 1024 * 1024, 1, 2 ** 31 - 1),
       s3: parseS3(env),
       uploadDir: nonEmpty(env.UPLOAD_DIR) ?? './data/uploads',
       publicUrl: nonEmpty(env.PUBLIC_URL) === undefined ? undefined : parseUrl('PUBLIC_URL', nonEmpty(env.PUBLIC_URL) as string, { production: false }).replace(/\/$/, ''),
@@ -381,16 +382,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The largest attachment: 1 byte to 2 GiB - 1 (the size is a GraphQL Int). */
-function parseMaxUploadBytes(raw: string | undefined): number {
-  const value = nonEmpty(raw);
-  if (value === undefined) return 25 * 1024 * 1024;
-  const bytes = Number(value);
-  if (!/^\d+$/.test(value) || bytes < 1 || bytes > 2 ** 31 - 1) {
-    throw new ConfigError(`MAX_UPLOAD_BYTES must be a whole number of bytes between 1 and 2147483647, got "${raw}"`);
-  }
-  return bytes;
-}
-
 /** S3_*: all of bucket and keys, or none (then the local disk keeps the files). */
 function parseS3(env: NodeJS.ProcessEnv): S3Settings | undefined {
   const bucket = nonEmpty(env.S3_BUCKET);

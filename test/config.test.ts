@@ -67,7 +67,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).to.throw(ConfigError, 'S3_ENDPOINT is set but');
     expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'minio:9000' })).to.throw(ConfigError, 'S3_ENDPOINT must be an http(s) URL');
     for (const bad of ['0', '-1', '2147483648', '25MB', '1.5']) {
-      expect(() => loadConfig({ MAX_UPLOAD_BYTES: bad }), bad).to.throw(ConfigError, 'MAX_UPLOAD_BYTES must be a whole number of bytes');
+      expect(() => loadConfig({ MAX_UPLOAD_BYTES: bad }), bad).to.throw(ConfigError, 'MAX_UPLOAD_BYTES must be a whole number between 1 and 2147483647');
     }
   });
 
