@@ -60,7 +60,7 @@ export class Access {
    * as it stops the next send (whose statement folds the same lock in).
    */
   async hold(actor: Actor, permission: Permission, roomId: string, tx: Repositories): Promise<Seen> {
-    const seen = await tx.members.lockVisible(actor.id, actor.companyId, roomId);
+    const [seen] = await tx.members.findVisibleWithRooms(actor.id, actor.companyId, [roomId], true);
     if (!seen) throw roomNotFound();
     this.check(seen.room.type, seen.me, permission);
     return seen;

@@ -73,33 +73,22 @@ export function memberRepository(dataSource: DataSource, db: Database) {
       );
     },
 
-    /** The rooms among `roomIds` the user may see, each with their membership, in one statement. */
-    async findVisibleWithRooms(userId: string, companyId: string | null, roomIds: readonly string[]): Promise<{ room: Room; me: Member }[]> {
+    /**
+     * The rooms among `roomIds` the user may see, each with their membership,
+     * in one statement. With `lock`, the memberships' rows are locked FOR SHARE
+     * to the transaction's end: a ban or mute (which update the row) waits for
+     * this transaction, or this waits for theirs and reads the row as they left
+     * it. Lock after any message or room lock the transaction takes (message
+     * rows, then rooms, then memberships).
+     */
+    async findVisibleWithRooms(userId: string, companyId: string | null, roomIds: readonly string[], lock = false): Promise<{ room: Room; me: Member }[]> {
       const rows = await db.on(this.manager).query<Room & Record<string, unknown>>(
         `SELECT ${rooms.select('r')}, ${members.selectPrefixed('rm', 'me')}
          FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-         WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND ${visibleMembershipSql('rm', 'r', '$3')}`,
+         WHERE rm.user_id = $1 AND rm.room_id = ANY($2::uuid[]) AND ${visibleMembershipSql('rm', 'r', '$3')}${lock ? ' FOR SHARE OF rm' : ''}`,
         [userId, roomIds, companyId],
       );
       return rows.map((row) => ({ room: rooms.own(row), me: members.pick(row, 'me') as Member }));
-    },
-
-    /**
-     * As findVisibleWithRooms for one room, with the membership's row locked
-     * FOR SHARE to the transaction's end: a ban or mute (which update the row)
-     * waits for this transaction, or this waits for theirs and reads the row as
-     * they left it. Run it after any message or room lock the transaction takes
-     * (message rows, then rooms, then memberships).
-     */
-    async lockVisible(userId: string, companyId: string | null, roomId: string): Promise<{ room: Room; me: Member } | null> {
-      const [row] = await db.on(this.manager).query<Room & Record<string, unknown>>(
-        `SELECT ${rooms.select('r')}, ${members.selectPrefixed('rm', 'me')}
-         FROM room_members rm JOIN rooms r ON r.id = rm.room_id
-         WHERE rm.user_id = $1 AND rm.room_id = $2 AND ${visibleMembershipSql('rm', 'r', '$3')}
-         FOR SHARE OF rm`,
-        [userId, roomId, companyId],
-      );
-      return row ? { room: rooms.own(row), me: members.pick(row, 'me') as Member } : null;
     },
 
     /** The ids of the rooms the user may see (what their all-rooms streams follow). */
