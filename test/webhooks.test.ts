@@ -254,6 +254,24 @@ describe('webhooks', function () {
     for (const hit of receiver.ofRoom(roomId).filter((h) => h.body.type !== 'message.created')) expect(hit.body.data).to.have.all.keys('member');
   });
 
+  it("reads a new message's push audience once for all its URLs", async () => {
+    const receivers = [await webhookReceiver(), await webhookReceiver(), await webhookReceiver()];
+    const server = await startServer({ env: hooksTo(receivers) });
+    const sender = await newUser(server.url);
+    const roomId = await groupRoom(server.url, sender, [await newUser(server.url), await newUser(server.url)]);
+    const audienceReads: string[] = [];
+    server.app.db.observer = (text) => {
+      if (text.includes('FROM room_members WHERE room_id = $1 AND is_active AND user_id IS DISTINCT FROM $2')) audienceReads.push(text);
+    };
+    await send(server.url, sender, roomId, 'to everyone');
+    await waitFor(() => receivers.every((r) => r.ofRoom(roomId).some((h) => h.body.type === 'message.created')), 10_000, 'the event at every URL');
+    const bodies = receivers.map((r) => r.ofRoom(roomId).find((h) => h.body.type === 'message.created')!.body.data.offlineMemberIds);
+    expect(bodies[1]).to.deep.equal(bodies[0]);
+    expect(bodies[2]).to.deep.equal(bodies[0]);
+    expect(bodies[0]).to.have.length(2);
+    expect(audienceReads).to.have.length(1);
+  });
+
   it('loses nothing when a server is killed (SIGKILL) mid-delivery: after a restart every event arrives, in order', async () => {
     const receiver = await webhookReceiver();
     const env = hooksTo([receiver]);

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { PgBoss, type Job } from 'pg-boss';
 import type { WebhookSettings } from '../config';
@@ -6,7 +7,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../telemetry/metrics';
 import { webhookBody } from './event-body';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature';
-import { WebhookEventType } from './webhook.entity';
+import { type WebhookEvent, WebhookEventType } from './webhook.entity';
 import type { WebhookRepository } from './webhook.repository';
 
 /** The pg-boss queue of deliveries: one job per (event, URL). */
@@ -63,6 +64,8 @@ function streamKey(url: string, roomId: string): string {
  * mid-delivery leaves its job active; pg-boss expires it (timeout + 5 s) and
  * it runs again elsewhere or after the restart: at least once.
  */
+/** How long an event's push audience is reused by its other URLs' deliveries. */
+const AUDIENCE_KEPT_MS = 30_000;
 /** How often the outbox is pruned, and how many rows a statement deletes at most. */
 const PRUNE_EVERY_MS = 300_000;
 const PRUNE_BATCH = 10_000;
@@ -246,6 +249,9 @@ export class WebhookWorker {
     }
   }
 
+  /** Push audiences being read or read lately, per event (pushAudienceOf). */
+  private readonly audiences = new LRUCache<string, Promise<{ offlineMemberIds: string[]; mentionIds: string[] }>>({ max: 10_000, ttl: AUDIENCE_KEPT_MS });
+
   /** Parts whose last try failed (the database away): logged once when they start failing and once when they work again. */
   private readonly down = new Set<string>();
 
@@ -264,7 +270,7 @@ export class WebhookWorker {
     const { settings, repo, metrics, logger } = this.options;
     const event = await repo.find(job.data.event);
     if (!event) return; // Pruned: long delivered or dead.
-    const extra = event.type === WebhookEventType.MESSAGE_CREATED ? await this.pushAudience(event.roomId, event.snapshot) : {};
+    const extra = event.type === WebhookEventType.MESSAGE_CREATED ? await this.pushAudienceOf(event) : {};
     const body = JSON.stringify(webhookBody(event, extra));
     const timestamp = String(Math.floor(Date.now() / 1000));
     let failure: string;
@@ -301,6 +307,22 @@ export class WebhookWorker {
     metrics.webhookDelivered('failed');
     logger.info({ eventId: event.eventId, url: job.data.url, attempts, failure }, 'webhook delivery failed; will retry');
     throw new Error(`webhook delivery to ${job.data.url} failed: ${failure}`);
+  }
+
+  /**
+   * The push audience of an event, read once for all its URLs: their jobs run
+   * at about the same time, and a room of thousands read (and asked of
+   * presence) once per URL was that many times the work. A retry after
+   * AUDIENCE_KEPT_MS reads it afresh (who is online has moved on).
+   */
+  private pushAudienceOf(event: WebhookEvent): Promise<{ offlineMemberIds: string[]; mentionIds: string[] }> {
+    let audience = this.audiences.get(event.id);
+    if (!audience) {
+      audience = this.pushAudience(event.roomId, event.snapshot);
+      this.audiences.set(event.id, audience);
+      audience.catch(() => this.audiences.delete(event.id));
+    }
+    return audience;
   }
 
   /**
