@@ -185,6 +185,8 @@ describe('webhooks', function () {
     const receiver = await webhookReceiver();
     const server = await startServer({ env: hooksTo([receiver], { WEBHOOK_RETRY_WINDOW_SECONDS: '3' }) });
     const roomId = randomUUID();
+    // Pruning walks the key while rows are old (ids grow with time): earlier tests' rows, young, would stop it first.
+    await server.app.db.query(`UPDATE webhook_events SET created_at = created_at - interval '1 hour'`);
     // 25,000 delivered events a minute old (past twice the window), 100 young ones; 12,000 dead events, half 31 days old.
     await server.app.db.query(
       `INSERT INTO webhook_events (event_id, type, room_id, snapshot, created_at, relayed)
