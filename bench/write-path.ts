@@ -5,9 +5,12 @@
  * against a plain insert that takes only the room's seq (no version, no rate
  * limit: what the baseline server does), by 20 concurrent callers for 5 s each:
  * into 20 rooms (one each), then all into ONE room (the per-room seq lock).
- * Each caller sends as 100 users in turn, so the rate limit is the production
+ * Each caller sends as 1,000 users in turn, so the rate limit is the production
  * default and admits every send (a limit of a billion per second instead
  * would keep a hundred admissions in each user's window: work no deployment does).
+ * Our send as the server makes it (SEND_BATCH_CONCURRENCY, default 4: plain
+ * sends that wait for a free statement go to the database together, in one
+ * statement: src/chat/messages/send-batcher.ts), and each send alone (0).
  * Then our send again on connections of a server with webhooks on (WEBHOOK_URLS:
  * the outbox trigger writes a row per message in the send's transaction).
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node -r @swc-node/register bench/write-path.ts
@@ -17,12 +20,13 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/data-source';
 import { createRepositories } from '../src/chat/chat-repositories';
+import { DEFAULT_SEND_BATCHING } from '../src/chat/messages/send-batcher';
 import { MessageType } from '../src/chat/types';
 import { runOnScratchDatabase } from './lib/scratch-database';
 
 const CALLERS = 20;
-/** Senders per caller, taken in turn: at ~100 sends/s a caller's users stay within the production MESSAGE_RATE_LIMIT (20 per 10 s). */
-const USERS_PER_CALLER = 100;
+/** Senders per caller, taken in turn: at up to ~1,000 sends/s a caller's users stay within the production MESSAGE_RATE_LIMIT (20 per 10 s). */
+const USERS_PER_CALLER = 1000;
 const LIMIT = { max: 20, windowSeconds: 10 };
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 
@@ -64,10 +68,13 @@ runOnScratchDatabase('chat_write_path', async (url) => {
       `INSERT INTO room_members (room_id, user_id, role, version) SELECT r, u, 'MEMBER', 0 FROM unnest($1::uuid[], $2::uuid[]) AS k(r, u)`,
       [memberships.map((m) => m[0]), memberships.map((m) => m[1])],
     );
-    const { messages } = createRepositories(db);
-    const withHooks = createRepositories(hooked.db).messages;
-    const ours = (roomOf: (caller: number) => string, repo = messages) => (caller: number, i: number) =>
-      repo.sendMessage(
+    // The server's default: plain sends that wait for a free statement go together (src/chat/messages/send-batcher.ts).
+    const batching = { ...DEFAULT_SEND_BATCHING, concurrency: Number(process.env.SEND_BATCH_CONCURRENCY ?? DEFAULT_SEND_BATCHING.concurrency) };
+    const { messages } = createRepositories(db, { sendBatching: batching });
+    const alone = createRepositories(db, { sendBatching: { ...batching, concurrency: 0 } }).messages;
+    const withHooks = createRepositories(hooked.db, { sendBatching: batching }).messages;
+    const ours = (roomOf: (caller: number) => string, repo = messages) => async (caller: number, i: number) => {
+      const outcome = await repo.sendMessage(
         {
           roomId: roomOf(caller),
           senderId: users[caller][i % USERS_PER_CALLER],
@@ -83,15 +90,21 @@ runOnScratchDatabase('chat_write_path', async (url) => {
         },
         LIMIT,
       );
+      // Every send of the run is stored: a refusal would be a run that measured less work.
+      if (outcome.kind !== 'sent') throw new Error(`a send was not stored: ${outcome.kind}`);
+    };
     const plain = (roomOf: (caller: number) => string) => (caller: number, i: number) => db.query(PLAIN_SEND, [roomOf(caller), users[caller][i % USERS_PER_CALLER], `message ${i}`]);
     console.log(`${CALLERS} callers, each sending as ${USERS_PER_CALLER} users in turn (MESSAGE_RATE_LIMIT ${LIMIT.max}/${LIMIT.windowSeconds} s, the default), ${SECONDS} s per run, pool of 20 (the server's)`);
     for (let round = 1; round <= 2; round++) {
       console.log(`round ${round}`);
       const plainMany = await run('plain insert (seq only), 20 rooms', plain((c) => rooms[c]));
-      const oursMany = await run('our send (seq, position, rate limit), 20 rooms', ours((c) => rooms[c]));
+      const oursMany = await run(`our send (batching ${batching.concurrency}), 20 rooms`, ours((c) => rooms[c]));
+      const aloneMany = await run('our send, each alone (batching 0), 20 rooms', ours((c) => rooms[c], alone));
       const plainOne = await run('plain insert (seq only), 1 room', plain(() => rooms[0]));
-      const oursOne = await run('our send, 1 room', ours(() => rooms[0]));
+      const oursOne = await run(`our send (batching ${batching.concurrency}), 1 room`, ours(() => rooms[0]));
+      const aloneOne = await run('our send, each alone (batching 0), 1 room', ours(() => rooms[0], alone));
       console.log(`  ours/plain: 20 rooms ${(oursMany.perSec / plainMany.perSec).toFixed(2)}x, 1 room ${(oursOne.perSec / plainOne.perSec).toFixed(2)}x`);
+      console.log(`  each alone/plain: 20 rooms ${(aloneMany.perSec / plainMany.perSec).toFixed(2)}x, 1 room ${(aloneOne.perSec / plainOne.perSec).toFixed(2)}x`);
       const hooksMany = await run('our send, webhooks on (outbox row), 20 rooms', ours((c) => rooms[c], withHooks));
       const hooksOne = await run('our send, webhooks on (outbox row), 1 room', ours(() => rooms[0], withHooks));
       console.log(`  webhooks on/off: 20 rooms ${(hooksMany.perSec / oursMany.perSec).toFixed(2)}x, 1 room ${(hooksOne.perSec / oursOne.perSec).toFixed(2)}x`);

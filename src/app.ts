@@ -7,6 +7,7 @@ import { mintDevelopmentToken } from './auth/dev-tokens';
 import type { JwksOptions } from './auth/jwks';
 import { TokenVerifier } from './auth/token';
 import { createRepositories, type ChatRepositories } from './chat/chat-repositories';
+import { DEFAULT_SEND_BATCHING } from './chat/messages/send-batcher';
 import type { UserRepository } from './chat/users/user.repository';
 import { createServices, type ChatServices } from './chat/chat-services';
 import type { Config } from './config';
@@ -129,7 +130,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
   const { redis } = config;
   const bus = new EventBus((deliver) => (redis ? redisBroker(redis, deliver, logger) : new InProcessBroker(deliver)));
 
-  const repos = createRepositories(db);
+  const repos = createRepositories(db, { sendBatching: { ...DEFAULT_SEND_BATCHING, concurrency: config.sendBatchConcurrency } });
   // Attachments' bytes: S3 when S3_* is set, else this API's disk (its URLs need the port, known once listening).
   let publicUrl = config.attachments.publicUrl;
   if (!config.attachments.s3 && !publicUrl && config.production) {
@@ -169,6 +170,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     const prometheus = new PrometheusMetrics();
     prometheus.watchPool(db.pool, db.poolSize);
     prometheus.watchEvents(bus.stats);
+    prometheus.watchSendBatches(repos.messages.sendBatches);
     metrics = prometheus;
   }
   const sources = { services, streams, repos };

@@ -1,3 +1,4 @@
+import { DEFAULT_SEND_BATCHING } from './chat/messages/send-batcher';
 /** The only reader of process.env: typed, validated, with the defaults BEHAVIOUR.md gives. */
 import type { ClaimNames, TokenSettings } from './auth/token';
 import type { RateLimit } from './chat/limits/rate-limit.repository';
@@ -24,6 +25,12 @@ export interface Config {
    * PRESENCE_INTERVAL_MS (10-60000): at most one presence event per user and server in this time. @default 1000
    */
   presence: { ttlMs: number; intervalMs: number };
+  /**
+   * SEND_BATCH_CONCURRENCY (0-64): plain sends go to the database in at most this many
+   * statements at once; sends that arrive meanwhile go together, in one statement
+   * (src/chat/messages/send-batcher.ts). 0: every send alone. @default 1
+   */
+  sendBatchConcurrency: number;
   /**
    * Which tokens are trusted: HS256 with JWT_SECRET, an identity provider's keys
    * (JWT_JWKS_URL), or both; JWT_ISSUER, JWT_AUDIENCE and JWT_CLAIM_* hold for every token.
@@ -344,6 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: parseWholeNumber('PRESENCE_TTL_SECONDS', env.PRESENCE_TTL_SECONDS, 30, 1, 60) * 1000,
       intervalMs: parseWholeNumber('PRESENCE_INTERVAL_MS', env.PRESENCE_INTERVAL_MS, 1000, 10, 60_000),
     },
+    sendBatchConcurrency: parseWholeNumber('SEND_BATCH_CONCURRENCY', env.SEND_BATCH_CONCURRENCY, DEFAULT_SEND_BATCHING.concurrency, 0, 64),
     tokens: { secret, jwksUrl, issuer, audience, claims: parseClaimNames(env), requireExpiry: production },
     jwtSecretIsDefault: secretIsDefault,
     cursorSecret: cursorSecret ?? DEVELOPMENT_JWT_SECRET,

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { SendBatching } from './messages/send-batcher';
 import type { Database } from '../db/database';
 import { attachmentRepository, type AttachmentRepository } from './attachments/attachment.repository';
 import { changeRepository, type ChangeRepository } from './changes/change.repository';
@@ -29,13 +30,13 @@ export interface ChatRepositories extends Repositories {
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
 }
 
-export function createRepositories(db: Database): ChatRepositories {
+export function createRepositories(db: Database, options: { sendBatching?: SendBatching } = {}): ChatRepositories {
   const { dataSource } = db;
   const repos: Repositories = {
     users: userRepository(dataSource, db),
     rooms: roomRepository(dataSource, db),
     members: memberRepository(dataSource, db),
-    messages: messageRepository(dataSource, db),
+    messages: messageRepository(dataSource, db, options.sendBatching),
     reactions: reactionRepository(dataSource, db),
     rateLimits: rateLimitRepository(dataSource, db),
     changes: changeRepository(dataSource, db),

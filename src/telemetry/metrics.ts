@@ -178,21 +178,30 @@ export class PrometheusMetrics implements Metrics {
 
   /** Counts the events of a bus, read on scrape: nothing is added to the publish path. */
   watchEvents(counts: EventCounts): void {
-    const mirror = (name: string, help: string, read: () => number) => {
-      let seen = 0;
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const now = read();
-          this.inc(now - seen);
-          seen = now;
-        },
-      });
-    };
+    const mirror = this.mirror.bind(this);
     mirror('chat_events_published_total', 'Events this server published, once per topic (a message event goes to its room topic).', () => counts.published);
     mirror('chat_events_received_total', 'Events that reached this server on a topic it watches, once per topic.', () => counts.received);
+  }
+
+  /** Plain sends that went to the database together (src/chat/messages/send-batcher.ts), read on scrape. */
+  watchSendBatches(counts: { readonly batches: number; readonly batchedSends: number }): void {
+    this.mirror('chat_send_batches_total', 'Statements that stored two or more plain sends together (sends wait for one another only while the server is busy).', () => counts.batches);
+    this.mirror('chat_sends_batched_total', 'Plain sends stored in a statement with others (the rest went alone).', () => counts.batchedSends);
+  }
+
+  /** A counter that follows a running total kept elsewhere, read on scrape. */
+  private mirror(name: string, help: string, read: () => number): void {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const now = read();
+        this.inc(now - seen);
+        seen = now;
+      },
+    });
   }
 
   /** The database pool's connections by state, read on scrape. */

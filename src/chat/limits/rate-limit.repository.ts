@@ -21,15 +21,18 @@ export const NO_SCOPE = '00000000-0000-0000-0000-000000000000';
  * window ($w seconds); a new action is admitted (one row RETURNed) while fewer
  * than $m are. ON CONFLICT DO UPDATE locks the row and evaluates the count on
  * its latest version, so of many parallel callers exactly $m get through.
+ * With `many`, the keys come from the rows of `many.from` (each key at most
+ * once: ON CONFLICT updates a row once per statement) and the admitted keys are
+ * RETURNed (user_id, scope_id); `window` may then read `rl.scope_id`.
  */
-export function admitSql(p: { user: string; scope: string; action: string; window: string; max: string }, where = 'true'): string {
+export function admitSql(p: { user: string; scope: string; action: string; window: string; max: string }, where = 'true', many?: { from: string }): string {
   const inWindow = `t > clock_timestamp() - make_interval(secs => ${p.window})`;
   return `INSERT INTO rate_limits AS rl (user_id, scope_id, action, admitted_at)
-    SELECT ${p.user}, ${p.scope}, ${p.action}, ARRAY[clock_timestamp()] WHERE ${where}
+    SELECT ${p.user}, ${p.scope}, ${p.action}, ARRAY[clock_timestamp()] ${many ? `FROM ${many.from}` : ''} WHERE ${where}
     ON CONFLICT (user_id, scope_id, action) DO UPDATE
       SET admitted_at = ARRAY(SELECT t FROM unnest(rl.admitted_at) t WHERE ${inWindow}) || clock_timestamp()
       WHERE (SELECT count(*) FROM unnest(rl.admitted_at) t WHERE ${inWindow}) < ${p.max}
-    RETURNING 1`;
+    RETURNING ${many ? 'rl.user_id, rl.scope_id' : '1'}`;
 }
 
 /** The seed's check_rate_limit and RateLimitLog: the statements; the limits are the caller's (src/chat/limits/rate-limiter.ts). */

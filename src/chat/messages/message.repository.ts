@@ -10,6 +10,7 @@ import { MessageEdit } from './edit.entity';
 import { historyQueries } from './history.queries';
 import { mentionQueries } from './mention.queries';
 import { Message } from './message.entity';
+import type { SendBatching } from './send-batcher';
 import { sendQueries } from './send.queries';
 import { threadQueries } from './thread.queries';
 
@@ -23,13 +24,13 @@ export const MAX_EDITS_KEPT = 100;
  * (mention.queries.ts), and here what the rest of a message's life needs
  * (look-ups, the visibility-checked look-up, edits, deletion).
  */
-export function messageRepository(dataSource: DataSource, db: Database) {
+export function messageRepository(dataSource: DataSource, db: Database, sendBatching?: SendBatching) {
   const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
   const members = columnsOf<Member>(dataSource.getMetadata(Member));
   const EDIT = columnsOf<MessageEdit>(dataSource.getMetadata(MessageEdit)).select('me');
   return dataSource.getRepository(Message).extend({
     ...historyQueries(db, MESSAGE),
-    ...sendQueries(db, MESSAGE),
+    ...sendQueries(db, MESSAGE, sendBatching),
     ...threadQueries(db, MESSAGE),
     ...mentionQueries(db, MESSAGE),
 
