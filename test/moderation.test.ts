@@ -303,7 +303,8 @@ describe('moderation', () => {
     });
 
     it('stops the very next send once the mute commits: sends that began before it and reach the room after it are all refused', async () => {
-      const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10' } });
+      // Each send alone, so all 20 of one sender are in flight at once (batched, a sender has one at a time: send-batching.test.ts).
+      const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10', SEND_BATCH_CONCURRENCY: '0' } });
       const server = { url, app } as TestServer;
       const { member, roomId } = await staffedRoom(url);
       const answers = await whileRoomLocked(server, roomId, 20, () => sendAll(url, member, roomId, 20), (sql) =>
@@ -390,7 +391,8 @@ describe('moderation', () => {
     });
 
     it('stops the very next send once the ban commits: sends that began before it and reach the room after it are all refused', async () => {
-      const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10' } });
+      // Each send alone, so all 20 of one sender are in flight at once (batched, a sender has one at a time: send-batching.test.ts).
+      const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10', SEND_BATCH_CONCURRENCY: '0' } });
       const server = { url, app } as TestServer;
       const { member, roomId } = await staffedRoom(url);
       const answers = await whileRoomLocked(server, roomId, 20, () => sendAll(url, member, roomId, 20), (sql) =>

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { gql, newUser, ok, type GraphQLResponse, type TestUser } from './support/client';
-import { groupRoom, promote, send, staffedRoom } from './support/factories';
-import { countRows, startServer, wsClient, type TestServer } from './support/server';
+import { groupRoom, promote, staffedRoom } from './support/factories';
+import { countRows, startServer, type TestServer } from './support/server';
 import { Client } from 'pg';
 import { testDatabaseUrl } from './support/hooks';
-import { collect, ready, sleep, waitFor } from './support/ws';
+import { sleep } from './support/ws';
 
 /**
  * Group commit for plain sends (src/chat/messages/send-batcher.ts): while the
@@ -25,15 +25,33 @@ function busyServer(env: Record<string, string> = {}): Promise<TestServer> {
   return startServer({ env: { SEND_BATCH_CONCURRENCY: '1', MESSAGE_RATE_LIMIT: '1000/10', ...env } });
 }
 
-function sendAs(server: TestServer, user: TestUser, roomId: string, content: string, clientId?: string): Promise<GraphQLResponse<{ sendMessage: Sent }>> {
-  return gql<{ sendMessage: Sent }>(server.url, SEND, { input: { roomId, content, clientId } }, user.token);
+function sendAs(server: TestServer, user: TestUser, roomId: string, content: string, clientId?: string, extra: Record<string, unknown> = {}): Promise<GraphQLResponse<{ sendMessage: Sent }>> {
+  return gql<{ sendMessage: Sent }>(server.url, SEND, { input: { roomId, content, clientId, ...extra } }, user.token);
+}
+
+async function metric(server: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? NaN);
 }
 
 /** chat_sends_batched_total from /metrics: plain sends that were stored in a statement with others. */
-async function batchedSends(server: TestServer): Promise<number> {
-  const text = await (await fetch(server.url.replace('/graphql', '/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith('chat_sends_batched_total '));
-  return Number(line?.split(' ')[1] ?? NaN);
+function batchedSends(server: TestServer): Promise<number> {
+  return metric(server, 'chat_sends_batched_total');
+}
+
+/** Holds a room's row in a transaction of its own (its sends wait, longer than the batcher's 20 ms) until `release`. */
+async function holdRoom(roomId: string): Promise<{ release: () => Promise<void> }> {
+  const holder = new Client({ connectionString: testDatabaseUrl() });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [roomId]);
+  return {
+    release: async () => {
+      await holder.query('COMMIT').catch(() => {});
+      await holder.end();
+    },
+  };
 }
 
 async function seqsOf(server: TestServer, roomId: string): Promise<number[]> {
@@ -48,14 +66,12 @@ function codeOf(res: GraphQLResponse): string | undefined {
 }
 
 describe('plain sends stored together while the server is busy (group commit)', () => {
-  it('answers each of 90 parallel sends (30 senders, 3 rooms) with its own message; each room has seq 1..30 in commit order; /metrics counts the batched sends', async function () {
+  it('answers each of 90 parallel sends (30 senders, 3 rooms) with its own message; each room has seq 1..30; /metrics counts the batched sends', async function () {
     this.timeout(60_000);
     const server = await busyServer();
     const owner = await newUser(server.url);
     const senders = await Promise.all(Array.from({ length: 30 }, () => newUser(server.url)));
     const rooms = [await groupRoom(server.url, owner, senders, 'A'), await groupRoom(server.url, owner, senders, 'B'), await groupRoom(server.url, owner, senders, 'C')];
-    const inbox = collect<{ messageAdded: { id: string; seq: number } }>(wsClient(server, owner.token), `subscription($r: ID) { messageAdded(roomId: $r) { id seq } }`, { r: rooms[0] });
-    await ready([inbox], () => send(server.url, owner, rooms[0], 'probe'));
     const before = await batchedSends(server);
 
     const answers = await Promise.all(rooms.flatMap((roomId, r) => senders.map((user, s) => sendAs(server, user, roomId, `${r}:${s}`))));
@@ -67,10 +83,8 @@ describe('plain sends stored together while the server is busy (group commit)', 
       expect(a.data!.sendMessage).to.include({ content: `${r}:${s}` });
       expect(a.data!.sendMessage.sender.id).to.equal(senders[s].id);
     });
-    // ready() sends its probe until the subscription hears one.
-    const probes = await countRows(server, `SELECT count(*)::int AS n FROM messages WHERE room_id = $1 AND sender_id = $2`, [rooms[0], owner.id]);
     for (const [r, roomId] of rooms.entries()) {
-      expect(await seqsOf(server, roomId), `room ${r}`).to.deep.equal(oneTo(r === 0 ? 30 + probes : 30));
+      expect(await seqsOf(server, roomId), `room ${r}`).to.deep.equal(oneTo(30));
       const stored = await server.app.db.query<{ id: string; sender_id: string; content: string; seq: number }>(
         `SELECT id, sender_id, content, seq FROM messages WHERE room_id = $1 AND sender_id <> $2`,
         [roomId, owner.id],
@@ -80,9 +94,6 @@ describe('plain sends stored together while the server is busy (group commit)', 
       expect(stored.map((m) => `${m.id} ${m.sender_id} ${m.content} ${m.seq}`).sort()).to.deep.equal(answered.map((m) => `${m.id} ${m.sender.id} ${m.content} ${m.seq}`).sort());
     }
     expect((await batchedSends(server)) - before, 'sends stored in a statement with others').to.be.at.least(2);
-    // The room's subscriber sees its 30 messages in seq order, after the probe's: seqs committed in their order.
-    await waitFor(() => inbox.data.some((d) => d.messageAdded.seq === 30 + probes), 5000, 'the 30 messages of room A');
-    expect(inbox.data.map((d) => d.messageAdded.seq).filter((seq) => seq > probes)).to.deep.equal(oneTo(30 + probes).slice(probes));
   });
 
   it('gives each send of a batch its own answer: a stranger and an outsider NOT_FOUND, a muted member FORBIDDEN with mutedUntil, a banned one NOT_FOUND; nothing is stored for them', async function () {
@@ -188,34 +199,31 @@ describe('plain sends stored together while the server is busy (group commit)', 
     expect((await batchedSends(server)) - before).to.be.at.least(2);
   });
 
-  it('stores nothing of a batch that fails and sends each of its sends again alone, each with its own answer', async function () {
+  it('stores nothing of a batch that rolls back for another writer and sends each of its sends again alone, each with its own answer', async function () {
     this.timeout(60_000);
     const server = await busyServer();
     const owner = await newUser(server.url);
     const [a, b, c] = await Promise.all([0, 1, 2].map(() => newUser(server.url)));
     const room = await groupRoom(server.url, owner, [a, b, c], 'Held');
     const other = await groupRoom(server.url, owner, [a], 'Free');
-    // The room's row held by another transaction: its sends wait (more than the batcher's 20 ms), and those that
-    // arrive meanwhile go as further statements.
-    const holder = new Client({ connectionString: testDatabaseUrl() });
-    await holder.connect();
+    const held = await holdRoom(room);
+    const retried = await metric(server, 'chat_send_batches_retried_total');
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room]);
       const first = sendAs(server, c, room, 'waits alone');
       await sleep(100);
       // These two wait together, in one statement that cannot see a's key used elsewhere meanwhile...
       const keyed = sendAs(server, a, room, 'keyed here', 'key-1');
       const plain = sendAs(server, b, room, 'plain');
       await sleep(100);
-      // ...which this send commits in the other room while they wait.
-      const elsewhere = await sendAs(server, a, other, 'keyed elsewhere', 'key-1');
+      // ...by a send with a mention (the one-send statement: not batched), which commits in the other room while they wait.
+      const elsewhere = await sendAs(server, a, other, 'keyed elsewhere', 'key-1', { mentionIds: [owner.id] });
       expect(elsewhere.errors, JSON.stringify(elsewhere.errors)).to.equal(undefined);
-      await holder.query('COMMIT');
+      await held.release();
       const answers = await Promise.all([first, keyed, plain]);
       expect(answers[0].errors, JSON.stringify(answers[0].errors)).to.equal(undefined);
       // The batch failed on the key (the whole statement rolled back); alone, the keyed send finds the first message of
       // its key in another room, and the plain one is stored.
+      expect(await metric(server, 'chat_send_batches_retried_total'), 'batches sent again send by send').to.equal(retried + 1);
       expect(codeOf(answers[1])).to.equal('BAD_USER_INPUT');
       expect(answers[2].errors, JSON.stringify(answers[2].errors)).to.equal(undefined);
       const stored = await server.app.db.query<{ content: string; seq: number }>(`SELECT content, seq FROM messages WHERE room_id = $1 ORDER BY seq`, [room]);
@@ -224,8 +232,36 @@ describe('plain sends stored together while the server is busy (group commit)', 
         { content: 'plain', seq: 2 },
       ]);
     } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      await holder.end();
+      await held.release().catch(() => {});
+    }
+  });
+
+  it('numbers the sends of a batch in their order of arrival (and answers them in it), not in an order of its own', async function () {
+    this.timeout(60_000);
+    const server = await busyServer();
+    const owner = await newUser(server.url);
+    const users = await Promise.all(Array.from({ length: 6 }, () => newUser(server.url)));
+    const room = await groupRoom(server.url, owner, users, 'Ordered');
+    const held = await holdRoom(room);
+    const before = await batchedSends(server);
+    try {
+      const first = sendAs(server, owner, room, 'waits alone');
+      await sleep(100);
+      const sends: Promise<GraphQLResponse<{ sendMessage: Sent }>>[] = [];
+      const answeredAt: number[] = [];
+      for (const [k, user] of users.entries()) {
+        sends.push(sendAs(server, user, room, `arrived ${k}`).then((a) => (answeredAt.push(k), a)));
+        await sleep(3);
+      }
+      await sleep(100);
+      await held.release();
+      await first;
+      const answers = await Promise.all(sends);
+      expect(answers.map((a) => a.data?.sendMessage.seq)).to.deep.equal([2, 3, 4, 5, 6, 7]);
+      expect(answeredAt, 'answers in seq order').to.deep.equal([0, 1, 2, 3, 4, 5]);
+      expect((await batchedSends(server)) - before, 'sent together').to.be.at.least(2);
+    } finally {
+      await held.release().catch(() => {});
     }
   });
 

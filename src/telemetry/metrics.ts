@@ -184,9 +184,14 @@ export class PrometheusMetrics implements Metrics {
   }
 
   /** Plain sends that went to the database together (src/chat/messages/send-batcher.ts), read on scrape. */
-  watchSendBatches(counts: { readonly batches: number; readonly batchedSends: number }): void {
+  watchSendBatches(counts: { readonly batches: number; readonly batchedSends: number; readonly retriedAlone: number }): void {
     this.mirror('chat_send_batches_total', 'Statements that stored two or more plain sends together (sends wait for one another only while the server is busy).', () => counts.batches);
     this.mirror('chat_sends_batched_total', 'Plain sends stored in a statement with others (the rest went alone).', () => counts.batchedSends);
+    this.mirror(
+      'chat_send_batches_retried_total',
+      'Statements of several sends that rolled back for another writer (a clientId used at the same moment, a deadlock) and went again send by send.',
+      () => counts.retriedAlone,
+    );
   }
 
   /** A counter that follows a running total kept elsewhere, read on scrape. */

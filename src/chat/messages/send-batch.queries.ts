@@ -26,21 +26,36 @@ export function isPlainSend(input: NewMessage): boolean {
  * (ON CONFLICT updates a row once per statement) and a clientId at most once.
  * Rooms are locked first, all of them (the count orders the memberships'
  * locks after the last room's) and in id order, so two of these statements
- * never wait on each other in a cycle, and against everything else the order
- * is the one every writer keeps: rooms, then memberships, then the rate
- * limits' rows, each of which belongs to a room this statement holds.
+ * never wait on each other's rooms in a cycle; memberships are only
+ * share-locked (batches never wait on each other there); the rate limits'
+ * rows each belong to a room this statement holds. The messages' unique key
+ * (sender, clientId) is the one place left where two batches could wait on
+ * each other crosswise (two senders each reusing a clientId in another room,
+ * in two batches at once): a server never runs two sends of one sender at
+ * once, so it takes two servers and two such senders; PostgreSQL then ends
+ * one batch as a deadlock after deadlock_timeout, and its sends go again
+ * alone (send-batcher.ts). Inserting in key order instead would put a room's
+ * outbox rows out of seq order. Against the
+ * one-send statement and moderation the order is theirs: rooms, then
+ * memberships. (Leaving and marking a room read lock the membership alone,
+ * in one statement that holds nothing else: either may wait for the other,
+ * never in a cycle.)
  * A room with k sends here moves its seq by k at once: its sends get the next
- * k numbers in input order, committed together under the room's lock, so the
- * seq stays gap-free and in commit order.
+ * k numbers in input order (their arrival: sendMany keeps it within a room),
+ * committed together under the room's lock, so the seq stays gap-free and in
+ * commit order, and the answers, given in arrival order, come in seq order.
  */
 export function sendManySql(MESSAGE: string): string {
   return `WITH input AS (
       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::message_type[], $4::text[], $5::jsonb[], $6::varchar[], $7::uuid[])
         WITH ORDINALITY AS i(room_id, sender_id, type, content, metadata, client_id, company_id, n)
     ),
+    -- Looked up by key for each send (the lateral's OFFSET keeps it so, whatever the statistics say).
     first AS (
-      SELECT m.*, i.n AS input_n FROM input i JOIN messages m ON m.sender_id = i.sender_id AND m.client_id = i.client_id
-      WHERE m.client_id IS NOT NULL
+      SELECT m.*, i.n AS input_n FROM input i
+      CROSS JOIN LATERAL (
+        SELECT * FROM messages m WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id AND m.client_id IS NOT NULL OFFSET 0
+      ) m
     ),
     locked AS (
       SELECT id, slow_mode_seconds FROM rooms
@@ -48,9 +63,8 @@ export function sendManySql(MESSAGE: string): string {
       ORDER BY id
       FOR NO KEY UPDATE
     ),
-    -- Each sender's membership, looked up by its key and locked row by row in the input's order (rooms, then senders:
-    -- sendMany sorts it). The lateral keeps that plan whatever the statistics say (joined the other way round, a
-    -- room of many members would be read whole for each batch).
+    -- Each sender's membership, looked up by its key and share-locked row by row. The lateral keeps that plan whatever
+    -- the statistics say (joined the other way round, a room of many members would be read whole for each batch).
     visible AS (
       SELECT i.n, ${grantedSql(Permission.SendMessage, 'r', 'rm')} AS may_send, rm.muted_until,
         ${grantedSql(Permission.SkipSlowMode, 'r', 'rm')} AS skips_slow_mode
@@ -101,7 +115,9 @@ export function sendManySql(MESSAGE: string): string {
     sent AS (
       INSERT INTO messages (room_id, sender_id, type, content, metadata, client_id, seq, parent_id, also_in_room, version)
       SELECT g.room_id, g.sender_id, g.type, g.content, g.metadata, g.client_id, r.last_seq - g.c + g.k, NULL, false, ${NEXT_VERSION}
-      FROM going g JOIN room r ON r.id = g.room_id ORDER BY g.n
+      FROM going g JOIN room r ON r.id = g.room_id
+      -- In seq order within each room: the rows' triggers (the webhook outbox) see a room's messages in its order.
+      ORDER BY g.n
       RETURNING *
     )
     SELECT i.n, ${MESSAGE}, ${SENDER}, m.outcome, v.n IS NOT NULL AS visible, v.may_send, v.muted_until,
@@ -122,8 +138,8 @@ export function sendManySql(MESSAGE: string): string {
 
 /** Runs the statement of sendManySql for `inputs` (plain sends of distinct senders) under one rate limit; one outcome per input, in order. */
 export async function sendMany(db: Database, text: string, given: readonly NewMessage[], limit: RateLimit): Promise<SendOutcome[]> {
-  // By room, then sender: the order the statement locks memberships in.
-  const order = given.map((_, i) => i).sort((a, b) => compare(given[a].roomId, given[b].roomId) || compare(given[a].senderId, given[b].senderId));
+  // By room, and within a room in arrival order: the order of their seqs.
+  const order = given.map((_, i) => i).sort((a, b) => compare(given[a].roomId, given[b].roomId) || a - b);
   const inputs = order.map((i) => given[i]);
   const rows = await db.query<SendRow & { n: string; input_n?: unknown }>(text, [
     inputs.map((i) => i.roomId),

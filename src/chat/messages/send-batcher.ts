@@ -12,11 +12,20 @@ export interface SendBatching {
 
 export const DEFAULT_SEND_BATCHING: SendBatching = { concurrency: 1, maxSize: 64, maxWaitMs: 20 };
 
-/** Sends stored together so far: statements of two or more sends that committed, and the sends in them. */
+/** Sends stored together so far: statements of two or more sends that committed, the sends in them, and the statements that rolled back and went again send by send. */
 export interface SendBatchCounts {
   batches: number;
   batchedSends: number;
+  retriedAlone: number;
 }
+
+/**
+ * SQLSTATEs that say the statement rolled back and was not at fault itself: a
+ * concurrent first use of a clientId (unique violation), a deadlock, a
+ * serialization failure. Any other error (a lost connection above all: the
+ * commit may have happened) is each send's answer, as it is for a send alone.
+ */
+const ROLLED_BACK = new Set(['23505', '40P01', '40001']);
 
 interface Waiting {
   input: NewMessage;
@@ -36,18 +45,22 @@ interface Waiting {
  * A send that finds a slot free goes at once (on the next turn of the event
  * loop, with whatever arrived in the same turn): alone it is today's one-send
  * statement, so a quiet server adds no wait. Each send is acknowledged only
- * once its statement has committed. A statement of several sends that fails
- * (a concurrent first use of a clientId, a deadlock with another writer, a
- * lost connection) stored nothing: each of its sends is then sent again
- * alone, and gets its own answer. A batch never holds two sends of one sender
- * (their rate-limit key and clientId would meet twice in one statement): a
- * second send of a sender waits for the next one, so a sender's sends keep
- * their order.
+ * once its statement has committed. A statement of several sends that rolled
+ * back for another writer's sake (a concurrent first use of a clientId, a
+ * deadlock: ROLLED_BACK) stored nothing: each of its sends is then sent again
+ * alone, within the same slot, and gets its own answer. Any other failure is
+ * every send's answer (a connection lost at commit may have stored them: sent
+ * again, they would be stored twice). A sender has one send in the statements
+ * running at a time (their rate-limit key and clientId would meet twice in
+ * one statement, and their sends keep their order): their next send waits
+ * for the statement after.
  */
 export class SendBatcher {
-  readonly counts: SendBatchCounts = { batches: 0, batchedSends: 0 };
+  readonly counts: SendBatchCounts = { batches: 0, batchedSends: 0, retriedAlone: 0 };
   private readonly waiting: Waiting[] = [];
   private running = 0;
+  /** Senders with a send in a running statement. */
+  private readonly busySenders = new Set<string>();
   private dispatchQueued = false;
   private overdueTimer: NodeJS.Timeout | null = null;
 
@@ -87,25 +100,30 @@ export class SendBatcher {
   private dispatch(overdue: boolean): void {
     let free = Math.max(this.options.concurrency - this.running, overdue ? 1 : 0);
     while (free > 0 && this.waiting.length > 0) {
-      this.start(this.take(Math.ceil(this.waiting.length / free)));
+      const batch = this.take(Math.ceil(this.waiting.length / free));
+      // Every waiting send's sender has one running: the next statement to end dispatches again.
+      if (batch.length === 0) return;
+      this.start(batch);
       free -= 1;
     }
     this.schedule();
   }
 
-  /** The first `size` waiting sends (at most maxSize) of distinct senders under the first one's limit, in order of arrival. */
+  /**
+   * The first `size` waiting sends (at most maxSize), in order of arrival, under the first takeable one's limit: one per
+   * sender, none of a sender with a send running.
+   */
   private take(size: number): Waiting[] {
-    const first = this.waiting[0];
     const batch: Waiting[] = [];
-    const senders = new Set<string>();
     const limit = Math.min(size, this.options.maxSize);
     for (let i = 0; i < this.waiting.length && batch.length < limit; ) {
       const w = this.waiting[i];
-      if (senders.has(w.input.senderId) || w.limit.max !== first.limit.max || w.limit.windowSeconds !== first.limit.windowSeconds) {
+      const sameLimit = batch.length === 0 || (w.limit.max === batch[0].limit.max && w.limit.windowSeconds === batch[0].limit.windowSeconds);
+      if (this.busySenders.has(w.input.senderId) || !sameLimit) {
         i++;
         continue;
       }
-      senders.add(w.input.senderId);
+      this.busySenders.add(w.input.senderId);
       batch.push(w);
       this.waiting.splice(i, 1);
     }
@@ -114,28 +132,37 @@ export class SendBatcher {
 
   private start(batch: Waiting[]): void {
     this.running += 1;
-    const done = () => {
+    this.run(batch).finally(() => {
+      for (const w of batch) this.busySenders.delete(w.input.senderId);
       this.running -= 1;
       this.dispatch(false);
-    };
+    });
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
     if (batch.length === 1) {
       const [w] = batch;
-      this.sendOne(w.input, w.limit).then(w.resolve, w.reject).finally(done);
+      await this.sendOne(w.input, w.limit).then(w.resolve, w.reject);
       return;
     }
-    this.sendMany(
-      batch.map((w) => w.input),
-      batch[0].limit,
-    )
-      .then(
-        (outcomes) => {
-          this.counts.batches += 1;
-          this.counts.batchedSends += batch.length;
-          batch.forEach((w, i) => w.resolve(outcomes[i]));
-        },
-        // Nothing of the statement was stored: each send again, alone.
-        () => batch.forEach((w) => this.sendOne(w.input, w.limit).then(w.resolve, w.reject)),
-      )
-      .finally(done);
+    let outcomes: SendOutcome[];
+    try {
+      outcomes = await this.sendMany(
+        batch.map((w) => w.input),
+        batch[0].limit,
+      );
+    } catch (error) {
+      if (!ROLLED_BACK.has((error as { code?: string }).code ?? '')) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      // Nothing of the statement was stored: each send again, alone, in this slot.
+      this.counts.retriedAlone += 1;
+      await Promise.all(batch.map((w) => this.sendOne(w.input, w.limit).then(w.resolve, w.reject)));
+      return;
+    }
+    this.counts.batches += 1;
+    this.counts.batchedSends += batch.length;
+    batch.forEach((w, i) => w.resolve(outcomes[i]));
   }
 }
