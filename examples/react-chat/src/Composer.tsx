@@ -1,5 +1,5 @@
 import { useApolloClient, useMutation } from '@apollo/client/react';
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { AttachButton, MAX_FILES, PendingUploads, useUploads } from './Attachments';
 import { addMessage } from './cache';
 import { insertMention, mentionedIds, mentionQueryAt, type Mentionable } from './mentions';
@@ -23,6 +23,8 @@ export function Composer({ roomId, members, parentId }: Props) {
   const client = useApolloClient();
   const testId = parentId ? 'thread-composer' : 'composer'; // the thread's composer is on screen beside the room's
   const input = useRef<HTMLInputElement>(null);
+  /** Where the caret goes once the text a mention was picked into is in the input. */
+  const pendingCaret = useRef<number | null>(null);
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
   const [picked, setPicked] = useState<Mentionable[]>([]);
@@ -59,9 +61,15 @@ export function Composer({ roomId, members, parentId }: Props) {
     setText(next.text);
     setCaret(next.caret);
     setPicked((all) => [...all.filter((p) => p.id !== person.id), person]);
-    // After React has put the new text in the input.
-    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
+    // Placed when React has put the new text in the input (the layout effect below), before the next key is handled:
+    // placed a frame later, keys typed meanwhile went in before it and the caret jumped back over them.
+    pendingCaret.current = next.caret;
   };
+  useLayoutEffect(() => {
+    if (pendingCaret.current === null) return;
+    input.current?.setSelectionRange(pendingCaret.current, pendingCaret.current);
+    pendingCaret.current = null;
+  });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
