@@ -303,7 +303,7 @@ describe('moderation', () => {
     });
 
     it('stops the very next send once the mute commits: sends that began before it and reach the room after it are all refused', async () => {
-      // Each send alone, so all 20 of one sender are in flight at once (batched, a sender has one at a time: send-batching.test.ts).
+      // Each send alone, so all 20 of one sender are in flight at once (batched, a room has one statement at a time: send-batching.test.ts).
       const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10', SEND_BATCH_CONCURRENCY: '0' } });
       const server = { url, app } as TestServer;
       const { member, roomId } = await staffedRoom(url);
@@ -391,7 +391,7 @@ describe('moderation', () => {
     });
 
     it('stops the very next send once the ban commits: sends that began before it and reach the room after it are all refused', async () => {
-      // Each send alone, so all 20 of one sender are in flight at once (batched, a sender has one at a time: send-batching.test.ts).
+      // Each send alone, so all 20 of one sender are in flight at once (batched, a room has one statement at a time: send-batching.test.ts).
       const { url, app } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10', SEND_BATCH_CONCURRENCY: '0' } });
       const server = { url, app } as TestServer;
       const { member, roomId } = await staffedRoom(url);

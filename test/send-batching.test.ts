@@ -204,35 +204,39 @@ describe('plain sends stored together while the server is busy (group commit)', 
     const server = await busyServer();
     const owner = await newUser(server.url);
     const [a, b, c] = await Promise.all([0, 1, 2].map(() => newUser(server.url)));
-    const room = await groupRoom(server.url, owner, [a, b, c], 'Held');
+    const primer = await groupRoom(server.url, owner, [c], 'Primer');
+    const room = await groupRoom(server.url, owner, [a, b], 'Held');
     const other = await groupRoom(server.url, owner, [a], 'Free');
+    // Both rooms' rows held by another transaction: the primer's send takes the one slot and waits; the two sends to
+    // `room` then wait 20 ms for a slot and go together as one more statement, which waits on `room`'s row.
+    const heldPrimer = await holdRoom(primer);
     const held = await holdRoom(room);
     const retried = await metric(server, 'chat_send_batches_retried_total');
+    const before = await batchedSends(server);
     try {
-      const first = sendAs(server, c, room, 'waits alone');
+      const first = sendAs(server, c, primer, 'takes the slot');
       await sleep(100);
-      // These two wait together, in one statement that cannot see a's key used elsewhere meanwhile...
       const keyed = sendAs(server, a, room, 'keyed here', 'key-1');
       const plain = sendAs(server, b, room, 'plain');
-      await sleep(100);
-      // ...by a send with a mention (the one-send statement: not batched), which commits in the other room while they wait.
+      await sleep(150);
+      // Meanwhile a send with a mention (the one-send statement: not batched) commits a's key in the other room.
       const elsewhere = await sendAs(server, a, other, 'keyed elsewhere', 'key-1', { mentionIds: [owner.id] });
       expect(elsewhere.errors, JSON.stringify(elsewhere.errors)).to.equal(undefined);
       await held.release();
+      await heldPrimer.release();
       const answers = await Promise.all([first, keyed, plain]);
       expect(answers[0].errors, JSON.stringify(answers[0].errors)).to.equal(undefined);
       // The batch failed on the key (the whole statement rolled back); alone, the keyed send finds the first message of
       // its key in another room, and the plain one is stored.
       expect(await metric(server, 'chat_send_batches_retried_total'), 'batches sent again send by send').to.equal(retried + 1);
+      expect(await batchedSends(server), 'nothing counted as stored together').to.equal(before);
       expect(codeOf(answers[1])).to.equal('BAD_USER_INPUT');
       expect(answers[2].errors, JSON.stringify(answers[2].errors)).to.equal(undefined);
       const stored = await server.app.db.query<{ content: string; seq: number }>(`SELECT content, seq FROM messages WHERE room_id = $1 ORDER BY seq`, [room]);
-      expect(stored).to.deep.equal([
-        { content: 'waits alone', seq: 1 },
-        { content: 'plain', seq: 2 },
-      ]);
+      expect(stored).to.deep.equal([{ content: 'plain', seq: 1 }]);
     } finally {
       await held.release().catch(() => {});
+      await heldPrimer.release().catch(() => {});
     }
   });
 
@@ -260,6 +264,31 @@ describe('plain sends stored together while the server is busy (group commit)', 
       expect(answers.map((a) => a.data?.sendMessage.seq)).to.deep.equal([2, 3, 4, 5, 6, 7]);
       expect(answeredAt, 'answers in seq order').to.deep.equal([0, 1, 2, 3, 4, 5]);
       expect((await batchedSends(server)) - before, 'sent together').to.be.at.least(2);
+    } finally {
+      await held.release().catch(() => {});
+    }
+  });
+
+  it('holds back no other room while one room\'s row is held: sends to a free room, the same sender\'s too, are answered meanwhile', async function () {
+    this.timeout(60_000);
+    const server = await busyServer();
+    const owner = await newUser(server.url);
+    const [a, b] = await Promise.all([0, 1].map(() => newUser(server.url)));
+    const stuckRoom = await groupRoom(server.url, owner, [a, b], 'Held');
+    const freeRoom = await groupRoom(server.url, owner, [a, b], 'Free');
+    const held = await holdRoom(stuckRoom);
+    try {
+      const stuck = sendAs(server, a, stuckRoom, 'waits');
+      await sleep(50);
+      const stuckToo = sendAs(server, b, stuckRoom, 'waits too');
+      const free = [sendAs(server, b, freeRoom, 'free'), sendAs(server, a, freeRoom, 'free, by the sender who waits elsewhere')];
+      const outcome = await Promise.race([Promise.all(free).then(() => 'answered'), sleep(3000).then(() => 'held back')]);
+      expect(outcome, 'the free room\'s sends while the other room is held').to.equal('answered');
+      for (const answer of await Promise.all(free)) expect(answer.errors, JSON.stringify(answer.errors)).to.equal(undefined);
+      await held.release();
+      for (const answer of await Promise.all([stuck, stuckToo])) expect(answer.errors, JSON.stringify(answer.errors)).to.equal(undefined);
+      expect(await seqsOf(server, stuckRoom)).to.deep.equal([1, 2]);
+      expect(await seqsOf(server, freeRoom)).to.deep.equal([1, 2]);
     } finally {
       await held.release().catch(() => {});
     }

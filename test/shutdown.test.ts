@@ -9,7 +9,7 @@ import { onCleanup, wsClient } from './support/server';
 describe('shutdown on SIGTERM', () => {
   it('finishes in-flight requests, closes sockets so clients reconnect, and exits within 10 s', async function () {
     this.timeout(60_000);
-    // Each send alone: all 15 of one sender reach the lock at once (batched, a sender has one send at a time).
+    // Each send alone: all 15 of one sender reach the lock at once (batched, a room has one statement at a time).
     const server = await startServerProcess({ SEND_BATCH_CONCURRENCY: '0' });
     const owner = await newUser(server.url);
     const roomId = await groupRoom(server.url, owner);

@@ -22,8 +22,10 @@ export function isPlainSend(input: NewMessage): boolean {
  * Each input row gets one result row (`n`, its place in the input) with the
  * same columns the one-send statement returns, so the same outcomeOf reads it.
  *
- * The senders are distinct (the batcher's rule): a rate-limit key appears once
- * (ON CONFLICT updates a row once per statement) and a clientId at most once.
+ * A sender appears once per room (the batcher's rule): a rate-limit key
+ * appears once (ON CONFLICT updates a row once per statement). A clientId used
+ * twice (one sender, two rooms) fails the statement on the unique key, and the
+ * batcher sends each again alone.
  * Rooms are locked first, all of them (the count orders the memberships'
  * locks after the last room's) and in id order, so two of these statements
  * never wait on each other's rooms in a cycle; memberships are only
@@ -136,7 +138,7 @@ export function sendManySql(MESSAGE: string): string {
     ORDER BY i.n`;
 }
 
-/** Runs the statement of sendManySql for `inputs` (plain sends of distinct senders) under one rate limit; one outcome per input, in order. */
+/** Runs the statement of sendManySql for `inputs` (plain sends, one per sender and room) under one rate limit; one outcome per input, in order. */
 export async function sendMany(db: Database, text: string, given: readonly NewMessage[], limit: RateLimit): Promise<SendOutcome[]> {
   // By room, and within a room in arrival order: the order of their seqs.
   const order = given.map((_, i) => i).sort((a, b) => compare(given[a].roomId, given[b].roomId) || a - b);
@@ -154,9 +156,7 @@ export async function sendMany(db: Database, text: string, given: readonly NewMe
   ]);
   if (rows.length !== inputs.length) throw new Error(`A batch of ${inputs.length} sends returned ${rows.length} rows`);
   const outcomes: SendOutcome[] = new Array(given.length);
-  rows.forEach(({ n: _n, input_n: _i, ...row }, k) => {
-    outcomes[order[k]] = outcomeOf(row as SendRow);
-  });
+  for (const { n, input_n: _i, ...row } of rows) outcomes[order[Number(n) - 1]] = outcomeOf(row as SendRow);
   return outcomes;
 }
 

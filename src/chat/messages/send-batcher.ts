@@ -48,19 +48,20 @@ interface Waiting {
  * once its statement has committed. A statement of several sends that rolled
  * back for another writer's sake (a concurrent first use of a clientId, a
  * deadlock: ROLLED_BACK) stored nothing: each of its sends is then sent again
- * alone, within the same slot, and gets its own answer. Any other failure is
- * every send's answer (a connection lost at commit may have stored them: sent
- * again, they would be stored twice). A sender has one send in the statements
- * running at a time (their rate-limit key and clientId would meet twice in
- * one statement, and their sends keep their order): their next send waits
- * for the statement after.
+ * alone, one after another within the same slot, and gets its own answer. Any
+ * other failure is every send's answer (a connection lost at commit may have
+ * stored them: sent again, they would be stored twice). A room has one
+ * statement running at a time: its next sends wait for it (they would wait on
+ * the room's lock anyway), so a room's sends keep their order, and a late
+ * statement never takes sends of a room that is stuck. A statement holds one
+ * send per sender and room (their rate-limit row once per statement).
  */
 export class SendBatcher {
   readonly counts: SendBatchCounts = { batches: 0, batchedSends: 0, retriedAlone: 0 };
   private readonly waiting: Waiting[] = [];
   private running = 0;
-  /** Senders with a send in a running statement. */
-  private readonly busySenders = new Set<string>();
+  /** Rooms with a send in a running statement: their next sends wait for it (they would wait on the room's lock). */
+  private readonly busyRooms = new Set<string>();
   private dispatchQueued = false;
   private overdueTimer: NodeJS.Timeout | null = null;
 
@@ -98,10 +99,13 @@ export class SendBatcher {
 
   /** Spreads the waiting sends over the free slots (with `overdue`, one statement more than the slots allow). */
   private dispatch(overdue: boolean): void {
+    // Re-armed below while sends still wait: a timer of sends gone since must not hurry the ones that came after.
+    if (this.overdueTimer !== null) clearTimeout(this.overdueTimer);
+    this.overdueTimer = null;
     let free = Math.max(this.options.concurrency - this.running, overdue ? 1 : 0);
     while (free > 0 && this.waiting.length > 0) {
       const batch = this.take(Math.ceil(this.waiting.length / free));
-      // Every waiting send's sender has one running: the next statement to end dispatches again.
+      // Every waiting send's room has a statement running: the next one to end dispatches again.
       if (batch.length === 0) return;
       this.start(batch);
       free -= 1;
@@ -110,20 +114,23 @@ export class SendBatcher {
   }
 
   /**
-   * The first `size` waiting sends (at most maxSize), in order of arrival, under the first takeable one's limit: one per
-   * sender, none of a sender with a send running.
+   * The first `size` waiting sends (at most maxSize), in order of arrival, under the first takeable one's limit: none
+   * to a room with a statement running (so a room stuck on its lock holds back no other room's sends, and a room's
+   * sends keep their order), one per sender and room (their rate-limit row once per statement).
    */
   private take(size: number): Waiting[] {
     const batch: Waiting[] = [];
+    const pairs = new Set<string>();
     const limit = Math.min(size, this.options.maxSize);
     for (let i = 0; i < this.waiting.length && batch.length < limit; ) {
       const w = this.waiting[i];
+      const pair = `${w.input.senderId} ${w.input.roomId}`;
       const sameLimit = batch.length === 0 || (w.limit.max === batch[0].limit.max && w.limit.windowSeconds === batch[0].limit.windowSeconds);
-      if (this.busySenders.has(w.input.senderId) || !sameLimit) {
+      if (this.busyRooms.has(w.input.roomId) || pairs.has(pair) || !sameLimit) {
         i++;
         continue;
       }
-      this.busySenders.add(w.input.senderId);
+      pairs.add(pair);
       batch.push(w);
       this.waiting.splice(i, 1);
     }
@@ -132,8 +139,10 @@ export class SendBatcher {
 
   private start(batch: Waiting[]): void {
     this.running += 1;
+    const rooms = new Set(batch.map((w) => w.input.roomId));
+    for (const room of rooms) this.busyRooms.add(room);
     this.run(batch).finally(() => {
-      for (const w of batch) this.busySenders.delete(w.input.senderId);
+      for (const room of rooms) this.busyRooms.delete(room);
       this.running -= 1;
       this.dispatch(false);
     });
@@ -152,13 +161,13 @@ export class SendBatcher {
         batch[0].limit,
       );
     } catch (error) {
-      if (!ROLLED_BACK.has((error as { code?: string }).code ?? '')) {
+      if (!ROLLED_BACK.has((error as { code?: string } | null)?.code ?? '')) {
         for (const w of batch) w.reject(error);
         return;
       }
-      // Nothing of the statement was stored: each send again, alone, in this slot.
+      // Nothing of the statement was stored: each send again, alone, one after another in this slot (in arrival order).
       this.counts.retriedAlone += 1;
-      await Promise.all(batch.map((w) => this.sendOne(w.input, w.limit).then(w.resolve, w.reject)));
+      for (const w of batch) await this.sendOne(w.input, w.limit).then(w.resolve, w.reject);
       return;
     }
     this.counts.batches += 1;
