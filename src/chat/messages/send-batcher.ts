@@ -39,11 +39,12 @@ interface Waiting {
  * flush), and most of a send's cost is the statement's fixed part (starting
  * its plan, the round trip, the commit), not its row. So when sends arrive
  * faster than they finish, the ones waiting go together, as one statement
- * (send-batch.queries.ts): at most `concurrency` statements run at once, and
- * what arrives meanwhile is spread over the next free ones.
+ * (send-batch.queries.ts): `concurrency` statements run at once (one more for
+ * sends that waited `maxWaitMs`), and what arrives meanwhile is spread over
+ * the next free ones.
  *
  * A send that finds a slot free goes at once (on the next turn of the event
- * loop, with whatever arrived in the same turn): alone it is today's one-send
+ * loop, with whatever arrived in the same turn): alone it is the one-send
  * statement, so a quiet server adds no wait. Each send is acknowledged only
  * once its statement has committed. A statement of several sends that rolled
  * back for another writer's sake (a concurrent first use of a clientId, a
