@@ -11,6 +11,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).to.deep.include({
       port: 4000,
+      sendBatchConcurrency: 1,
       databaseUrl: undefined,
       redis: undefined,
       tokens: {
@@ -139,6 +140,8 @@ describe('configuration', () => {
     ['a webhook secret without URLs', { WEBHOOK_SECRET: 'shh' }, 'WEBHOOK_URLS and WEBHOOK_SECRET go together'],
     ['a webhook URL that is not a URL', { WEBHOOK_URLS: 'https://a.example.com, hooks.example.com', WEBHOOK_SECRET: 'shh' }, 'WEBHOOK_URLS item 2 must be an http(s) URL, got "hooks.example.com"'],
     ['a retry window of no time', { WEBHOOK_URLS: 'https://a.example.com', WEBHOOK_SECRET: 'shh', WEBHOOK_RETRY_WINDOW_SECONDS: '0' }, 'WEBHOOK_RETRY_WINDOW_SECONDS must be a whole number between 1 and 2592000, got "0"'],
+    ['more send statements at once than the bound', { SEND_BATCH_CONCURRENCY: '65' }, 'SEND_BATCH_CONCURRENCY must be a whole number between 0 and 64, got "65"'],
+    ['send statements at once that are no number', { SEND_BATCH_CONCURRENCY: 'many' }, 'SEND_BATCH_CONCURRENCY must be a whole number between 0 and 64, got "many"'],
   ] as const) {
     it(`refuses ${name} with a message that names the setting`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, message);
