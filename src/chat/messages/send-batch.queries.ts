@@ -6,7 +6,7 @@ import { admitSql, type RateLimit } from '../limits/rate-limit.repository';
 import { SLOW_MODE_ACTION } from '../limits/slow-mode';
 import { RateLimitedAction } from '../types';
 import { SENDER } from './message-rows';
-import { outcomeOf, type NewMessage, type SendOutcome, type SendRow } from './send.queries';
+import { outcomeOf, type NewMessage, type SendOutcome, type SendRow } from './send-outcome';
 
 /**
  * A plain send: no reply, mention or upload (those take the one-send

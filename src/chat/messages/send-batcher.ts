@@ -1,5 +1,5 @@
 import type { RateLimit } from '../limits/rate-limit.repository';
-import type { NewMessage, SendOutcome } from './send.queries';
+import type { NewMessage, SendOutcome } from './send-outcome';
 
 export interface SendBatching {
   /** Batch statements running at once; sends that arrive meanwhile wait for one to end, and go together. 0: every send alone, at once. */
