@@ -6,18 +6,26 @@ import { catchUp } from './catch-up';
 import { MEMBERSHIP_CHANGED, MESSAGE_ADDED_ANYWHERE, MESSAGE_UPDATED, ROOM_LIVE, ROOMS, type ChatMessage } from './operations';
 import { useChat, useConnectionState } from './session';
 
-/** Per client: whether a ROOMS refetch is in flight, and whether another must follow it. */
-const roomsRefetch = new WeakMap<ApolloClient, { inFlight: boolean; again: boolean }>();
+/** Per client: whether a ROOMS refetch is in flight (or about to follow one), whether another must follow it, and failures in a row. */
+const roomsRefetch = new WeakMap<ApolloClient, { inFlight: boolean; again: boolean; failures: number }>();
+
+/** The pause before the read that follows one: a burst of live events asks for one read, not one per event. */
+const AGAIN_AFTER_MS = 250;
+/** The pause before asking again after a read that failed (the server's work budget said wait, or the network). */
+const RETRY_AFTER_MS = 1000;
+const MAX_RETRIES = 5;
 
 /**
  * Reads the room list again, one request at a time. A request made while one is
  * in flight runs once more after it: the answer in flight may have been read
  * before the messages that arrived meanwhile, and would overwrite what they
- * added to the counts; the next read comes after them.
+ * added to the counts; the next read comes after them, a moment later, once for
+ * all of them. A read that failed (RATE_LIMITED by the server's per-user work
+ * budget, say) is asked again a second later, a few times.
  */
 function refetchRooms(client: ApolloClient): void {
   let state = roomsRefetch.get(client);
-  if (!state) roomsRefetch.set(client, (state = { inFlight: false, again: false }));
+  if (!state) roomsRefetch.set(client, (state = { inFlight: false, again: false, failures: 0 }));
   if (state.inFlight) {
     state.again = true;
     return;
@@ -25,13 +33,28 @@ function refetchRooms(client: ApolloClient): void {
   const current = state;
   current.inFlight = true;
   Promise.resolve(client.refetchQueries({ include: [ROOMS] }))
-    .catch((error: unknown) => console.debug('rooms refetch failed', error))
+    .then(
+      () => {
+        current.failures = 0;
+      },
+      (error: unknown) => {
+        current.failures += 1;
+        console.debug('rooms refetch failed', error);
+      },
+    )
     .finally(() => {
-      current.inFlight = false;
-      if (current.again) {
+      const retry = current.failures > 0 && current.failures <= MAX_RETRIES;
+      if (!retry && !current.again) {
+        current.inFlight = false;
+        return;
+      }
+      current.again = false;
+      // Still "in flight" during the pause: requests made meanwhile are served by the read that follows.
+      setTimeout(() => {
+        current.inFlight = false;
         current.again = false;
         refetchRooms(client);
-      }
+      }, retry ? RETRY_AFTER_MS : AGAIN_AFTER_MS);
     });
 }
 
