@@ -59,7 +59,13 @@ interface Waiting {
  */
 export class SendBatcher {
   readonly counts: SendBatchCounts = { batches: 0, batchedSends: 0, retriedAlone: 0 };
-  private readonly waiting: Waiting[] = [];
+  /**
+   * The waiting sends by sender and room, each in order of arrival, the pairs in order of their first waiting
+   * send: a statement takes the head of each pair, so building one costs the pairs waiting, not the sends (one
+   * user's thousands of parallel sends into a room are one entry, taken one per statement).
+   */
+  private readonly waiting = new Map<string, { sends: Waiting[]; head: number }>();
+  private waitingCount = 0;
   private running = 0;
   /** Rooms with a send in a running statement: their next sends wait for it (they would wait on the room's lock). */
   private readonly busyRooms = new Set<string>();
@@ -75,13 +81,17 @@ export class SendBatcher {
   send(input: NewMessage, limit: RateLimit): Promise<SendOutcome> {
     if (this.options.concurrency === 0) return this.sendOne(input, limit);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ input, limit, resolve, reject });
+      const key = `${input.senderId} ${input.roomId}`;
+      let pair = this.waiting.get(key);
+      if (!pair) this.waiting.set(key, (pair = { sends: [], head: 0 }));
+      pair.sends.push({ input, limit, resolve, reject });
+      this.waitingCount += 1;
       this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.waiting.length === 0) return;
+    if (this.waitingCount === 0) return;
     if (this.running < this.options.concurrency) {
       if (this.dispatchQueued) return;
       this.dispatchQueued = true;
@@ -104,8 +114,8 @@ export class SendBatcher {
     if (this.overdueTimer !== null) clearTimeout(this.overdueTimer);
     this.overdueTimer = null;
     let free = Math.max(this.options.concurrency - this.running, overdue ? 1 : 0);
-    while (free > 0 && this.waiting.length > 0) {
-      const batch = this.take(Math.ceil(this.waiting.length / free));
+    while (free > 0 && this.waitingCount > 0) {
+      const batch = this.take(Math.ceil(this.waitingCount / free));
       // Every waiting send's room has a statement running: the next one to end dispatches again.
       if (batch.length === 0) return;
       this.start(batch);
@@ -115,25 +125,23 @@ export class SendBatcher {
   }
 
   /**
-   * The first `size` waiting sends (at most maxSize), in order of arrival, under the first takeable one's limit: none
-   * to a room with a statement running (so a room stuck on its lock holds back no other room's sends, and a room's
-   * sends keep their order), one per sender and room (their rate-limit row once per statement).
+   * Up to `size` waiting sends (at most maxSize), the first of each sender and room, in order of arrival, under the
+   * first takeable one's limit: none to a room with a statement running (so a room stuck on its lock holds back no
+   * other room's sends, and a room's sends keep their order), one per sender and room (their rate-limit row once per
+   * statement).
    */
   private take(size: number): Waiting[] {
     const batch: Waiting[] = [];
-    const pairs = new Set<string>();
     const limit = Math.min(size, this.options.maxSize);
-    for (let i = 0; i < this.waiting.length && batch.length < limit; ) {
-      const w = this.waiting[i];
-      const pair = `${w.input.senderId} ${w.input.roomId}`;
+    for (const [key, pair] of this.waiting) {
+      if (batch.length >= limit) break;
+      const w = pair.sends[pair.head];
       const sameLimit = batch.length === 0 || (w.limit.max === batch[0].limit.max && w.limit.windowSeconds === batch[0].limit.windowSeconds);
-      if (this.busyRooms.has(w.input.roomId) || pairs.has(pair) || !sameLimit) {
-        i++;
-        continue;
-      }
-      pairs.add(pair);
+      if (this.busyRooms.has(w.input.roomId) || !sameLimit) continue;
       batch.push(w);
-      this.waiting.splice(i, 1);
+      this.waitingCount -= 1;
+      pair.head += 1;
+      if (pair.head === pair.sends.length) this.waiting.delete(key);
     }
     return batch;
   }
