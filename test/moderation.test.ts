@@ -614,7 +614,7 @@ describe('moderation', () => {
     });
   });
 
-  it('keeps the lock order: sends racing role changes and moderation of their sender end without a deadlock', async () => {
+  it('keeps the lock order: sends racing role changes, slow mode and moderation of their sender end without a deadlock', async () => {
     const { url } = await startServer({ env: { MESSAGE_RATE_LIMIT: '1000/10', ROLE_RATE_LIMIT: '1000/10', MODERATION_RATE_LIMIT: '1000/10' } });
     const { owner, admin, member, roomId } = await staffedRoom(url);
     const work: Promise<GraphQLResponse>[] = [];
@@ -623,6 +623,8 @@ describe('moderation', () => {
       work.push(gql(url, SEND, { input: { roomId, content: `a ${i}` } }, admin.token));
       work.push(gql(url, `mutation($r: ID!, $u: ID!, $role: MemberRole!) { updateMemberRole(roomId: $r, userId: $u, role: $role) { id } }`, { r: roomId, u: member.id, role: i % 2 ? 'ADMIN' : 'MEMBER' }, owner.token));
       work.push(gql(url, i % 2 ? UNMUTE : MUTE, { r: roomId, u: admin.id, until: new Date(Date.now() + 60_000).toISOString() }, owner.token));
+      // The same MODERATION rate-limit row as the mute, and the room's row: both in the one order.
+      work.push(gql(url, SLOW, { r: roomId, s: 0 }, owner.token));
     }
     const answers = await Promise.all(work);
     const codes = answers.flatMap((a) => (a.errors ?? []).map((e) => e.extensions.code));

@@ -207,9 +207,10 @@ export class MessageService {
     if (message.isDeleted) throw new BadInputError('A deleted message cannot be pinned or unpinned');
     if (message.parentId !== null) throw new BadInputError('Replies cannot be pinned; pin the thread root');
     const result = await this.repos.transaction(async (tx) => {
-      await this.limiter.admit(tx, actor, RateLimitedAction.PIN, message.roomId);
+      // Rate-limit rows last, after the message's and the membership's, as every writer takes them.
       await tx.messages.lockForPin(message.id);
       await this.access.hold(actor, Permission.PinMessage, message.roomId, tx);
+      await this.limiter.admit(tx, actor, RateLimitedAction.PIN, message.roomId);
       return tx.messages.setPinned(message.id, pinned ? actor.id : null, MAX_PINS);
     });
     if (!result) throw messageNotFound();

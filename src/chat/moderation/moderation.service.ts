@@ -97,6 +97,8 @@ export class ModerationService {
     requireIntInRange('seconds', seconds, SLOW_MODE_SECONDS.min, SLOW_MODE_SECONDS.max);
     return this.repos.transaction(async (tx) => {
       const { room } = await this.access.require(actor, Permission.SetSlowMode, roomId, tx);
+      // The room's row before the rate limit's, as every writer takes them (a mute holds the room's while it counts).
+      await tx.rooms.lock(room.id);
       await this.limiter.admit(tx, actor, RateLimitedAction.MODERATION, room.id);
       return tx.rooms.setSlowMode(room.id, seconds);
     });
