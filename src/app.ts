@@ -213,7 +213,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
     onExecution: () => (stats.subscriptionExecutions += 1),
     onWrite: replicas ? (userId) => replicas.wrote(userId) : undefined,
   });
-  const { app, apollo } = await createHttpApp({
+  const { apollo, listener } = await createHttpApp({
     ...transports,
     // SUBGRAPH=1: HTTP serves the Federation subgraph (same resolvers, plus _service and _entities); sockets keep the API's own schema.
     schema: config.subgraph ? buildChatSubgraphSchema() : schema,
@@ -241,7 +241,7 @@ export async function createApp({ config, logger, ...options }: AppOptions): Pro
       },
     ],
   });
-  httpServer.on('request', app);
+  httpServer.on('request', listener);
 
   const webhooks = config.webhooks
     ? new WebhookWorker({

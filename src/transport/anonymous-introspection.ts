@@ -1,5 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
+import { type HttpRequest, type HttpResponse, sendJson, sendText, type Step } from './exchange';
 
 /** How many anonymous introspection documents not seen before a server computes per second, and at once. */
 export interface AnonymousAllowance {
@@ -12,9 +12,22 @@ export interface AnonymousAllowance {
 const DEFAULT_ALLOWANCE: AnonymousAllowance = { perSecond: 2, burst: 10 };
 
 /** The request's document, operation and variables: what its answer depends on (nothing else, without a token). */
-function documentKey(req: Request): string {
-  const source = (req.method === 'GET' ? req.query : req.body) as { query?: unknown; operationName?: unknown; variables?: unknown } | undefined;
-  return JSON.stringify([source?.query ?? null, source?.operationName ?? null, source?.variables ?? null]);
+function documentKey(req: HttpRequest): string {
+  if (req.method === 'GET') {
+    const url = req.url ?? '';
+    const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    return JSON.stringify([search.get('query'), search.get('operationName'), search.get('variables')]);
+  }
+  const body = req.body as { query?: unknown; operationName?: unknown; variables?: unknown } | undefined;
+  return JSON.stringify([body?.query ?? null, body?.operationName ?? null, body?.variables ?? null]);
+}
+
+/** Where a request lets its successful answer be kept (set by the allowance, called by whoever writes the answer). */
+const KEEP_ANSWER = 'keepAnswer';
+
+/** The request's way to keep its answer, when it has one. */
+export function keptAnswer(res: HttpResponse): ((answer: string) => void) | undefined {
+  return res.locals[KEEP_ANSWER] as ((answer: string) => void) | undefined;
 }
 
 /**
@@ -27,7 +40,7 @@ function documentKey(req: Request): string {
  * bucket), RATE_LIMITED beyond it. So anonymous clients cost nothing but the
  * token check, however many of them and whatever they send.
  */
-export function anonymousIntrospection(allowance: AnonymousAllowance = DEFAULT_ALLOWANCE): RequestHandler {
+export function anonymousIntrospection(allowance: AnonymousAllowance = DEFAULT_ALLOWANCE): Step {
   const answers = new LRUCache<string, string>({ max: 64, maxSize: 16 * 1024 * 1024, sizeCalculation: (answer, key) => answer.length + key.length });
   let tokens = allowance.burst;
   let filledAt = Date.now();
@@ -39,34 +52,32 @@ export function anonymousIntrospection(allowance: AnonymousAllowance = DEFAULT_A
     tokens -= 1;
     return true;
   };
-  return (req: Request, res: Response, next) => {
+  return (req, res, next) => {
     const key = documentKey(req);
     const known = answers.get(key);
     if (known !== undefined) {
-      res.status(200).type('application/json; charset=utf-8').send(known);
+      sendText(res, 200, 'application/json; charset=utf-8', known);
       return;
     }
     if (!take()) {
       const retryAfter = Math.max(1, Math.ceil((1 - tokens) / allowance.perSecond));
-      res
-        .status(429)
-        .set('retry-after', String(retryAfter))
-        .json({
+      sendJson(
+        res,
+        429,
+        {
           errors: [
             {
               message: `Anonymous introspection: at most ${allowance.perSecond} new documents per second; send a token, or retry in ${retryAfter}s`,
               extensions: { code: 'RATE_LIMITED', retryAfter },
             },
           ],
-        });
+        },
+        { 'retry-after': String(retryAfter) },
+      );
       return;
     }
-    // Apollo answers a complete body with res.send(string): keep a successful one for the next asker.
-    const send = res.send.bind(res);
-    res.send = ((body: unknown) => {
-      if (res.statusCode === 200 && typeof body === 'string') answers.set(key, body);
-      return send(body);
-    }) as Response['send'];
+    // Apollo's successful answer is kept for the next asker (src/transport/graphql-route.ts writes it).
+    res.locals[KEEP_ANSWER] = (answer: string) => answers.set(key, answer);
     next();
   };
 }

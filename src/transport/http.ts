@@ -6,23 +6,24 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { GraphQLError, Kind, parse } from 'graphql';
-import type { Authenticated } from '../auth/authenticator';
-import { RateLimitedError, UnauthenticatedError } from '../chat/errors';
+import { GraphQLError } from 'graphql';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestListener } from 'node:http';
+import { RateLimitedError } from '../chat/errors';
 import type { ReadReplicas } from '../db/read-replicas';
-import { countStatements, currentStatementTally } from '../db/statement-counter';
-import { createContext, type GraphQLContext, type RequestAuth } from '../graphql/context';
+import { currentStatementTally } from '../db/statement-counter';
+import type { GraphQLContext } from '../graphql/context';
 import { unavailableDependency } from '../graphql/format-error';
 import type { WorkBudget } from '../chat/limits/work-budget';
-import { costError, documentSizeError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { anonymousIntrospection, type AnonymousAllowance } from './anonymous-introspection';
+import { costError, parseOptions, protectionRules, queryCost, type QueryLimits } from '../graphql/protection';
+import type { AnonymousAllowance } from './anonymous-introspection';
 import { compiledGateway } from './compiled-executor';
+import { type HttpResponse, sendJson } from './exchange';
 import { localFileRoutes, type LocalFilesOptions } from './files';
-import { attachObservation, noteOutcome, observationPlugin, observeRequests, type RequestTracer } from './request-observer';
+import { answerBodyError, graphqlRoute, isGraphqlPath } from './graphql-route';
+import { observationPlugin, type RequestTracer } from './request-observer';
 import type { TransportOptions } from './transport-options';
 
 export interface HttpOptions extends TransportOptions {
@@ -145,7 +146,7 @@ export function originAllowed(origin: string | undefined, allowed: string[] | un
   return allowed.includes(origin);
 }
 
-export async function createHttpApp(options: HttpOptions): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
+export async function createHttpApp(options: HttpOptions): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; listener: RequestListener }> {
   const apollo = new ApolloServer<GraphQLContext>({
     // Operations run compiled (graphql-jit), graphql-js as the fallback: src/transport/compiled-executor.ts.
     gateway: compiledGateway(options.schema),
@@ -212,100 +213,12 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
   }
   if (options.localFiles) app.use(localFileRoutes(options.localFiles, allowOrigins));
   if (options.exampleDir) app.use(express.static(options.exampleDir));
-  app.use(
-    '/graphql',
-    observeRequests({ logger: options.logger, metrics: options.metrics, tracer: options.tracer }),
-    allowOrigins,
-    express.json({ limit: '1mb' }),
-    (req, res, next) => {
-      // Oversize query text is refused before Apollo parses it.
-      const tooLarge = documentSizeError((req.body as { query?: unknown } | undefined)?.query, options.limits);
-      if (!tooLarge) return next();
-      noteOutcome(res, 'GRAPHQL_VALIDATION_FAILED');
-      res.status(400).json({ errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
-    },
-    authenticateFirst(options),
-    // The request's read scope (the caller; the primary until its operation is known to be a query): only with replicas,
-    // AsyncLocalStorage taxes every promise.
-    ...(options.replicas ? [readScope(options.replicas)] : []),
-    // Count each request's statements (tests, benchmarks): AsyncLocalStorage taxes every promise, so only when asked.
-    ...(options.reportStatements ? [(_req: unknown, _res: unknown, next: () => void) => void countStatements(() => next())] : []),
-    expressMiddleware(apollo, {
-      context: async ({ res }) => attachObservation(createContext(options.sources, res.locals.requestAuth as RequestAuth), res),
-    }),
-  );
   app.use(bodyErrors);
-  return { app, apollo };
-}
-
-/** Runs the rest of the request in a read scope of its caller (src/db/read-replicas.ts). */
-function readScope(replicas: ReadReplicas): RequestHandler {
-  return (_req, res, next) => replicas.run((res.locals.requestAuth as RequestAuth).auth?.actor.id ?? null, () => next());
-}
-
-/** Root fields introspection answers; a document of only these may be sent without a token outside production (Sandbox). */
-const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
-
-function introspectionOnly(query: unknown, limits: QueryLimits): boolean {
-  if (typeof query !== 'string') return false;
-  try {
-    return parse(query, parseOptions(limits)).definitions.every(
-      (d) =>
-        d.kind === Kind.FRAGMENT_DEFINITION ||
-        (d.kind === Kind.OPERATION_DEFINITION &&
-          d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(s.name.value))),
-    );
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Every operation needs a valid token, so a request without one is refused
- * here, before Apollo parses, validates or costs its document (work an
- * anonymous client could otherwise make the server do for nothing). Outside
- * production, introspection alone is let through, so Sandbox can load the
- * schema before a token is set: answered from the answers already given, and
- * a new document only while a small allowance lasts
- * (src/transport/anonymous-introspection.ts). The verified token travels to the context.
- * Only a bad token is a 401 (clients sign their user out on it): a failure to
- * check a good one (the database is down while its user is recorded) is the
- * server's, shaped by the one error formatter, 503 while the database is away.
- */
-function authenticateFirst(options: HttpOptions): RequestHandler {
-  const anonymous = anonymousIntrospection(options.anonymousAllowance);
-  return async (req, res, next) => {
-    let auth: Authenticated | null = null;
-    let authError: UnauthenticatedError | null = null;
-    try {
-      auth = await options.authenticator.authenticate(req.headers.authorization);
-    } catch (error) {
-      if (!(error instanceof UnauthenticatedError)) {
-        const formatted = options.formatError({ message: String((error as Error)?.message ?? error) }, error);
-        noteOutcome(res, String(formatted.extensions?.code), formatted.extensions?.errorId as string | undefined);
-        res.status(unavailableDependency(error) ? 503 : 500).json({ errors: [formatted] });
-        return;
-      }
-      authError = error;
-    }
-    res.locals.requestAuth = { auth, authError } satisfies RequestAuth;
-    const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
-    const graphqlRequest = req.method !== 'GET' || query !== undefined || req.query.extensions !== undefined;
-    if (auth || !graphqlRequest) return next();
-    if (!options.production && introspectionOnly(query, options.limits)) return anonymous(req, res, next);
-    noteOutcome(res, 'UNAUTHENTICATED');
-    res
-      .status(401)
-      .set('www-authenticate', 'Bearer')
-      .json({
-        errors: [
-          {
-            message: authError?.message ?? 'Authentication required: send Authorization: Bearer <token>',
-            extensions: { code: 'UNAUTHENTICATED' },
-          },
-        ],
-      });
-  };
+  const graphql = graphqlRoute(options, apollo, allowOrigins);
+  // /graphql is served straight from the listener (src/transport/graphql-route.ts); everything else by Express.
+  const listener: RequestListener = (req, res) =>
+    isGraphqlPath(req.url) ? graphql(req, res as HttpResponse, () => sendJson(res, 404, { error: 'Not found' })) : app(req, res);
+  return { app, apollo, listener };
 }
 
 /** GET /metrics: the Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
@@ -322,20 +235,10 @@ function metricsRoute({ metrics, metricsToken }: HttpOptions): RequestHandler {
   };
 }
 
-/** Body parser failures (too large, not JSON) answered as GraphQL errors, not HTML. */
-const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
+/** Body parser failures elsewhere (POST /dev/token) answered as /graphql answers them. */
+const bodyErrors: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
-  const status = Number((error as { status?: number }).status) || 500;
-  const tooLarge = status === 413;
-  noteOutcome(res, 'BAD_USER_INPUT');
-  res.status(status >= 400 && status < 500 ? status : 400).json({
-    errors: [
-      {
-        message: tooLarge ? 'Request body must be at most 1 MiB' : 'Request body is not valid JSON',
-        extensions: { code: 'BAD_USER_INPUT' },
-      },
-    ],
-  });
+  answerBodyError(error, req, res);
 };
 
 const statementReport: ApolloServerPlugin<GraphQLContext> = {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestHandler, Response } from 'express';
 import type { GraphQLContext, RequestAuth } from '../graphql/context';
+import type { HttpResponse, Step } from './exchange';
 import type { Logger } from '../logger';
 import { OPERATION_LABELS, type Metrics } from '../telemetry/metrics';
 
@@ -48,7 +48,7 @@ export interface ObserverOptions {
 /** Longest operation name a log line carries (names come from clients). */
 const LOGGED_NAME_MAX = 100;
 
-export function observationOf(res: Response): Observation | undefined {
+export function observationOf(res: HttpResponse): Observation | undefined {
   return res.locals.observation as Observation | undefined;
 }
 
@@ -56,13 +56,13 @@ export function observationOf(res: Response): Observation | undefined {
 const OBSERVATION = Symbol('observation');
 
 /** Lets the Apollo plugin find the request's observation from its context. */
-export function attachObservation(context: GraphQLContext, res: Response): GraphQLContext {
+export function attachObservation(context: GraphQLContext, res: HttpResponse): GraphQLContext {
   Object.defineProperty(context, OBSERVATION, { value: observationOf(res), enumerable: true });
   return context;
 }
 
 /** Marks how a request was answered before Apollo saw it. */
-export function noteOutcome(res: Response, outcome: string, errorId?: string): void {
+export function noteOutcome(res: HttpResponse, outcome: string, errorId?: string): void {
   const observation = observationOf(res);
   if (!observation) return;
   observation.outcome = outcome;
@@ -86,7 +86,7 @@ function outcomeOfStatus(status: number): string {
  * error id), counts it, and ends its span. Requests refused before Apollo
  * (401, 413, a bad body) are observed like the rest.
  */
-export function observeRequests({ logger, metrics, tracer }: ObserverOptions): RequestHandler {
+export function observeRequests({ logger, metrics, tracer }: ObserverOptions): Step {
   return (_req, res, next) => {
     const started = process.hrtime.bigint();
     const observation: Observation = { operationName: null, operationType: null, reachedApollo: false, resolved: false, outcome: null, errorCodes: [], errorId: null };
