@@ -16,26 +16,18 @@ export function then<T, R>(value: Maybe<T>, fn: (value: T) => Maybe<R>): Maybe<R
  * results come in key order, same length as the keys.
  */
 export class Batch<K, V> {
-  private readonly known = new Map<string, V>();
-  private readonly loader: DataLoader<K, V, string>;
+  // Both made on first use: a request builds a reader's twenty-odd batches and uses a few (a history page: only primed ones).
+  private known: Map<string, V> | null = null;
+  private loader: DataLoader<K, V, string> | null = null;
 
   constructor(
-    batch: (keys: readonly K[]) => Promise<V[]>,
+    private readonly batch: (keys: readonly K[]) => Promise<V[]>,
     private readonly keyOf: (key: K) => string = String,
-  ) {
-    this.loader = new DataLoader(
-      async (keys) => {
-        const values = await batch(keys);
-        keys.forEach((key, i) => this.known.set(keyOf(key), values[i]));
-        return values;
-      },
-      { cacheKeyFn: keyOf },
-    );
-  }
+  ) {}
 
   get(key: K): Maybe<V> {
     const k = this.keyOf(key);
-    return this.known.has(k) ? (this.known.get(k) as V) : this.loader.load(key);
+    return this.known?.has(k) ? (this.known.get(k) as V) : this.load(key);
   }
 
   /** Many at once: synchronous when every one is at hand. */
@@ -43,18 +35,30 @@ export class Batch<K, V> {
     const values: V[] = [];
     for (const key of keys) {
       const k = this.keyOf(key);
-      if (!this.known.has(k)) return Promise.all(keys.map((each) => this.get(each)));
+      if (!this.known?.has(k)) return Promise.all(keys.map((each) => this.get(each)));
       values.push(this.known.get(k) as V);
     }
     return values;
   }
 
   prime(key: K, value: V): void {
-    this.known.set(this.keyOf(key), value);
+    (this.known ??= new Map()).set(this.keyOf(key), value);
   }
 
   clear(): void {
-    this.known.clear();
-    this.loader.clearAll();
+    this.known?.clear();
+    this.loader?.clearAll();
+  }
+
+  private load(key: K): Promise<V> {
+    this.loader ??= new DataLoader(
+      async (keys) => {
+        const values = await this.batch(keys);
+        keys.forEach((key, i) => this.prime(key, values[i]));
+        return values;
+      },
+      { cacheKeyFn: this.keyOf },
+    );
+    return this.loader.load(key);
   }
 }
