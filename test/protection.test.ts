@@ -7,6 +7,7 @@ import { buildChatSchema } from '../src/graphql/schema';
 import { startServer, TEST_JWT_SECRET, wsClient, type TestServer, countRows } from './support/server';
 import { collect, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 
 /** A raw POST, for bodies and headers the gql helper does not send. */
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }> {
@@ -256,6 +257,27 @@ describe('Protection', () => {
         expect(res.status).to.be.below(500);
         expect(res.json.errors[0].extensions.code, res.text).to.equal('BAD_USER_INPUT');
       }
+    });
+
+    it('reads a JSON body as express.json would: an object or array only, a leading BOM dropped, empty as {}, gzip and UTF-16 too', async () => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${user.token}` };
+      for (const body of ['"a string"', '42', 'null', '{"query": ', '\u00a0{}']) {
+        const res = await post(server.url, body, headers);
+        expect([res.status, res.json?.errors?.[0]?.message, res.json?.errors?.[0]?.extensions?.code], body).to.deep.equal([400, 'Request body is not valid JSON', 'BAD_USER_INPUT']);
+      }
+      const query = JSON.stringify({ query: '{ me { id } }' });
+      const withBom = await post(server.url, `\ufeff${query}`, headers);
+      expect(withBom.json?.data?.me?.id, withBom.text).to.equal(user.id);
+      const spaced = await post(server.url, ` \n\t${query}`, headers);
+      expect(spaced.json?.data?.me?.id, spaced.text).to.equal(user.id);
+      // Empty: {} for Apollo, which answers that the body is missing.
+      const empty = await post(server.url, '', headers);
+      expect(empty.status).to.equal(400);
+      expect(empty.text).to.match(/POST body missing/);
+      const gzipped = await fetch(server.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(query) });
+      expect(((await gzipped.json()) as { data: { me: { id: string } } }).data.me.id).to.equal(user.id);
+      const utf16 = await fetch(server.url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json; charset=utf-16le' }, body: Buffer.from(query, 'utf16le') });
+      expect(((await utf16.json()) as { data: { me: { id: string } } }).data.me.id).to.equal(user.id);
     });
 
     it('refuses a 1.5 MiB body with 413', async () => {
