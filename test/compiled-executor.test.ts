@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { buildSchema, execute, parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import { buildChatSchema } from '../src/graphql/schema';
 
 /**
  * HTTP operations run compiled by graphql-jit (src/transport/compiled-executor.ts),
@@ -37,10 +38,69 @@ describe('graphql-jit, as patched', () => {
     ]);
   });
 
-  it('compiles leaves without the runtime helpers that take a new location and path array per value (the patch is applied)', () => {
+  it('calls resolvers as graphql-js does: a value, a throw, a promise and a rejection, on nullable and non-null fields', async () => {
+    const withResolvers = buildSchema(`
+      type Query { things: [Thing] }
+      type Thing { n: Int! plain: Int later: Int broken: Int failing: Int rejected: Int required: Int! }
+    `);
+    const fields = withResolvers.getType('Thing') as unknown as { getFields(): Record<string, { resolve?: (thing: { n: number }) => unknown }> };
+    const thing = fields.getFields();
+    thing.plain.resolve = ({ n }) => n * 10;
+    thing.later.resolve = async ({ n }) => n * 100;
+    thing.broken.resolve = ({ n }) => {
+      if (n === 2) throw new Error(`broken ${n}`);
+      return n;
+    };
+    thing.rejected.resolve = async ({ n }) => {
+      if (n === 1) throw new Error(`rejected ${n}`);
+      return -n;
+    };
+    thing.required.resolve = ({ n }) => (n === 3 ? null : n);
+    const query = parse('query Things { things { n plain later broken rejected required } }');
+    const things = [{ n: 1 }, { n: 2 }, { n: 3 }];
+    const compiled = compileQuery(withResolvers, query, 'Things', { disablingCapturingStackErrors: true });
+    if (!isCompiledQuery(compiled)) throw new Error('not compiled');
+    const ours = await compiled.query({ things }, {}, {});
+    const reference = await execute({ schema: withResolvers, document: query, rootValue: { things } });
+    expect(JSON.parse(JSON.stringify(ours))).to.deep.equal(JSON.parse(JSON.stringify(reference)));
+    expect(ours.errors?.map((e) => e.path?.join('.')).sort()).to.deep.equal(['things.0.rejected', 'things.1.broken', 'things.2.required']);
+  });
+
+  it('gives the info to a resolver declared with it, and builds none for one declared without', async () => {
+    const withInfo = buildSchema('type Query { items: [Item] } type Item { where: String plain: Int }');
+    const item = (withInfo.getType('Item') as unknown as { getFields(): Record<string, { resolve?: (...params: never[]) => unknown }> }).getFields();
+    item.where.resolve = (_root: unknown, _args: unknown, _context: unknown, info: { fieldName: string; path: { key: unknown; prev?: { key: unknown } } }) =>
+      `${info.fieldName} of item ${String(info.path.prev?.key)}`;
+    item.plain.resolve = () => 7;
+    const compiled = compileQuery(withInfo, parse('{ items { where plain } }'));
+    if (!isCompiledQuery(compiled)) throw new Error('not compiled');
+    expect((await compiled.query({ items: [{}, {}] }, {}, {})).data).to.deep.equal({
+      items: [
+        { where: 'where of item 0', plain: 7 },
+        { where: 'where of item 1', plain: 7 },
+      ],
+    });
+    const code = (compileQuery(withInfo, parse('{ items { plain } }'), undefined, { debug: true } as never) as { __DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation: string })
+      .__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation;
+    expect(code).to.not.include('resolveInfos');
+  });
+
+  it("declares our field resolvers that take no info without it (a history page's fields build none)", () => {
+    const message = (buildChatSchema().getType('Message') as unknown as { getFields(): Record<string, { resolve?: (...params: never[]) => unknown }> }).getFields();
+    for (const field of ['sender', 'isEdited', 'replyCount', 'readCount', 'mentions', 'reactions']) expect(message[field].resolve?.length, field).to.equal(3);
+  });
+
+  /** The code graphql-jit generates for `query` (its debug output). */
+  function compileCode(query: string, sdl: string): string {
+    const compiled = compileQuery(buildSchema(sdl), parse(query), undefined, { debug: true } as never) as { __DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation?: string };
+    return compiled.__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation ?? '';
+  }
+
+  it('compiles leaves and resolver calls without the runtime helpers that take new arrays and closures per value (the patch is applied)', () => {
     const compiled = compileQuery(schema, document, 'Items', { debug: true } as never) as { __DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation?: string };
     const code = compiled.__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation ?? '';
     expect(code).to.include('IDSerializer');
     expect(code).to.not.match(/checkNonNullLeaf|checkNullableLeaf/);
+    expect(compileCode('query Things { things { plain } }', 'type Query { things: [Thing] } type Thing { plain: Int }')).to.not.include('rt.callResolver(');
   });
 });

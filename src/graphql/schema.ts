@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type GraphQLResolveInfo, GraphQLScalarType, GraphQLSchema, isObjectType, lexicographicSortSchema, printSchema } from 'graphql';
+import { type GraphQLFieldResolver, type GraphQLResolveInfo, GraphQLScalarType, GraphQLSchema, isObjectType, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTime } from './scalars';
 import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import { MembershipEventFieldsResolver, PresenceEventFieldsResolver, ReadReceiptFieldsResolver, TypingEventFieldsResolver } from './resolvers/event.resolver';
@@ -48,6 +48,9 @@ function givenDirectly(param: ParamMetadata): boolean {
       return false;
   }
 }
+
+/** What a resolver that declared no info parameter is handed in its place (never read). */
+const NO_INFO = undefined as unknown as GraphQLResolveInfo;
 
 type Pick = (root: unknown, args: Record<string, unknown>, context: unknown, info: GraphQLResolveInfo) => unknown;
 
@@ -111,7 +114,7 @@ function resolveDirectly(schema: GraphQLSchema): GraphQLSchema {
     const method = target[resolver.methodName];
     const [a, b, c] = params.map(picker);
     // No array per call for the usual one to three parameters.
-    field.resolve =
+    const call: GraphQLFieldResolver<unknown, unknown> =
       params.length === 1
         ? (root, args, context, info) => method.call(target, a(root, args, context, info))
         : params.length === 2
@@ -119,6 +122,9 @@ function resolveDirectly(schema: GraphQLSchema): GraphQLSchema {
           : params.length === 3
             ? (root, args, context, info) => method.call(target, a(root, args, context, info), b(root, args, context, info), c(root, args, context, info))
             : (root, args, context, info) => method.apply(target, params.map((p) => picker(p)(root, args, context, info)));
+    // A resolver that takes no info is declared without it: the compiled executor (graphql-jit, as patched:
+    // patches/graphql-jit+0.8.9.patch) then builds none for each call.
+    field.resolve = params.some((p) => p.kind === 'info') ? call : (root, args, context) => call(root, args, context, NO_INFO);
   }
   return schema;
 }
