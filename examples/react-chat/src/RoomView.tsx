@@ -1,3 +1,4 @@
+import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { addMessage, newestLoaded, PAGE_SIZE } from './cache';
@@ -140,13 +141,43 @@ function useHistory(roomId: string) {
     const oldest = messages[messages.length - 1];
     setLoadingOlder(true);
     try {
-      const { data: page } = await fetchMore({ variables: { before: oldest.id } });
+      const { data: page } = await afterRefusals(() => fetchMore({ variables: { before: oldest.id } }));
       if (!page || page.messages.length < PAGE_SIZE) setOlderDone(true);
     } finally {
       setLoadingOlder(false);
     }
   };
   return { loaded: data !== undefined, messages, canLoadOlder: !olderDone && messages.length >= PAGE_SIZE, loadingOlder, loadOlder };
+}
+
+/** How many times a read the server refused for now (RATE_LIMITED) is asked again, each after the wait it named. */
+const REFUSALS_WAITED = 5;
+
+/**
+ * Runs `read`, and again after the server's wait while it answers RATE_LIMITED
+ * (the per-user work budget: a burst of live events has this user's room list
+ * read again and again, and a page asked meanwhile may be refused for a second).
+ */
+async function afterRefusals<T>(read: () => Promise<T>): Promise<T> {
+  for (let refusals = 0; ; refusals++) {
+    try {
+      return await read();
+    } catch (error) {
+      const seconds = refusedFor(error);
+      if (seconds === null || refusals >= REFUSALS_WAITED) throw error;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+}
+
+/** The seconds to wait when `error` is the server's RATE_LIMITED (a 429, read as GraphQL errors or not); null for any other error. */
+function refusedFor(error: unknown): number | null {
+  if (CombinedGraphQLErrors.is(error)) {
+    const limited = error.errors.find((e) => e.extensions?.code === 'RATE_LIMITED');
+    return limited ? Number(limited.extensions?.retryAfter) || 1 : null;
+  }
+  if (ServerError.is(error) && error.statusCode === 429) return Number(error.response.headers.get('retry-after')) || 1;
+  return null;
 }
 
 /**

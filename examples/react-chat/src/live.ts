@@ -9,8 +9,13 @@ import { useChat, useConnectionState } from './session';
 /** Per client: whether a ROOMS refetch is in flight (or about to follow one), whether another must follow it, and failures in a row. */
 const roomsRefetch = new WeakMap<ApolloClient, { inFlight: boolean; again: boolean; failures: number }>();
 
-/** The pause before the read that follows one: a burst of live events asks for one read, not one per event. */
-const AGAIN_AFTER_MS = 250;
+/**
+ * The pause before the read that follows one: a burst of live events asks for one read, not one per event.
+ * A second: the room list is the dearest read a client makes (its cost weighs its 50 rooms' members and last
+ * messages), and at four a second a burst of messages spent most of the user's work budget on it alone, so that
+ * the history pages read meanwhile were refused (RATE_LIMITED). Live events show at once without it.
+ */
+const AGAIN_AFTER_MS = 1000;
 /** The pause before asking again after a read that failed (the server's work budget said wait, or the network). */
 const RETRY_AFTER_MS = 1000;
 const MAX_RETRIES = 5;
@@ -19,7 +24,7 @@ const MAX_RETRIES = 5;
  * Reads the room list again, one request at a time. A request made while one is
  * in flight runs once more after it: the answer in flight may have been read
  * before the messages that arrived meanwhile, and would overwrite what they
- * added to the counts; the next read comes after them, a moment later, once for
+ * added to the counts; the next read comes after them, a second later, once for
  * all of them. A read that failed (RATE_LIMITED by the server's per-user work
  * budget, say) is asked again a second later, a few times.
  */
