@@ -8,6 +8,7 @@ import { startServer, TEST_JWT_SECRET, wsClient, type TestServer, countRows } fr
 import { collect, ready, refusal, sleep, waitFor, type Collected } from './support/ws';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { connect } from 'node:net';
 
 /** A raw POST, for bodies and headers the gql helper does not send. */
 async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; json: any }> {
@@ -121,6 +122,29 @@ describe('Protection', () => {
 
       const over = base + 'x'.repeat(20_001 - Buffer.byteLength(base));
       await expectRefusedBeforeResolvers(server, () => gql(server.url, over, {}, user.token));
+    });
+
+    it('holds a GET document to the same size, and finds /graphql named by a whole URL in the request line', async () => {
+      const small = await startServer({ limits: { ...DEFAULT_QUERY_LIMITS, maxDocumentBytes: 1000 } });
+      const member = await newUser(small.url);
+      const over = `{ me { id } }\n#${'x'.repeat(1000)}`;
+      const refused = await fetch(`${small.url}?query=${encodeURIComponent(over)}`, { headers: { authorization: `Bearer ${member.token}`, 'apollo-require-preflight': 'true' } });
+      expect(refused.status).to.equal(400);
+      expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).to.equal('GRAPHQL_VALIDATION_FAILED');
+      // `POST http://host/graphql HTTP/1.1`, as a client speaking to a proxy sends it.
+      const { host, port } = new URL(small.url);
+      const body = JSON.stringify({ query: '{ me { id } }' });
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), host.split(':')[0], () =>
+          socket.write(`POST http://${host}/graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${member.token}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`),
+        );
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(raw).to.match(/^HTTP\/1\.1 200/);
+      expect(raw).to.include(member.id);
     });
 
     it('counts document size in bytes, not characters', async () => {
@@ -546,6 +570,17 @@ describe('Protection', () => {
       const again = await Promise.all(Array.from({ length: 30 }, () => gql(server.url, INTROSPECTION)));
       expect(again.map((r) => r.status)).to.deep.equal(Array(30).fill(200));
       expect(again.every((r) => JSON.stringify(r.data) === JSON.stringify(first.data))).to.equal(true);
+    });
+
+    it("keeps only JSON answers: a browser's GET of the document (the landing page's HTML) is not what the next asker gets", async () => {
+      const server = await startServer();
+      const page = await fetch(`${server.url}?query=${encodeURIComponent(INTROSPECTION)}`, { headers: { accept: 'text/html' } });
+      expect(page.headers.get('content-type')).to.match(/text\/html/);
+      // The same document the same way, from a client that asks for JSON: the answer is computed, not the page.
+      const answer = await fetch(`${server.url}?query=${encodeURIComponent(INTROSPECTION)}`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.get('content-type')).to.match(/json/);
+      expect(((await answer.json()) as { data: { __schema: { queryType: { name: string } } } }).data.__schema.queryType.name).to.equal('Query');
     });
 
     it('computes new anonymous documents only while a small allowance lasts; users with a token are not held up', async () => {

@@ -20,8 +20,10 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 /** What Express's `app.use('/graphql')` matched: the path, any case, and below it. */
 export function isGraphqlPath(url: string | undefined): boolean {
   if (url === undefined) return false;
-  const end = url.indexOf('?');
-  const path = (end < 0 ? url : url.slice(0, end)).toLowerCase();
+  // The path alone: a request line may name the whole URL (`POST http://host/graphql`), as to a proxy.
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0].length ?? 0;
+  const end = url.slice(origin).search(/[?#]/);
+  const path = (end < 0 ? url.slice(origin) : url.slice(origin, origin + end)).toLowerCase();
   return path === '/graphql' || path.startsWith('/graphql/');
 }
 
@@ -58,6 +60,11 @@ export function graphqlRoute(
 
 /** Body parser failures (too large, not JSON) answered as GraphQL errors, not HTML. */
 export const answerBodyError: ErrorStep = (error, _req, res) => {
+  // An answer already begun cannot become an error: the connection is closed instead (as Express did).
+  if (res.headersSent) {
+    res.destroy(error instanceof Error ? error : undefined);
+    return;
+  }
   const status = Number((error as { status?: number }).status) || 500;
   const tooLarge = status === 413;
   noteOutcome(res, 'BAD_USER_INPUT');
@@ -71,10 +78,11 @@ export const answerBodyError: ErrorStep = (error, _req, res) => {
   });
 };
 
-/** Oversize query text is refused before Apollo parses it. */
+/** Oversize query text is refused before Apollo parses it, in a POST body or a GET's query string. */
 function refuseLargeDocuments(limits: QueryLimits): Step {
   return (req, res, next) => {
-    const tooLarge = documentSizeError((req.body as { query?: unknown } | undefined)?.query, limits);
+    const query = req.method === 'GET' ? searchParam(req, 'query') : (req.body as { query?: unknown } | undefined)?.query;
+    const tooLarge = documentSizeError(query, limits);
     if (!tooLarge) return next();
     noteOutcome(res, 'GRAPHQL_VALIDATION_FAILED');
     sendJson(res, 400, { errors: [{ message: tooLarge.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
@@ -109,7 +117,8 @@ function runApollo(apollo: ApolloServer<GraphQLContext>, context: (res: HttpResp
       // A text body is UTF-8, and says so (Express's res.send added the charset to Apollo's landing page's text/html).
       const type = res.getHeader('content-type');
       if (typeof type === 'string' && !type.includes('charset')) res.setHeader('content-type', `${type}; charset=utf-8`);
-      if (res.statusCode === 200) keptAnswer(res)?.(response.body.string);
+      // Only a JSON answer is kept for the next anonymous asker (a browser's GET gets the landing page's HTML).
+      if (res.statusCode === 200 && /json/.test(String(res.getHeader('content-type')))) keptAnswer(res)?.(response.body.string);
       // As bytes: a string would be joined to the headers and copied flat on the heap before the socket copies it again.
       res.end(Buffer.from(response.body.string));
       return;
