@@ -66,12 +66,12 @@ describe('graphql-jit, as patched', () => {
     expect(ours.errors?.map((e) => e.path?.join('.')).sort()).to.deep.equal(['things.0.rejected', 'things.1.broken', 'things.2.required']);
   });
 
-  it('gives the info to a resolver declared with it, and builds none for one declared without', async () => {
+  it('gives the info to every resolver but one marked resolvesWithoutInfo, and builds none for that one', async () => {
     const withInfo = buildSchema('type Query { items: [Item] } type Item { where: String plain: Int }');
     const item = (withInfo.getType('Item') as unknown as { getFields(): Record<string, { resolve?: (...params: never[]) => unknown }> }).getFields();
     item.where.resolve = (_root: unknown, _args: unknown, _context: unknown, info: { fieldName: string; path: { key: unknown; prev?: { key: unknown } } }) =>
       `${info.fieldName} of item ${String(info.path.prev?.key)}`;
-    item.plain.resolve = () => 7;
+    item.plain.resolve = Object.assign(() => 7, { resolvesWithoutInfo: true });
     const compiled = compileQuery(withInfo, parse('{ items { where plain } }'));
     if (!isCompiledQuery(compiled)) throw new Error('not compiled');
     expect((await compiled.query({ items: [{}, {}] }, {}, {})).data).to.deep.equal({
@@ -82,12 +82,15 @@ describe('graphql-jit, as patched', () => {
     });
     const code = (compileQuery(withInfo, parse('{ items { plain } }'), undefined, { debug: true } as never) as { __DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation: string })
       .__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation;
-    expect(code).to.not.include('resolveInfos');
+    expect(code).to.include('resolveInfos.itemsInfo'); // the root field's own (unmarked) resolver gets one
+    expect(code).to.not.match(/resolveInfos\.plain/);
   });
 
-  it("declares our field resolvers that take no info without it (a history page's fields build none)", () => {
+  it("marks our field resolvers that take no info (a history page's fields build none)", () => {
     const message = (buildChatSchema().getType('Message') as unknown as { getFields(): Record<string, { resolve?: (...params: never[]) => unknown }> }).getFields();
-    for (const field of ['sender', 'isEdited', 'replyCount', 'readCount', 'mentions', 'reactions']) expect(message[field].resolve?.length, field).to.equal(3);
+    for (const field of ['sender', 'isEdited', 'replyCount', 'readCount', 'mentions', 'reactions']) {
+      expect((message[field].resolve as { resolvesWithoutInfo?: boolean } | undefined)?.resolvesWithoutInfo, field).to.equal(true);
+    }
   });
 
   /** The code graphql-jit generates for `query` (its debug output). */

@@ -122,9 +122,11 @@ function resolveDirectly(schema: GraphQLSchema): GraphQLSchema {
           : params.length === 3
             ? (root, args, context, info) => method.call(target, a(root, args, context, info), b(root, args, context, info), c(root, args, context, info))
             : (root, args, context, info) => method.apply(target, params.map((p) => picker(p)(root, args, context, info)));
-    // A resolver that takes no info is declared without it: the compiled executor (graphql-jit, as patched:
+    // A resolver that takes no info says so: the compiled executor (graphql-jit, as patched:
     // patches/graphql-jit+0.8.9.patch) then builds none for each call.
-    field.resolve = params.some((p) => p.kind === 'info') ? call : (root, args, context) => call(root, args, context, NO_INFO);
+    field.resolve = params.some((p) => p.kind === 'info')
+      ? call
+      : Object.assign((root: unknown, args: Record<string, unknown>, context: unknown) => call(root, args, context, NO_INFO), { resolvesWithoutInfo: true });
   }
   return schema;
 }
