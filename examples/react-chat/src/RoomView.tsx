@@ -136,12 +136,20 @@ function useHistory(roomId: string) {
   const messages = data?.messages ?? [];
   const [olderDone, setOlderDone] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  // A refused page is asked again only while the room is still shown.
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => {
+      shown.current = false;
+    };
+  }, []);
 
   const loadOlder = async () => {
     const oldest = messages[messages.length - 1];
     setLoadingOlder(true);
     try {
-      const { data: page } = await afterRefusals(() => fetchMore({ variables: { before: oldest.id } }));
+      const { data: page } = await afterRefusals(() => fetchMore({ variables: { before: oldest.id } }), () => shown.current);
       if (!page || page.messages.length < PAGE_SIZE) setOlderDone(true);
     } finally {
       setLoadingOlder(false);
@@ -154,17 +162,17 @@ function useHistory(roomId: string) {
 const REFUSALS_WAITED = 5;
 
 /**
- * Runs `read`, and again after the server's wait while it answers RATE_LIMITED
+ * Runs `read`, and again after the server's wait while it answers RATE_LIMITED and is still `wanted`
  * (the per-user work budget: a burst of live events has this user's room list
  * read again and again, and a page asked meanwhile may be refused for a second).
  */
-async function afterRefusals<T>(read: () => Promise<T>): Promise<T> {
+async function afterRefusals<T>(read: () => Promise<T>, wanted: () => boolean): Promise<T> {
   for (let refusals = 0; ; refusals++) {
     try {
       return await read();
     } catch (error) {
       const seconds = refusedFor(error);
-      if (seconds === null || refusals >= REFUSALS_WAITED) throw error;
+      if (seconds === null || refusals >= REFUSALS_WAITED || !wanted()) throw error;
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
   }
