@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { type HttpRequest, type HttpResponse, sendJson, sendText, type Step } from './exchange';
+import { type HttpRequest, type HttpResponse, searchParams, sendJson, sendText, type Step } from './exchange';
 
 /** How many anonymous introspection documents not seen before a server computes per second, and at once. */
 export interface AnonymousAllowance {
@@ -14,8 +14,7 @@ const DEFAULT_ALLOWANCE: AnonymousAllowance = { perSecond: 2, burst: 10 };
 /** The request's document, operation and variables: what its answer depends on (nothing else, without a token). */
 function documentKey(req: HttpRequest): string {
   if (req.method === 'GET') {
-    const url = req.url ?? '';
-    const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    const search = searchParams(req);
     return JSON.stringify([search.get('query'), search.get('operationName'), search.get('variables')]);
   }
   const body = req.body as { query?: unknown; operationName?: unknown; variables?: unknown } | undefined;

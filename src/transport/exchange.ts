@@ -13,6 +13,18 @@ export type Next = (error?: unknown) => void;
 export type Step = (req: HttpRequest, res: HttpResponse, next: Next) => unknown;
 export type ErrorStep = (error: unknown, req: HttpRequest, res: HttpResponse) => void;
 
+/** The request's query string with its `?` (`?query=...`), or '' when it has none. */
+export function searchOf(req: HttpRequest): string {
+  const url = req.url ?? '';
+  const start = url.indexOf('?');
+  return start < 0 ? '' : url.slice(start);
+}
+
+/** The request's query-string parameters (a GET's `query`, `operationName`, `variables`, `extensions`). */
+export function searchParams(req: HttpRequest): URLSearchParams {
+  return new URLSearchParams(searchOf(req));
+}
+
 /** Answers with a JSON body (and any extra headers), as Express's `res.status(s).json(body)` would. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   sendText(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);

@@ -9,7 +9,7 @@ import { createContext, type GraphQLContext, type RequestAuth } from '../graphql
 import { unavailableDependency } from '../graphql/format-error';
 import { documentSizeError, parseOptions, type QueryLimits } from '../graphql/protection';
 import { anonymousIntrospection, keptAnswer } from './anonymous-introspection';
-import { type ErrorStep, type HttpRequest, type HttpResponse, type Next, runSteps, sendJson, type Step } from './exchange';
+import { type ErrorStep, type HttpRequest, type HttpResponse, type Next, runSteps, searchOf, searchParams, sendJson, type Step } from './exchange';
 import type { HttpOptions } from './http';
 import { jsonBody } from './json-body';
 import { attachObservation, noteOutcome, observeRequests } from './request-observer';
@@ -105,10 +105,8 @@ function runApollo(apollo: ApolloServer<GraphQLContext>, context: (res: HttpResp
       const value = req.headers[name];
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: query < 0 ? '' : url.slice(query), body: req.body },
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: searchOf(req), body: req.body },
       context: async () => context(res),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -147,9 +145,7 @@ function introspectionOnly(query: unknown, limits: QueryLimits): boolean {
 
 /** A GET request's parameter (`query`, `extensions`), undefined when absent. */
 function searchParam(req: HttpRequest, name: string): string | undefined {
-  const url = req.url ?? '';
-  const query = url.indexOf('?');
-  return query < 0 ? undefined : (new URLSearchParams(url.slice(query + 1)).get(name) ?? undefined);
+  return searchParams(req).get(name) ?? undefined;
 }
 
 /**
