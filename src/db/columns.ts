@@ -1,4 +1,5 @@
 import type { EntityMetadata } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
  * The select lists of a hand-tuned statement, made from the entity's metadata
@@ -9,6 +10,8 @@ import type { EntityMetadata } from 'typeorm';
 export interface Columns<T> {
   /** `m.id, m.room_id AS "roomId", ...`: every readable column, aliased to its property. */
   select(alias: string): string;
+  /** Only the columns of `properties`, as `select` lists them. */
+  selectOnly(alias: string, properties: readonly (keyof T & string)[]): string;
   /** Every column under `prefix`: `rm.id AS "me.id", ...` (a second record in one row). */
   selectPrefixed(alias: string, prefix: string): string;
   /** The record a row carries under `prefix` (see selectPrefixed); null when its id is null (an outer join found none). */
@@ -32,10 +35,20 @@ export function columnsOf<T>(metadata: EntityMetadata): Columns<T> {
     if (list === undefined) lists.set(key, (list = make()));
     return list;
   };
+  const list = (alias: string, of: readonly ColumnMetadata[]) =>
+    of.map((c) => (c.databaseName === c.propertyName ? `${alias}.${c.databaseName}` : `${alias}.${c.databaseName} AS "${c.propertyName}"`)).join(', ');
   const columns: Columns<T> = {
-    select: (alias) =>
-      memo(alias, () =>
-        readable.map((c) => (c.databaseName === c.propertyName ? `${alias}.${c.databaseName}` : `${alias}.${c.databaseName} AS "${c.propertyName}"`)).join(', '),
+    select: (alias) => memo(alias, () => list(alias, readable)),
+    selectOnly: (alias, properties) =>
+      memo(`${alias}:${properties.join(',')}`, () =>
+        list(
+          alias,
+          properties.map((property) => {
+            const column = readable.find((c) => c.propertyName === property);
+            if (!column) throw new Error(`${metadata.name} has no readable column for property ${property}`);
+            return column;
+          }),
+        ),
       ),
     selectPrefixed: (alias, prefix) => memo(`${alias}:${prefix}.`, () => readable.map((c) => `${alias}.${c.databaseName} AS "${prefix}.${c.propertyName}"`).join(', ')),
     pick(row, prefix) {

@@ -1,4 +1,5 @@
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import type { Message } from '../chat/messages/message.entity';
 import { READ_BY_DEFAULT } from '../chat/reading/row-reader';
 
 /** The fields named `field` directly under `sets` (through fragments and inline fragments too). */
@@ -67,9 +68,83 @@ function intArguments(info: GraphQLResolveInfo, field: string, name: string, fal
   return [...values];
 }
 
+/** The names of the fields directly under the current one (through fragments too). */
+function childFieldNames(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const search = (set: SelectionSetNode | undefined): void => {
+    for (const node of set?.selections ?? []) {
+      if (node.kind === Kind.FIELD) names.add(node.name.value);
+      else if (node.kind === Kind.INLINE_FRAGMENT) search(node.selectionSet);
+      else if (node.kind === Kind.FRAGMENT_SPREAD && !seen.has(node.name.value)) {
+        seen.add(node.name.value);
+        search(info.fragments[node.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) search(node.selectionSet);
+  return names;
+}
+
+/**
+ * The message properties each field of Message reads: the property of its
+ * name, or what its resolver (src/graphql/resolvers/message.resolver.ts,
+ * attachment.resolver.ts) looks at besides the id. A field not named here
+ * reads the whole row.
+ */
+const MESSAGE_FIELD_READS: Readonly<Record<string, readonly (keyof Message)[]>> = {
+  __typename: [],
+  id: [],
+  type: ['type'],
+  content: ['content'],
+  metadata: ['metadata'],
+  clientId: ['clientId'],
+  seq: ['seq'],
+  createdAt: ['createdAt'],
+  editedAt: ['editedAt'],
+  isDeleted: ['isDeleted'],
+  deletedAt: ['deletedAt'],
+  alsoInRoom: ['alsoInRoom'],
+  replyCount: ['replyCount'],
+  lastReplyAt: ['lastReplyAt'],
+  pinnedAt: ['pinnedAt'],
+  room: ['roomId'],
+  sender: ['senderId'],
+  isEdited: ['editedAt'],
+  version: ['revision', 'version', 'versionXid', 'versionFloor'],
+  parent: ['parentId'],
+  threadParticipants: ['replyCount'],
+  mentions: ['isDeleted'],
+  pinnedBy: ['pinnedById'],
+  edits: ['editedAt', 'isDeleted'],
+  readCount: [],
+  readBy: [],
+  reactions: [],
+  attachments: ['isDeleted'],
+};
+
+const propertiesRead = new WeakMap<FieldNode, ReadonlySet<keyof Message> | null>();
+
+/** The message properties the Message fields selected under the current field read; null when one of them is not known here. */
+function messagePropertiesRead(info: GraphQLResolveInfo): ReadonlySet<keyof Message> | null {
+  // Per field of a parsed document (Apollo keeps the document of a query it has seen): fragments are the document's own.
+  const key = info.fieldNodes.length === 1 ? info.fieldNodes[0] : undefined;
+  const known = key && propertiesRead.get(key);
+  if (known !== undefined) return known;
+  let properties: Set<keyof Message> | null = new Set();
+  for (const name of childFieldNames(info)) {
+    const reads = MESSAGE_FIELD_READS[name];
+    if (reads === undefined) properties = null;
+    else for (const property of reads) properties?.add(property);
+  }
+  if (key) propertiesRead.set(key, properties);
+  return properties;
+}
+
 /** What a history page should read in its one statement, by what the client selected. */
 export function historySelection(info: GraphQLResolveInfo): HistorySelection {
   return {
+    messageProperties: messagePropertiesRead(info),
     reactions: selects(info, 'reactions'),
     reactionUsers: selects(info, 'reactions', 'users'),
     mentions: selects(info, 'mentions'),
@@ -79,6 +154,8 @@ export function historySelection(info: GraphQLResolveInfo): HistorySelection {
 }
 
 export interface HistorySelection {
+  /** The message properties the selected fields read (null: every one). */
+  messageProperties: ReadonlySet<keyof Message> | null;
   reactions: boolean;
   reactionUsers: boolean;
   mentions: boolean;

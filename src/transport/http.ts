@@ -160,6 +160,8 @@ export async function createHttpApp(options: HttpOptions): Promise<{ app: Expres
     validationRules: protectionRules(options.limits, options.production),
     parseOptions: parseOptions(options.limits),
     formatError: options.formatError,
+    // Apollo's default appends a newline: a second string, flattened into a copy of the body before it becomes bytes.
+    stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       // First: it must see the operation resolved before a later plugin refuses it.
       observationPlugin(),

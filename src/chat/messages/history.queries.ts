@@ -7,22 +7,28 @@ import type { UserView } from '../users/user.entity';
 import type { Message } from './message.entity';
 import { SENDER, splitSenders, type MessagesWithSenders, type MessageWithSenderRow } from './message-rows';
 
-export interface HistoryPage extends MessagesWithSenders {
+/** A history row: a message with (under `s.`) its sender and, when asked for, what the page reads of it in the same statement. */
+export type HistoryRow = MessageWithSenderRow & {
+  /** Its reaction summaries in order of first use, with whether the viewer gave each (when reactions were asked for). */
+  reactions?: (ReactionSummary & { mine: boolean })[];
+  /** The users who reacted (the first of each reaction), when asked for. */
+  reaction_users?: UserView[];
+  /** The users it mentions, in order, when asked for. */
+  mentions?: UserView[];
+  /** How many active members other than the sender have read it, when asked for. */
+  read_count?: number;
+};
+
+export interface HistoryPage {
+  /** Newest first; each carries what `HistoryReads` asked for. */
+  messages: HistoryRow[];
+  senders: UserView[];
   /** False when the viewer may not see the room (then there are no messages). */
   visible: boolean;
   /** False when `before` names no message of the room. */
   cursorFound: boolean;
-  /** The reaction summaries of each message, when asked for. */
-  reactions: Map<string, ReactionSummary[]> | null;
-  /** The users who reacted (the first of each reaction), when asked for. */
-  reactionUsers: UserView[];
-  /** The reactions the viewer gave each message, when reactions were asked for with a viewer. */
-  myReactions: Map<string, string[]> | null;
-  /** The ids of the users each message mentions, in order, when asked for. */
-  mentions: Map<string, string[]> | null;
-  mentionedUsers: UserView[];
-  /** How many active members other than the sender have read each message, when asked for. */
-  readCounts: Map<string, number> | null;
+  /** True when the rows carry every column of a message (false: only LEAN_MESSAGE_PROPERTIES). */
+  complete: boolean;
 }
 
 export interface HistoryReads {
@@ -30,6 +36,39 @@ export interface HistoryReads {
   withReactionUsers: boolean;
   withMentions: boolean;
   withReadCounts: boolean;
+  /** Only the columns of LEAN_MESSAGE_PROPERTIES (what the usual fields of a page need). */
+  lean: boolean;
+}
+
+/**
+ * The columns a history page reads when its fields need no others: a page's
+ * cost is mostly the driver turning columns into values, and the ones left
+ * out (room, versions, thread and pin references, deletion time) are read by
+ * few fields. Two select lists only, so a client's choice of fields cannot
+ * multiply the statements each connection prepares.
+ */
+export const LEAN_MESSAGE_PROPERTIES: readonly (keyof Message)[] = [
+  'id',
+  'senderId',
+  'type',
+  'content',
+  'metadata',
+  'clientId',
+  'seq',
+  'createdAt',
+  'editedAt',
+  'isDeleted',
+  'replyCount',
+  'pinnedAt',
+];
+
+const LEAN = new Set<keyof Message>(LEAN_MESSAGE_PROPERTIES);
+
+/** Whether a page whose fields read `properties` (null: any) may read the lean columns only. */
+function readsOnlyLean(properties: ReadonlySet<keyof Message> | null): boolean {
+  if (properties === null) return false;
+  for (const property of properties) if (!LEAN.has(property)) return false;
+  return true;
 }
 
 /**
@@ -89,12 +128,12 @@ function historySql(MESSAGE: string, withViewer: boolean, withCursor: boolean, r
 
 
 /** What the room's history serves: the page (one statement with what is selected), a replay, the inbox's last messages. */
-export function historyQueries(db: Database, MESSAGE: string) {
+export function historyQueries(db: Database, MESSAGE: string, LEAN_MESSAGE: string) {
   const statements = new Map<string, string>();
   const historyStatement = (withViewer: boolean, withCursor: boolean, reads: HistoryReads): string => {
-    const key = `${withViewer}:${withCursor}:${reads.withReactions}:${reads.withReactionUsers}:${reads.withMentions}:${reads.withReadCounts}`;
+    const key = `${withViewer}:${withCursor}:${reads.withReactions}:${reads.withReactionUsers}:${reads.withMentions}:${reads.withReadCounts}:${reads.lean}`;
     let text = statements.get(key);
-    if (text === undefined) statements.set(key, (text = historySql(MESSAGE, withViewer, withCursor, reads)));
+    if (text === undefined) statements.set(key, (text = historySql(reads.lean ? LEAN_MESSAGE : MESSAGE, withViewer, withCursor, reads)));
     return text;
   };
   return {
@@ -112,64 +151,22 @@ export function historyQueries(db: Database, MESSAGE: string) {
       limit: number,
       beforeId: string | null,
       includeDeleted: boolean,
-      options: { viewer?: { userId: string; companyId: string | null } } & Partial<HistoryReads> = {},
+      options: { viewer?: { userId: string; companyId: string | null }; properties?: ReadonlySet<keyof Message> | null } & Partial<Omit<HistoryReads, 'lean'>> = {},
     ): Promise<HistoryPage> {
       const reads: HistoryReads = {
         withReactions: options.withReactions === true,
         withReactionUsers: options.withReactionUsers === true,
         withMentions: options.withMentions === true,
         withReadCounts: options.withReadCounts === true,
+        lean: readsOnlyLean(options.properties ?? null),
       };
-      const rows = await db.on(this.manager).query<
-        MessageWithSenderRow & {
-          reactions: (ReactionSummary & { mine: boolean })[] | null;
-          reaction_users: UserView[] | null;
-          mentions: UserView[] | null;
-          read_count: number | null;
-          visible: boolean;
-          cursor_found: boolean;
-        }
-      >(historyStatement(options.viewer !== undefined, beforeId !== null, reads), [
-        roomId,
-        beforeId,
-        limit,
-        includeDeleted,
-        options.viewer?.userId ?? null,
-        options.viewer?.companyId ?? null,
-      ]);
+      const rows = await db.on(this.manager).query<HistoryRow & { visible: boolean; cursor_found: boolean }>(
+        historyStatement(options.viewer !== undefined, beforeId !== null, reads),
+        [roomId, beforeId, limit, includeDeleted, options.viewer?.userId ?? null, options.viewer?.companyId ?? null],
+      );
       const { visible, cursor_found: cursorFound } = rows[0];
-      const messages = rows[0].id === null ? [] : rows;
-      const reactions = reads.withReactions ? new Map<string, ReactionSummary[]>() : null;
-      const myReactions = reads.withReactions && options.viewer ? new Map<string, string[]>() : null;
-      const reactionUsers = new Map<string, UserView>();
-      for (const m of messages) {
-        const summaries = m.reactions ?? [];
-        reactions?.set(m.id, summaries);
-        myReactions?.set(m.id, summaries.filter((r) => r.mine).map((r) => r.reaction));
-        for (const user of m.reaction_users ?? []) reactionUsers.set(user.id, user);
-      }
-      const mentionedUsers = new Map<string, UserView>();
-      const mentions = reads.withMentions
-        ? new Map(
-            messages.map((m) => {
-              for (const user of m.mentions ?? []) mentionedUsers.set(user.id, user);
-              return [m.id, (m.mentions ?? []).map((u) => u.id)];
-            }),
-          )
-        : null;
-      const readCounts = reads.withReadCounts ? new Map(messages.map((m) => [m.id, m.read_count ?? 0])) : null;
-      // The rows keep their extra columns (sender, flags): deleting keys would slow every later read of them.
-      return {
-        visible,
-        cursorFound,
-        ...splitSenders(messages),
-        reactions,
-        reactionUsers: [...reactionUsers.values()],
-        myReactions,
-        mentions,
-        mentionedUsers: [...mentionedUsers.values()],
-        readCounts,
-      };
+      // The rows keep their extra columns (sender, flags, what was read with them): deleting keys would slow every later read of them.
+      return { visible, cursorFound, complete: !reads.lean, ...splitSenders(rows[0].id === null ? [] : rows) };
     },
 
     /** Messages after seq `afterSeq`, oldest first: the replay of a resumed subscription. */

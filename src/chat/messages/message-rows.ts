@@ -13,7 +13,7 @@ export const SENDER = `u.id AS "s.id", u.display_name AS "s.displayName", u.comp
 /** Rows carrying a message and (under `s.`) its sender. */
 export type MessageWithSenderRow = Message & Record<string, unknown>;
 
-export function splitSenders(rows: MessageWithSenderRow[]): MessagesWithSenders {
+export function splitSenders<R extends MessageWithSenderRow>(rows: R[]): { messages: R[]; senders: UserView[] } {
   const senders = new Map<string, UserView>();
   for (const row of rows) {
     const id = row['s.id'] as string | null;

@@ -7,7 +7,7 @@ import { messageNotFound } from '../errors';
 import { Member } from '../members/member.entity';
 import type { RoomType } from '../types';
 import { MessageEdit } from './edit.entity';
-import { historyQueries } from './history.queries';
+import { historyQueries, LEAN_MESSAGE_PROPERTIES } from './history.queries';
 import { mentionQueries } from './mention.queries';
 import { Message } from './message.entity';
 import type { SendBatching } from './send-batcher';
@@ -25,11 +25,12 @@ export const MAX_EDITS_KEPT = 100;
  * (look-ups, the visibility-checked look-up, edits, deletion).
  */
 export function messageRepository(dataSource: DataSource, db: Database, sendBatching?: SendBatching) {
-  const MESSAGE = columnsOf<Message>(dataSource.getMetadata(Message)).select('m');
+  const messageColumns = columnsOf<Message>(dataSource.getMetadata(Message));
+  const MESSAGE = messageColumns.select('m');
   const members = columnsOf<Member>(dataSource.getMetadata(Member));
   const EDIT = columnsOf<MessageEdit>(dataSource.getMetadata(MessageEdit)).select('me');
   return dataSource.getRepository(Message).extend({
-    ...historyQueries(db, MESSAGE),
+    ...historyQueries(db, MESSAGE, messageColumns.selectOnly('m', LEAN_MESSAGE_PROPERTIES)),
     ...sendQueries(db, MESSAGE, sendBatching),
     ...threadQueries(db, MESSAGE),
     ...mentionQueries(db, MESSAGE),

@@ -2,6 +2,7 @@ import type { Attachment } from '../attachments/attachment.entity';
 import type { Repositories } from '../chat-repositories';
 import type { Member } from '../members/member.entity';
 import type { MessageEdit } from '../messages/edit.entity';
+import type { HistoryPage } from '../messages/history.queries';
 import type { Message } from '../messages/message.entity';
 import type { MemberPageKey } from '../members/member.repository';
 import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
@@ -16,6 +17,9 @@ export function byKey<K, V>(keys: readonly K[], values: readonly V[], keyOf: (v:
   const found = new Map(values.map((v) => [keyOf(v), v]));
   return keys.map((k) => found.get(k) ?? null);
 }
+
+/** The list of a message that has none (shared: most messages mention nobody). */
+const NO_USERS: readonly UserView[] = Object.freeze([]);
 
 const pairKey = (p: { roomId: string; userId: string }) => `${p.roomId}:${p.userId}`;
 
@@ -64,7 +68,7 @@ export class RowReader {
   private readonly lastMessages: Batch<string, Message | null>;
   private readonly memberCounts: Batch<string, number>;
   private readonly memberPages: Batch<MemberPageKey, { members: Member[]; found: boolean }>;
-  private readonly mentionIds: Batch<string, string[]>;
+  private readonly mentionLists: Batch<string, readonly UserView[]>;
   private readonly editPages: Batch<{ id: string; limit: number }, MessageEdit[]>;
   private readonly participants: Batch<string, string[]>;
   private readonly pins: Batch<string, Message[]>;
@@ -98,10 +102,11 @@ export class RowReader {
       for (const page of pages) for (const m of page.members) this.primeMembership(m);
       return pages;
     }, memberPageKey);
-    this.mentionIds = new Batch(async (messageIds) => {
+    this.mentionLists = new Batch(async (messageIds) => {
       const { perMessage, users } = await repos.messages.mentionsOfMessages(messageIds);
       this.primeUsers(users);
-      return messageIds.map((id) => perMessage.get(id) ?? []);
+      const byId = new Map(users.map((u) => [u.id, u]));
+      return messageIds.map((id) => perMessage.get(id)?.map((userId) => byId.get(userId) as UserView) ?? NO_USERS);
     });
     this.editPages = new Batch((keys) => repos.messages.editsOf(keys.map((k) => ({ messageId: k.id, limit: k.limit }))), limitedKey);
     this.participants = new Batch(async (parentIds) => {
@@ -139,7 +144,7 @@ export class RowReader {
       this.lastMessages,
       this.memberCounts,
       this.memberPages,
-      this.mentionIds,
+      this.mentionLists,
       this.editPages,
       this.participants,
       this.pins,
@@ -177,10 +182,24 @@ export class RowReader {
     for (const m of messages) this.messages.prime(m.id, m);
   }
 
-  /** Mentions a statement already brought (a history page): ids per message, and the users. */
-  primeMentions(perMessage: ReadonlyMap<string, string[]>, users: readonly UserView[]): void {
-    this.primeUsers(users);
-    for (const [messageId, ids] of perMessage) this.mentionIds.prime(messageId, ids);
+  /**
+   * What a history page's statement brought, in one pass over its rows: the
+   * senders and users it names, each message's reactions, mentions and read
+   * count when read. The messages themselves are kept for other fields only
+   * when the rows carry every column (a lean row would answer them wrong).
+   */
+  primeHistory(page: HistoryPage): void {
+    this.primeUsers(page.senders);
+    for (const m of page.messages) {
+      if (page.complete) this.messages.prime(m.id, m);
+      if (m.reactions !== undefined) this.reactions.prime(m.id, m.reactions);
+      if (m.reaction_users !== undefined) this.primeUsers(m.reaction_users);
+      if (m.mentions !== undefined) {
+        this.primeUsers(m.mentions);
+        this.mentionLists.prime(m.id, m.mentions.length === 0 ? NO_USERS : m.mentions);
+      }
+      if (m.read_count !== undefined) this.readCounts.prime(m.id, m.read_count);
+    }
   }
 
   /**
@@ -195,16 +214,6 @@ export class RowReader {
     if (messages.length === 0 || valid.length === 0) return;
     const pages = await this.readerPages.getMany(messages.flatMap((m) => valid.map((limit) => ({ id: m.id, limit }))));
     await this.users.getMany([...new Set(pages.flat())]);
-  }
-
-  /** Read counts a statement already brought (a history page). */
-  primeReadCounts(counts: ReadonlyMap<string, number>): void {
-    for (const [messageId, count] of counts) this.readCounts.prime(messageId, count);
-  }
-
-  /** Summaries a statement already brought (a history page). */
-  primeReactionSummaries(summaries: ReadonlyMap<string, ReactionSummary[]>): void {
-    for (const [messageId, list] of summaries) this.reactions.prime(messageId, list);
   }
 
   user(id: string): Maybe<UserView | null> {
@@ -270,8 +279,8 @@ export class RowReader {
   }
 
   /** The users a message mentions, in order (none once it is deleted). */
-  mentions(messageId: string): Maybe<UserView[]> {
-    return then(this.mentionIds.get(messageId), (ids) => this.usersByIds(ids));
+  mentions(messageId: string): Maybe<readonly UserView[]> {
+    return this.mentionLists.get(messageId);
   }
 
   /** A message's most recent `limit` (1-100) earlier versions, oldest first. */

@@ -16,6 +16,19 @@ import { byKey, type ReadPosition, type RowReader } from './row-reader';
 
 export const HISTORY_LIMIT = { min: 1, max: 200 };
 
+/** What a history page reads with its messages, by what the client selected. */
+export interface HistoryReadsSelected {
+  reactions: boolean;
+  reactionUsers: boolean;
+  mentions?: boolean;
+  readCount?: boolean;
+  readByLimits?: readonly number[];
+  /** The message properties the selected fields read (null or absent: every one). */
+  messageProperties?: ReadonlySet<keyof Message> | null;
+}
+
+const NONE_GIVEN: readonly string[] = Object.freeze([]);
+
 /**
  * What one caller may read, batched per request: every read of a room, its
  * members or its messages passes the visibility rule here (through the
@@ -30,7 +43,7 @@ export class ViewerReader {
   private readonly unreadCounts: Batch<string, number>;
   private readonly unreadMentionCounts: Batch<string, number>;
   /** The reactions the actor gave each message. */
-  private readonly myReactions: Batch<string, string[]>;
+  private readonly myReactions: Batch<string, readonly string[]>;
   /** Users' presence as the actor may see it: one statement and one round of the presence directory per batch. */
   private readonly presences: Batch<string, PresenceState>;
 
@@ -197,15 +210,16 @@ export class ViewerReader {
 
   /**
    * A room's history, newest first, keyset-paged by `before` (exclusive). What is
-   * `selected` (reactions, their users) comes in the page's one statement, so each
-   * message's reactions resolve without a promise.
+   * `selected` (reactions, their users, mentions, read counts) comes in the page's
+   * one statement, so those fields resolve without a promise; the columns read
+   * are the page's usual ones when the fields need no others (LEAN_MESSAGE_PROPERTIES).
    */
   async history(
     roomId: string,
     limit: number,
     before: string | null,
     includeDeleted: boolean,
-    selected: { reactions: boolean; reactionUsers: boolean; mentions?: boolean; readCount?: boolean; readByLimits?: readonly number[] } = { reactions: false, reactionUsers: false },
+    selected: HistoryReadsSelected = { reactions: false, reactionUsers: false },
   ): Promise<Message[]> {
     requireIntInRange('limit', limit, HISTORY_LIMIT.min, HISTORY_LIMIT.max);
     const beforeId = before === null ? null : requireUuid('before', before);
@@ -217,16 +231,18 @@ export class ViewerReader {
       withReactionUsers: selected.reactionUsers,
       withMentions: selected.mentions === true,
       withReadCounts: selected.readCount === true,
+      properties: selected.messageProperties ?? null,
     });
     if (!page.visible) throw roomNotFound();
     if (!page.cursorFound) throw new BadInputError(`before must name a message of this room, got "${before}"`);
-    this.rows.primeUsers(page.senders);
-    this.rows.primeUsers(page.reactionUsers);
-    this.rows.primeMessages(page.messages);
-    if (page.reactions) this.rows.primeReactionSummaries(page.reactions);
-    for (const [messageId, given] of page.myReactions ?? []) this.myReactions.prime(messageId, given);
-    if (page.mentions) this.rows.primeMentions(page.mentions, page.mentionedUsers);
-    if (page.readCounts) this.rows.primeReadCounts(page.readCounts);
+    this.rows.primeHistory(page);
+    if (selected.reactions) {
+      // Most messages carry none of the actor's reactions: those share one empty list.
+      for (const m of page.messages) {
+        const mine = m.reactions?.some((r) => r.mine) ? (m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction) : NONE_GIVEN;
+        this.myReactions.prime(m.id, mine);
+      }
+    }
     if (selected.readByLimits?.length) await this.rows.preloadReaders(page.messages, selected.readByLimits);
     return page.messages;
   }

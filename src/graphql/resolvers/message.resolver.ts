@@ -68,7 +68,7 @@ export class MessageFieldsResolver {
 
   @FieldResolver(() => [UserObject], { description: 'Users mentioned by the message; empty once it is deleted.' })
   @Extensions(listBound({ cap: MAX_MENTIONS }))
-  mentions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<UserObject[]> {
+  mentions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<readonly UserObject[]> {
     return message.isDeleted || isOutside(message) ? [] : ctx.rows().mentions(message.id);
   }
 
