@@ -6,6 +6,10 @@ const TIMESTAMPTZ = 1184;
 /** `2026-11-24 12:00:00.123456+00` as PostgreSQL prints a UTC timestamptz (DateStyle ISO). */
 const UTC_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 
+const DASH = 45;
+const SPACE = 32;
+const DOT = 46;
+
 /**
  * A timestamptz as the API returns it: ISO-8601 in UTC with milliseconds
  * (`2026-11-24T12:00:00.123Z`, what `Date#toISOString` prints), cut from the
@@ -15,6 +19,13 @@ const UTC_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
  * scalar then refuses to serialise it, and the error is masked).
  */
 export function isoTimestamp(text: string): string {
+  // The usual shape, cut at known positions (a page of history has a timestamp or more per row):
+  // `YYYY-MM-DD HH:MM:SS+00`, or with a fraction of 1 to 6 digits, which PostgreSQL prints without trailing zeros.
+  const n = text.length;
+  if (n >= 22 && n <= 29 && n !== 23 && text.charCodeAt(4) === DASH && text.charCodeAt(10) === SPACE && text.endsWith('+00')) {
+    if (n === 22) return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;
+    if (text.charCodeAt(19) === DOT) return n >= 26 ? `${text.slice(0, 10)}T${text.slice(11, 23)}Z` : `${text.slice(0, 10)}T${text.slice(11, n - 3)}${n === 24 ? '00' : '0'}Z`;
+  }
   const match = UTC_TEXT.exec(text);
   if (match) return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
   const date = new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));

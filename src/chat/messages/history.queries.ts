@@ -7,17 +7,23 @@ import type { UserView } from '../users/user.entity';
 import type { Message } from './message.entity';
 import { SENDER, splitSenders, type MessagesWithSenders, type MessageWithSenderRow } from './message-rows';
 
-/** A history row: a message with (under `s.`) its sender and, when asked for, what the page reads of it in the same statement. */
-export type HistoryRow = MessageWithSenderRow & {
-  /** Its reaction summaries in order of first use, with whether the viewer gave each (when reactions were asked for). */
-  reactions?: (ReactionSummary & { mine: boolean })[];
-  /** The users who reacted (the first of each reaction), when asked for. */
-  reaction_users?: UserView[];
-  /** The users it mentions, in order, when asked for. */
-  mentions?: UserView[];
-  /** How many active members other than the sender have read it, when asked for. */
-  read_count?: number;
-};
+/**
+ * A history row: a message with (under `s.`) its sender and (under `page.`)
+ * what the page read of it in the same statement, when asked for. The names
+ * are no property of a message, so a row from any other statement has none.
+ */
+export type HistoryRow = MessageWithSenderRow & PageReads;
+
+export interface PageReads {
+  /** Its reaction summaries in order of first use, with whether the viewer gave each. */
+  'page.reactions'?: (ReactionSummary & { mine: boolean })[];
+  /** The users who reacted (the first of each reaction). */
+  'page.reactionUsers'?: UserView[];
+  /** The users it mentions, in order. */
+  'page.mentions'?: UserView[];
+  /** How many active members other than the sender have read it. */
+  'page.readCount'?: number;
+}
 
 export interface HistoryPage {
   /** Newest first; each carries what `HistoryReads` asked for. */
@@ -91,19 +97,19 @@ function historySql(MESSAGE: string, withViewer: boolean, withCursor: boolean, r
            ORDER BY g.first_at, g.first_id), '[]')
          FROM (SELECT reaction, count(*)::int AS n, (array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}] AS user_ids,
                  coalesce(bool_or(user_id = $5), false) AS mine, min(created_at) AS first_at, min(id::text) AS first_id
-               FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS reactions`
+               FROM message_reactions WHERE message_id = m.id GROUP BY reaction) g) AS "page.reactions"`
     : '';
   const reactionUsers = withReactionUsers
     ? `, (SELECT coalesce(json_agg(json_build_object('id', ru.id, 'displayName', ru.display_name, 'companyId', ru.company_id)), '[]')
          FROM users ru WHERE ru.id IN (
-           SELECT unnest((array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}]) FROM message_reactions WHERE message_id = m.id GROUP BY reaction)) AS reaction_users`
+           SELECT unnest((array_agg(user_id ORDER BY created_at, id))[1:${REACTION_USERS_KEPT}]) FROM message_reactions WHERE message_id = m.id GROUP BY reaction)) AS "page.reactionUsers"`
     : '';
   const mentions = withMentions
     ? `, (SELECT coalesce(json_agg(json_build_object('id', mu.id, 'displayName', mu.display_name, 'companyId', mu.company_id) ORDER BY mm.position), '[]')
-         FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = m.id) AS mentions`
+         FROM message_mentions mm JOIN users mu ON mu.id = mm.user_id WHERE mm.message_id = m.id) AS "page.mentions"`
     : '';
   // The room's read positions, read once and sorted; each message counts those at or after it by binary search.
-  const readCounts = withReadCounts ? `, ${READ_COUNT_SQL('m', '(SELECT ts FROM positions)')} AS read_count` : '';
+  const readCounts = withReadCounts ? `, ${READ_COUNT_SQL('m', '(SELECT ts FROM positions)')} AS "page.readCount"` : '';
   return `WITH visible AS (SELECT ${visible} AS ok),${
     withReadCounts
       ? `

@@ -2,7 +2,7 @@ import type { Attachment } from '../attachments/attachment.entity';
 import type { Repositories } from '../chat-repositories';
 import type { Member } from '../members/member.entity';
 import type { MessageEdit } from '../messages/edit.entity';
-import type { HistoryPage } from '../messages/history.queries';
+import type { HistoryPage, PageReads } from '../messages/history.queries';
 import type { Message } from '../messages/message.entity';
 import type { MemberPageKey } from '../members/member.repository';
 import { REACTION_USERS_KEPT, type ReactionSummary } from '../reactions/reaction.repository';
@@ -16,6 +16,11 @@ import { Batch, type Maybe, then } from './batch';
 export function byKey<K, V>(keys: readonly K[], values: readonly V[], keyOf: (v: V) => K): (V | null)[] {
   const found = new Map(values.map((v) => [keyOf(v), v]));
   return keys.map((k) => found.get(k) ?? null);
+}
+
+/** What a history page read with a message in its statement (src/chat/messages/history.queries.ts), if it did. */
+function pageRead<K extends keyof PageReads>(message: Message, key: K): PageReads[K] {
+  return (message as Message & PageReads)[key];
 }
 
 /** The list of a message that has none (shared: most messages mention nobody). */
@@ -183,22 +188,17 @@ export class RowReader {
   }
 
   /**
-   * What a history page's statement brought, in one pass over its rows: the
-   * senders and users it names, each message's reactions, mentions and read
-   * count when read. The messages themselves are kept for other fields only
-   * when the rows carry every column (a lean row would answer them wrong).
+   * What a history page's statement brought: its senders and the users it
+   * names (the rows keep their reactions, mentions and read counts: see
+   * `pageRead`). The messages themselves are kept for other fields only when
+   * the rows carry every column (a lean row would answer them wrong).
    */
   primeHistory(page: HistoryPage): void {
     this.primeUsers(page.senders);
     for (const m of page.messages) {
       if (page.complete) this.messages.prime(m.id, m);
-      if (m.reactions !== undefined) this.reactions.prime(m.id, m.reactions);
-      if (m.reaction_users !== undefined) this.primeUsers(m.reaction_users);
-      if (m.mentions !== undefined) {
-        this.primeUsers(m.mentions);
-        this.mentionLists.prime(m.id, m.mentions.length === 0 ? NO_USERS : m.mentions);
-      }
-      if (m.read_count !== undefined) this.readCounts.prime(m.id, m.read_count);
+      if (m['page.reactionUsers'] !== undefined) this.primeUsers(m['page.reactionUsers']);
+      if (m['page.mentions'] !== undefined) this.primeUsers(m['page.mentions']);
     }
   }
 
@@ -240,8 +240,8 @@ export class RowReader {
   }
 
   /** The reactions of a message, summed per reaction in order of first use. */
-  reactionSummaries(messageId: string): Maybe<ReactionSummary[]> {
-    return this.reactions.get(messageId);
+  reactionSummaries(message: Message): Maybe<ReactionSummary[]> {
+    return pageRead(message, 'page.reactions') ?? this.reactions.get(message.id);
   }
 
   /** The first `limit` users who gave a reaction, in order of reacting. */
@@ -279,8 +279,10 @@ export class RowReader {
   }
 
   /** The users a message mentions, in order (none once it is deleted). */
-  mentions(messageId: string): Maybe<readonly UserView[]> {
-    return this.mentionLists.get(messageId);
+  mentions(message: Message): Maybe<readonly UserView[]> {
+    const read = pageRead(message, 'page.mentions');
+    if (read !== undefined) return read.length === 0 ? NO_USERS : read;
+    return this.mentionLists.get(message.id);
   }
 
   /** A message's most recent `limit` (1-100) earlier versions, oldest first. */
@@ -306,7 +308,8 @@ export class RowReader {
 
   /** How many active members other than the sender have read a message (lastReadAt at or after it). */
   readCount(message: Message): Maybe<number> {
-    return this.readCounts.get(message.id);
+    const read = pageRead(message, 'page.readCount');
+    return read !== undefined ? (read ?? 0) : this.readCounts.get(message.id);
   }
 
   /**

@@ -239,7 +239,8 @@ export class ViewerReader {
     if (selected.reactions) {
       // Most messages carry none of the actor's reactions: those share one empty list.
       for (const m of page.messages) {
-        const mine = m.reactions?.some((r) => r.mine) ? (m.reactions ?? []).filter((r) => r.mine).map((r) => r.reaction) : NONE_GIVEN;
+        const summaries = m['page.reactions'] ?? [];
+        const mine = summaries.some((r) => r.mine) ? summaries.filter((r) => r.mine).map((r) => r.reaction) : NONE_GIVEN;
         this.myReactions.prime(m.id, mine);
       }
     }

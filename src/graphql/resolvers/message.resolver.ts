@@ -69,7 +69,7 @@ export class MessageFieldsResolver {
   @FieldResolver(() => [UserObject], { description: 'Users mentioned by the message; empty once it is deleted.' })
   @Extensions(listBound({ cap: MAX_MENTIONS }))
   mentions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<readonly UserObject[]> {
-    return message.isDeleted || isOutside(message) ? [] : ctx.rows().mentions(message.id);
+    return message.isDeleted || isOutside(message) ? [] : ctx.rows().mentions(message);
   }
 
   @FieldResolver(() => UserObject, { nullable: true })
@@ -108,7 +108,7 @@ export class MessageFieldsResolver {
   @FieldResolver(() => [ReactionSummaryObject])
   @Extensions(listBound({ cap: MAX_REACTIONS_PER_MESSAGE }))
   reactions(@Root() message: Message, @Ctx() ctx: GraphQLContext): Maybe<ReactionSummaryObject[]> {
-    return isOutside(message) ? [] : ctx.rows().reactionSummaries(message.id);
+    return isOutside(message) ? [] : ctx.rows().reactionSummaries(message);
   }
 }
 
