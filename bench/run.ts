@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const profileBefore = profile ? new Set(readdirSync(PROFILES)) : new Set<string>();
     // All four processes boot at once (each compiles its TypeScript); our server applies the migrations.
     const oursWorker = forkScript('chat server', 'servers/chat-server.ts', env, ['--expose-gc', ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`] : [])], serverNode);
-    const baseWorker = forkScript('baseline server', 'servers/baseline-server.ts', env, ['--expose-gc'], serverNode);
+    const baseWorker = forkScript('baseline server', 'servers/baseline-server.ts', env, ['--expose-gc', ...(process.env.BENCH_BASELINE_FLAGS ? process.env.BENCH_BASELINE_FLAGS.split(' ') : [])], serverNode);
     const httpWorker = forkScript('http load', 'load/http-load.ts', { ...process.env });
     const wsWorker = forkScript('ws load', 'load/ws-load.ts', { ...process.env });
     workers.push(oursWorker, baseWorker, httpWorker, wsWorker);

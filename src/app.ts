@@ -1,3 +1,5 @@
+// First: the collector's settings apply to what the modules below allocate.
+import './v8-flags';
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
