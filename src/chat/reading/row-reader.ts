@@ -280,9 +280,7 @@ export class RowReader {
 
   /** The users a message mentions, in order (none once it is deleted). */
   mentions(message: Message): Maybe<readonly UserView[]> {
-    const read = pageRead(message, 'page.mentions');
-    if (read !== undefined) return read.length === 0 ? NO_USERS : read;
-    return this.mentionLists.get(message.id);
+    return pageRead(message, 'page.mentions') ?? this.mentionLists.get(message.id);
   }
 
   /** A message's most recent `limit` (1-100) earlier versions, oldest first. */
