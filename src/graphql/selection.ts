@@ -1,16 +1,17 @@
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { Message } from '../chat/messages/message.entity';
 import { READ_BY_DEFAULT } from '../chat/reading/row-reader';
+import type { HistoryReadsSelected } from '../chat/reading/viewer-reader';
 
-/** The fields named `field` directly under `sets` (through fragments and inline fragments too). */
-function childFields(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[], field: string): FieldNode[] {
+/** The fields named `field` (null: every field) directly under `sets` (through fragments and inline fragments too). */
+function childFields(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[], field: string | null): FieldNode[] {
   const found: FieldNode[] = [];
   const seen = new Set<string>();
   const search = (set: SelectionSetNode | undefined): void => {
     for (const node of set?.selections ?? []) {
       switch (node.kind) {
         case Kind.FIELD:
-          if (node.name.value === field) found.push(node);
+          if (field === null || node.name.value === field) found.push(node);
           break;
         case Kind.INLINE_FRAGMENT:
           search(node.selectionSet);
@@ -68,24 +69,6 @@ function intArguments(info: GraphQLResolveInfo, field: string, name: string, fal
   return [...values];
 }
 
-/** The names of the fields directly under the current one (through fragments too). */
-function childFieldNames(info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
-  const seen = new Set<string>();
-  const search = (set: SelectionSetNode | undefined): void => {
-    for (const node of set?.selections ?? []) {
-      if (node.kind === Kind.FIELD) names.add(node.name.value);
-      else if (node.kind === Kind.INLINE_FRAGMENT) search(node.selectionSet);
-      else if (node.kind === Kind.FRAGMENT_SPREAD && !seen.has(node.name.value)) {
-        seen.add(node.name.value);
-        search(info.fragments[node.name.value]?.selectionSet);
-      }
-    }
-  };
-  for (const node of info.fieldNodes) search(node.selectionSet);
-  return names;
-}
-
 /**
  * The message properties each field of Message reads: the property of its
  * name, or what its resolver (src/graphql/resolvers/message.resolver.ts,
@@ -132,8 +115,13 @@ function messagePropertiesRead(info: GraphQLResolveInfo): ReadonlySet<keyof Mess
   const known = key && propertiesRead.get(key);
   if (known !== undefined) return known;
   let properties: Set<keyof Message> | null = new Set();
-  for (const name of childFieldNames(info)) {
-    const reads = MESSAGE_FIELD_READS[name];
+  const selected = childFields(
+    info,
+    info.fieldNodes.map((n) => n.selectionSet),
+    null,
+  );
+  for (const node of selected) {
+    const reads = MESSAGE_FIELD_READS[node.name.value];
     if (reads === undefined) properties = null;
     else for (const property of reads) properties?.add(property);
   }
@@ -142,7 +130,7 @@ function messagePropertiesRead(info: GraphQLResolveInfo): ReadonlySet<keyof Mess
 }
 
 /** What a history page should read in its one statement, by what the client selected. */
-export function historySelection(info: GraphQLResolveInfo): HistorySelection {
+export function historySelection(info: GraphQLResolveInfo): HistoryReadsSelected {
   return {
     messageProperties: messagePropertiesRead(info),
     reactions: selects(info, 'reactions'),
@@ -151,17 +139,6 @@ export function historySelection(info: GraphQLResolveInfo): HistorySelection {
     readCount: selects(info, 'readCount'),
     readByLimits: intArguments(info, 'readBy', 'limit', READ_BY_DEFAULT),
   };
-}
-
-export interface HistorySelection {
-  /** The message properties the selected fields read (null: every one). */
-  messageProperties: ReadonlySet<keyof Message> | null;
-  reactions: boolean;
-  reactionUsers: boolean;
-  mentions: boolean;
-  readCount: boolean;
-  /** The `limit` of each `readBy` selected (aliases may differ); empty when none is. */
-  readByLimits: number[];
 }
 
 /** What an inbox page should read in its one statement, by what the client selected under `items`. */

@@ -16,12 +16,13 @@ import { byKey, type ReadPosition, type RowReader } from './row-reader';
 
 export const HISTORY_LIMIT = { min: 1, max: 200 };
 
-/** What a history page reads with its messages, by what the client selected. */
+/** What a history page reads with its messages, by what the client selected (src/graphql/selection.ts). */
 export interface HistoryReadsSelected {
   reactions: boolean;
   reactionUsers: boolean;
   mentions?: boolean;
   readCount?: boolean;
+  /** The `limit` of each `readBy` selected (aliases may differ); empty when none is. */
   readByLimits?: readonly number[];
   /** The message properties the selected fields read (null or absent: every one). */
   messageProperties?: ReadonlySet<keyof Message> | null;
